@@ -1,0 +1,99 @@
+/*
+ * creds: asynchronous, cached AWS credential providers.
+ *
+ * Every provider hands out refcounted struct aws_creds.  Providers cache
+ * what they fetched and refresh it 5 minutes before expiry; concurrent
+ * requests during a fetch wait for the same fetch.  Secrets are wiped when
+ * the last reference goes (explicit_bzero) and never logged.
+ *
+ * The default chain, in order (botocore's order, with systemd's
+ * LoadCredential= added after the environment):
+ *   1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ *      AWS_SESSION_TOKEN (AWS_SECURITY_TOKEN), AWS_CREDENTIAL_EXPIRATION
+ *   2. $CREDENTIALS_DIRECTORY/aws-credentials (shared-credentials format,
+ *      systemd LoadCredential=), profile AWS_PROFILE or "default"
+ *   3. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
+ *      (+ AWS_ROLE_SESSION_NAME) -> STS AssumeRoleWithWebIdentity (unsigned)
+ *   4. shared files: AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials),
+ *      AWS_CONFIG_FILE (~/.aws/config), AWS_PROFILE; role_arn +
+ *      source_profile / credential_source, external_id, role_session_name
+ *   5. container: AWS_CONTAINER_CREDENTIALS_FULL_URI / _RELATIVE_URI,
+ *      AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)
+ *   6. EC2 IMDSv2: PUT /latest/api/token, then the role credentials;
+ *      AWS_EC2_METADATA_SERVICE_ENDPOINT, AWS_EC2_METADATA_DISABLED
+ * The first provider that is configured answers; one that is configured but
+ * fails reports its error (the chain does not silently fall through to a
+ * different identity).
+ */
+#ifndef CLOUDSAGA_CREDS_H
+#define CLOUDSAGA_CREDS_H
+
+#include <time.h>
+
+struct event_base;
+struct http_engine;
+struct aws_client;
+
+#define CREDS_REFRESH_MARGIN	300	/* seconds before expiry */
+
+struct aws_creds {
+	char	*access_key_id;
+	char	*secret_access_key;
+	char	*session_token;		/* NULL for long-term keys */
+	time_t	 expiration;		/* 0 = does not expire */
+	char	*account_id;		/* NULL if unknown */
+	const char *source;		/* "environment", "imds", ... */
+	int	 refs;
+};
+
+struct aws_creds *creds_new(const char *akid, const char *secret,
+	    const char *token, time_t expiration);
+struct aws_creds *creds_ref(struct aws_creds *);
+void	 creds_unref(struct aws_creds *);
+
+struct creds_ctx {
+	struct event_base	*base;
+	struct http_engine	*http;	/* IMDS, container endpoint */
+	struct aws_client	*client;/* STS AssumeRole*, may be NULL */
+};
+
+struct creds_provider;
+struct creds_req;
+
+/*
+ * creds is borrowed (creds_ref to keep it); error is NULL on success and a
+ * readable message otherwise.  Always called from the event loop, never
+ * from inside creds_get().
+ */
+typedef void (*creds_cb)(struct aws_creds *creds, const char *error,
+	    void *arg);
+
+struct creds_provider *creds_static(const char *akid, const char *secret,
+	    const char *token);
+struct creds_provider *creds_from_env(void);		/* NULL if unset */
+struct creds_provider *creds_from_credentials_dir(const char *profile);
+struct creds_provider *creds_from_profile(const struct creds_ctx *,
+	    const char *profile);			/* NULL if none */
+struct creds_provider *creds_web_identity(const struct creds_ctx *);
+struct creds_provider *creds_container(const struct creds_ctx *);
+struct creds_provider *creds_imds(const struct creds_ctx *);
+struct creds_provider *creds_default_chain(const struct creds_ctx *,
+	    const char *profile);
+/*
+ * STS AssumeRole on top of source (owned by the new provider).  region:
+ * where STS is called (NULL = us-east-1).  session_name should carry the
+ * run ID ("cloudsagad-<runid>").
+ */
+struct creds_provider *creds_assume_role(const struct creds_ctx *,
+	    struct creds_provider *source, const char *role_arn,
+	    const char *external_id, const char *session_name,
+	    int duration_s, const char *region);
+
+struct creds_req *creds_get(struct creds_provider *, creds_cb, void *arg);
+void	 creds_cancel(struct creds_req *);
+const char *creds_provider_name(const struct creds_provider *);
+/* Forget the cached credentials (e.g. after ExpiredToken). */
+void	 creds_invalidate(struct creds_provider *);
+void	 creds_provider_free(struct creds_provider *);
+
+#endif
