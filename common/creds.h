@@ -94,6 +94,12 @@ void	 creds_cancel(struct creds_req *);
 const char *creds_provider_name(const struct creds_provider *);
 /* Forget the cached credentials (e.g. after ExpiredToken). */
 void	 creds_invalidate(struct creds_provider *);
+/*
+ * Free a provider (and its source providers).  Callers still waiting in
+ * creds_get() get their callback at once with an error; a provider's own
+ * in-flight STS call is cancelled.  Free providers before the aws_client
+ * they use.
+ */
 void	 creds_provider_free(struct creds_provider *);
 
 #endif
