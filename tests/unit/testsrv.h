@@ -101,8 +101,11 @@ struct testsrv	*testsrv_start_at(const char *addr, int port);
 void		 testsrv_free(struct testsrv *);
 
 int		 testsrv_port(const struct testsrv *);
-/* "http://127.0.0.1:PORT" + path, in a buffer of the server (valid until
- * the next call from the same thread or testsrv_free); path may be NULL. */
+/*
+ * "http://127.0.0.1:PORT" + path (path may be NULL), in a thread-local
+ * ring of 16 buffers: a result stays valid for the next 15 calls from the
+ * same thread.  Copy it to keep it longer.
+ */
 const char	*testsrv_url(struct testsrv *, const char *path);
 
 /*
