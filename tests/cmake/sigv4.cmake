@@ -46,3 +46,12 @@ add_test(NAME sigv4.vector.errors
 set_tests_properties(sigv4.vector.get-vanilla sigv4.vector.suite
   sigv4.vector.errors PROPERTIES LABELS sigv4 TIMEOUT 60
   ENVIRONMENT "${CLOUDSAGA_TEST_ENV}")
+
+# Differential test against botocore's signer (the one moto verifies with):
+# 300 seeded random requests through sigv4-vector, Authorization compared.
+add_test(NAME sigv4.crosscheck.botocore
+  COMMAND ${CLOUDSAGA_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/sigv4_crosscheck.py
+          $<TARGET_FILE:sigv4-vector> 300)
+set_tests_properties(sigv4.crosscheck.botocore PROPERTIES
+  LABELS sigv4 TIMEOUT 120 SKIP_RETURN_CODE 77
+  ENVIRONMENT "${CLOUDSAGA_TEST_ENV}")
