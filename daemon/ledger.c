@@ -708,7 +708,8 @@ ledger_load_runs(struct ledger *l)
 		ledger_run_append(l, r);
 	}
 	closedir(d);
-	qsort(l->runs, l->nruns, sizeof(*l->runs), ledger_run_cmp);
+	if (l->nruns > 1)
+		qsort(l->runs, l->nruns, sizeof(*l->runs), ledger_run_cmp);
 	for (i = 0; i < l->nruns; i++) {
 		r = l->runs[i];
 		/* A run the previous process did not see end: it never will. */

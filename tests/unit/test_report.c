@@ -502,7 +502,7 @@ test_file_lines(void **state)
 	char			*dir = tmpdir(), *state_dir, *file;
 	int			 saved;
 	FILE			*stream;
-	char			*streamed;
+	char			*streamed, *text;
 	size_t			 len;
 
 	state_dir = xprintf("%s/state", dir);
@@ -548,7 +548,9 @@ test_file_lines(void **state)
 	assert_int_equal(report_file_seq(rp), 5);
 	/* The stream (--output json) got the same lines. */
 	fclose(stream);
-	assert_string_equal(streamed, slurp(file));
+	text = slurp(file);
+	assert_string_equal(streamed, text);
+	free(text);
 	free(streamed);
 	report_free(rp);
 	ledger_free(l);
