@@ -39,6 +39,8 @@ struct reporter {
 	int		 file_failing;
 	void		(*step)(const char *, void *);
 	void		*step_arg;
+	void		(*summary)(const struct ledger_run *, void *);
+	void		*summary_arg;
 };
 
 static void
@@ -189,13 +191,20 @@ report_summary_json(const struct ledger_run *r, double now)
 	struct ledger_counts	 c;
 	json_t			*o = json_object(), *calls;
 	char			 t[21], rid[64];
+	double			 last;
+	size_t			 i;
 
 	ledger_run_counts(r, &c);
 	json_object_set_new(o, "kind", json_string("summary"));
 	if (r->summary_seq > 0)
 		json_object_set_new(o, "seq",
 		    json_integer((json_int_t)r->summary_seq));
-	report_time(now, t);
+	/* From durable fields only, so a replay writes the same line. */
+	last = r->finished;
+	for (i = 0; i < r->nentries; i++)
+		if (r->entries[i]->decided_at > last)
+			last = r->entries[i]->decided_at;
+	report_time(last > 0 ? last : now, t);
 	json_object_set_new(o, "time", json_string(t));
 	json_object_set_new(o, "run_id", json_string(r->run_id));
 	json_object_set_new(o, "scenario", json_string(r->scenario));
@@ -910,10 +919,15 @@ report_emit(struct reporter *rp, char **cause)
 		else
 			ledger_mark_summary_reported(it[i].r);
 	}
-	free(it);
-	if (ledger_commit(rp->ledger, cause) == -1)
+	if (ledger_commit(rp->ledger, cause) == -1) {
+		free(it);
 		return -1;
+	}
 	report_step(rp, "confirmed");
+	for (i = 0; i < n; i++)
+		if (it[i].r != NULL && rp->summary != NULL)
+			rp->summary(it[i].r, rp->summary_arg);
+	free(it);
 	return 0;
 }
 
@@ -1018,6 +1032,14 @@ void
 report_set_journal_wait(struct reporter *rp, double seconds)
 {
 	rp->journal_wait = seconds;
+}
+
+void
+report_set_summary_hook(struct reporter *rp,
+    void (*cb)(const struct ledger_run *, void *), void *arg)
+{
+	rp->summary = cb;
+	rp->summary_arg = arg;
 }
 
 void

@@ -43,6 +43,13 @@ void	 report_set_stream(struct reporter *, FILE *);
 /* How long report_open waits for the journal when checking (default 3s). */
 void	 report_set_journal_wait(struct reporter *, double seconds);
 /*
+ * Called after a run's summary was reported: every expectation of the run
+ * has its verdict and is reported (the daemon's "entry done").  Not called
+ * for summaries replayed by report_open() (set the hook after it).
+ */
+void	 report_set_summary_hook(struct reporter *,
+	    void (*)(const struct ledger_run *, void *arg), void *arg);
+/*
  * Tests: called after each step of the protocol with "queued" (ledger
  * committed), "file" (lines appended and synced), "journal" (records
  * sent), "confirmed" (ledger committed again) - a test kills itself there

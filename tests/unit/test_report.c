@@ -493,6 +493,13 @@ open_rp(struct ledger *l, const char *path)
 }
 
 static void
+count_summary(const struct ledger_run *r, void *arg)
+{
+	(*(int *)arg)++;
+	assert_true(ledger_run_complete(r));
+}
+
+static void
 test_file_lines(void **state)
 {
 	struct ledger		*l;
@@ -503,6 +510,7 @@ test_file_lines(void **state)
 	int			 saved;
 	FILE			*stream;
 	char			*streamed, *text;
+	int			 summaries = 0;
 	size_t			 len;
 
 	state_dir = xprintf("%s/state", dir);
@@ -513,6 +521,7 @@ test_file_lines(void **state)
 	assert_int_equal(report_file_seq(rp), 0);
 	stream = open_memstream(&streamed, &len);
 	report_set_stream(rp, stream);
+	report_set_summary_hook(rp, count_summary, &summaries);
 	e[0] = add(l, RUN_A, "CreateVpc", "a", 1000);
 	e[1] = add(l, RUN_A, "DeleteVpc", "b", 1000);
 	e[2] = add(l, RUN_B, "CreateVpc", "c", 1000);
@@ -524,6 +533,7 @@ test_file_lines(void **state)
 	lines = lines_of(file);
 	assert_int_equal(json_array_size(lines), 2);
 	json_decref(lines);
+	assert_int_equal(summaries, 0);
 	ledger_run_end(e[0]->run, 1010, 0);
 	ledger_run_end(e[2]->run, 1010, 0);
 	assert_int_equal(report_verdicts(rp, &e[2], 1, NULL), 0);
@@ -546,6 +556,7 @@ test_file_lines(void **state)
 	    lines, 4), "seq")), 5);
 	json_decref(lines);
 	assert_int_equal(report_file_seq(rp), 5);
+	assert_int_equal(summaries, 2);
 	/* The stream (--output json) got the same lines. */
 	fclose(stream);
 	text = slurp(file);
