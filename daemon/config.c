@@ -1556,10 +1556,19 @@ config_print_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Indentation in steps of 8 columns, as tabs. */
+static void
+config_indent(FILE *f, int columns)
+{
+	for (; columns >= 8; columns -= 8)
+		fputc('\t', f);
+}
+
 static void
 config_print_kv_str(FILE *f, int indent, const char *key, const char *v)
 {
-	fprintf(f, "%*s%s = ", indent, "", key);
+	config_indent(f, indent);
+	fprintf(f, "%s = ", key);
 	config_print_str(f, v);
 	fputs(";\n", f);
 }
@@ -1570,7 +1579,8 @@ config_print_kv_dur(FILE *f, int indent, const char *key, double v)
 	char	 b[32];
 
 	duration_format(v, b, sizeof(b));
-	fprintf(f, "%*s%s = \"%s\";\n", indent, "", key, b);
+	config_indent(f, indent);
+	fprintf(f, "%s = \"%s\";\n", key, b);
 }
 
 static void
@@ -1578,7 +1588,8 @@ config_print_strv(FILE *f, int indent, const char *key, char *const *v)
 {
 	size_t	 i;
 
-	fprintf(f, "%*s%s = [", indent, "", key);
+	config_indent(f, indent);
+	fprintf(f, "%s = [", key);
 	for (i = 0; v != NULL && v[i] != NULL; i++) {
 		fputs(i == 0 ? " " : ", ", f);
 		config_print_str(f, v[i]);
@@ -1592,10 +1603,16 @@ config_json_scalar(const json_t *j)
 	return !json_is_object(j) && !json_is_array(j);
 }
 
+/* "name" first, then the others in byte order. */
 static int
 config_key_cmp(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const char	*x = *(const char *const *)a;
+	const char	*y = *(const char *const *)b;
+
+	if (strcmp(x, "name") == 0 || strcmp(y, "name") == 0)
+		return (strcmp(y, "name") == 0) - (strcmp(x, "name") == 0);
+	return strcmp(x, y);
 }
 
 static void
@@ -1622,12 +1639,14 @@ config_print_json(FILE *f, int indent, const json_t *j)
 		qsort(keys, n, sizeof(*keys), config_key_cmp);
 		fputs("{\n", f);
 		for (i = 0; i < n; i++) {
-			fprintf(f, "%*s%s = ", indent + 8, "", keys[i]);
+			config_indent(f, indent + 8);
+			fprintf(f, "%s = ", keys[i]);
 			config_print_json(f, indent + 8,
 			    json_object_get(j, keys[i]));
 			fputs(";\n", f);
 		}
-		fprintf(f, "%*s}", indent, "");
+		config_indent(f, indent);
+		fputc('}', f);
 		free(keys);
 		return;
 	case JSON_ARRAY:
@@ -1637,13 +1656,26 @@ config_print_json(FILE *f, int indent, const json_t *j)
 			    json_typeof(json_array_get(j, i)) !=
 			    json_typeof(json_array_get(j, 0)))
 				plain = 0;
-		fputs(plain ? "[" : "(", f);
-		for (i = 0; i < json_array_size(j); i++) {
-			fputs(i == 0 ? " " : ", ", f);
-			config_print_json(f, indent, json_array_get(j, i));
+		if (plain) {
+			fputc('[', f);
+			for (i = 0; i < json_array_size(j); i++) {
+				fputs(i == 0 ? " " : ", ", f);
+				config_print_json(f, indent,
+				    json_array_get(j, i));
+			}
+			fputs(i == 0 ? "]" : " ]", f);
+			return;
 		}
-		fputs(i == 0 ? "" : " ", f);
-		fputs(plain ? "]" : ")", f);
+		/* A list of groups (or mixed): one element per line. */
+		fputc('(', f);
+		for (i = 0; i < json_array_size(j); i++) {
+			fputs(i == 0 ? "\n" : ",\n", f);
+			config_indent(f, indent + 8);
+			config_print_json(f, indent + 8, json_array_get(j, i));
+		}
+		fputc('\n', f);
+		config_indent(f, indent);
+		fputc(')', f);
 		return;
 	case JSON_STRING:
 		config_print_str(f, json_string_value(j));
@@ -1699,7 +1731,7 @@ config_print(FILE *f, const struct config *c)
 	config_print_kv_str(f, 8, "report_file", c->daemon.report_file);
 	config_print_kv_str(f, 8, "log_level", c->daemon.log_level);
 	config_print_kv_dur(f, 8, "drain_timeout", c->daemon.drain_timeout);
-	fprintf(f, "        max_connections = %d;\n", c->daemon.max_connections);
+	fprintf(f, "\tmax_connections = %d;\n", c->daemon.max_connections);
 	fputs("};\n\n", f);
 
 	fputs("aws = {\n", f);
@@ -1707,43 +1739,43 @@ config_print(FILE *f, const struct config *c)
 	if (c->aws.endpoint_url != NULL)
 		config_print_kv_str(f, 8, "endpoint_url", c->aws.endpoint_url);
 	else
-		fputs("        # endpoint_url: standard endpoints\n", f);
-	fputs("        endpoints = {", f);
+		fputs("\t# endpoint_url: standard endpoints\n", f);
+	fputs("\tendpoints = {", f);
 	for (i = 0; c->aws.service_urls[i] != NULL; i++) {
 		eq = strchr(c->aws.service_urls[i], '=');
-		fprintf(f, "\n                %.*s = ",
+		fprintf(f, "\n\t\t%.*s = ",
 		    (int)(eq - c->aws.service_urls[i]), c->aws.service_urls[i]);
 		config_print_str(f, eq + 1);
 		fputc(';', f);
 	}
-	fputs(i == 0 ? " };\n" : "\n        };\n", f);
+	fputs(i == 0 ? " };\n" : "\n\t};\n", f);
 	if (c->aws.profile != NULL)
 		config_print_kv_str(f, 8, "profile", c->aws.profile);
 	else
-		fputs("        # profile: $AWS_PROFILE or \"default\"\n", f);
+		fputs("\t# profile: $AWS_PROFILE or \"default\"\n", f);
 	fputs("};\n\n", f);
 
 	fputs("accounts = (", f);
 	for (i = 0; i < c->naccounts; i++) {
 		a = &c->accounts[i];
 		fputs(i == 0 ? "\n" : ",\n", f);
-		fputs("        {\n", f);
+		fputs("\t{\n", f);
 		config_print_kv_str(f, 16, "name", a->name);
 		if (a->role_arn != NULL)
 			config_print_kv_str(f, 16, "role_arn", a->role_arn);
 		else
-			fputs("                # role_arn: none, the ambient "
+			fputs("\t\t# role_arn: none, the ambient "
 			    "credentials\n", f);
 		if (a->external_id != NULL)
 			config_print_kv_str(f, 16, "external_id",
 			    a->external_id);
 		config_print_kv_dur(f, 16, "session_duration",
 		    a->session_duration);
-		fputs("                regions = {\n", f);
+		fputs("\t\tregions = {\n", f);
 		config_print_strv(f, 24, "include", a->include);
 		config_print_strv(f, 24, "exclude", a->exclude);
-		fputs("                };\n", f);
-		fputs("        }", f);
+		fputs("\t\t};\n", f);
+		fputs("\t}", f);
 	}
 	fputs("\n);\n\n", f);
 
@@ -1752,7 +1784,7 @@ config_print(FILE *f, const struct config *c)
 	config_print_kv_dur(f, 8, "interval", c->verify.interval);
 	config_print_kv_dur(f, 8, "deadline", c->verify.deadline);
 	j = json_real(c->verify.lookup_rate);
-	fputs("        lookup_rate = ", f);
+	fputs("\tlookup_rate = ", f);
 	config_print_json(f, 8, j);
 	json_decref(j);
 	fputs(";\n", f);
@@ -1760,11 +1792,11 @@ config_print(FILE *f, const struct config *c)
 	fputs("};\n\n", f);
 
 	fputs("coverage = {\n", f);
-	fprintf(f, "        eventbridge = %s;\n",
+	fprintf(f, "\teventbridge = %s;\n",
 	    c->coverage.eventbridge ? "true" : "false");
-	fprintf(f, "        guardduty = %s;\n",
+	fprintf(f, "\tguardduty = %s;\n",
 	    c->coverage.guardduty ? "true" : "false");
-	fprintf(f, "        metric_filters = %s;\n",
+	fprintf(f, "\tmetric_filters = %s;\n",
 	    c->coverage.metric_filters ? "true" : "false");
 	fputs("};\n\n", f);
 
@@ -1772,35 +1804,35 @@ config_print(FILE *f, const struct config *c)
 	for (i = 0; i < c->nentries; i++) {
 		e = &c->entries[i];
 		fputs(i == 0 ? "\n" : ",\n", f);
-		fputs("        {\n", f);
+		fputs("\t{\n", f);
 		config_print_kv_str(f, 16, "name", e->name);
 		config_print_kv_str(f, 16, "scenario", e->scenario);
 		if (e->every > 0)
 			config_print_kv_dur(f, 16, "every", e->every);
 		else
-			fputs("                # every: daily\n", f);
+			fputs("\t\t# every: daily\n", f);
 		config_print_kv_dur(f, 16, "jitter", e->jitter);
 		if (e->at >= 0) {
-			fputs("                at = \"", f);
+			fputs("\t\tat = \"", f);
 			config_print_time_of_day(f, e->at);
 			fputs("\";\n", f);
 		}
 		config_print_strv(f, 16, "accounts", e->accounts);
 		config_print_strv(f, 16, "regions", e->regions);
 		if (e->settings != NULL) {
-			fputs("                settings = ", f);
+			fputs("\t\tsettings = ", f);
 			config_print_json(f, 16, e->settings);
 			fputs(";\n", f);
 		}
-		fprintf(f, "                enabled = %s;\n",
+		fprintf(f, "\t\tenabled = %s;\n",
 		    e->enabled ? "true" : "false");
-		fputs("        }", f);
+		fputs("\t}", f);
 	}
 	fputs(i == 0 ? ");\n\n" : "\n);\n\n", f);
 
 	fputs("scenarios = (", f);
 	for (i = 0; i < c->ncustoms; i++) {
-		fputs(i == 0 ? "\n        " : ",\n        ", f);
+		fputs(i == 0 ? "\n\t" : ",\n\t", f);
 		j = config_to_json(c->customs[i].setting);
 		config_print_json(f, 8, j);
 		json_decref(j);
