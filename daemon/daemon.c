@@ -15,7 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
-#include "sched.h"
+#include "schedule.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -1,5 +1,5 @@
 /*
- * sched: next-run computation (every, jitter, at), late and early fires,
+ * schedule (sched_*): next-run computation (every, jitter, at), late and early fires,
  * no overlap, reload, resume, status lines - with an injected clock and
  * random source.
  */
@@ -14,7 +14,7 @@
 
 #include "buf.h"
 #include "config.h"
-#include "sched.h"
+#include "schedule.h"
 
 /* 2024-05-01T12:00:00Z */
 #define T0	1714564800.0

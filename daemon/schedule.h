@@ -1,5 +1,7 @@
 /*
- * sched: when each schedule entry runs next, and whether it may start.
+ * schedule (sched_*): when each schedule entry runs next, and whether it
+ * may start.  (Not "sched.h": that name would shadow the C library's
+ * <sched.h> for every file compiled with -Idaemon.)
  *
  * Pure timing, no event loop: the daemon keeps one libevent timer per slot
  * and arms it for sched_delay(); when it fires the daemon asks sched_fire()
@@ -24,8 +26,8 @@
  * the skip and moves on to the next period.  The daemon calls
  * sched_done() when a run (including its verification) has finished.
  */
-#ifndef CLOUDSAGA_SCHED_H
-#define CLOUDSAGA_SCHED_H
+#ifndef CLOUDSAGA_SCHEDULE_H
+#define CLOUDSAGA_SCHEDULE_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /*
- * sched: next-run computation and per-entry run bookkeeping (sched.h).
+ * schedule: next-run computation and per-entry run bookkeeping (schedule.h).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 
 #include "buf.h"
 #include "config.h"
-#include "sched.h"
+#include "schedule.h"
 #include "util.h"
 #include "xmalloc.h"
 
