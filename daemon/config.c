@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 
 #include <libconfig.h>
 
@@ -1384,11 +1385,17 @@ config_load(const char *path, struct config **ret, char **cause)
 	struct config_parse	 p;
 	config_t		*lc;
 	FILE			*f;
+	struct stat		 sb;
 	char			*dir, *d;
 	int			 rc;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		*cause = xprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		*cause = xprintf("%s: is a directory", path);
+		fclose(f);
 		return -1;
 	}
 	fclose(f);
