@@ -55,6 +55,9 @@ struct creds_ctx {
 	struct event_base	*base;
 	struct http_engine	*http;	/* IMDS, container endpoint */
 	struct aws_client	*client;/* STS AssumeRole*, may be NULL */
+	/* RoleSessionName when a profile has no role_session_name, e.g.
+	 * "cloudsagad-<runid>"; NULL = "cloudsagad-<unix time>". */
+	const char		*session_name;
 };
 
 struct creds_provider;
@@ -89,11 +92,32 @@ struct creds_provider *creds_assume_role(const struct creds_ctx *,
 	    const char *external_id, const char *session_name,
 	    int duration_s, const char *region);
 
+/*
+ * Providers made without a creds_ctx (creds_static, creds_from_env,
+ * creds_from_credentials_dir) have no event base yet: attach one before the
+ * first creds_get() (callers that get a provider from elsewhere may attach
+ * every time; it is a no-op once a base is set).  Sources of a provider
+ * (AssumeRole) are attached too.
+ */
+void	 creds_provider_attach(struct creds_provider *, struct event_base *);
+
+/*
+ * Ask for credentials.  Cached credentials are handed out until
+ * CREDS_REFRESH_MARGIN before their expiry; then the next get fetches anew
+ * (if that refresh fails while the old credentials are still valid, they
+ * are used and the refresh is retried a little later).  Gets during a
+ * fetch wait for that fetch.  The returned handle is valid until the
+ * callback has run or creds_cancel(); cancel drops the callback only (the
+ * fetch goes on and its result is cached).
+ */
 struct creds_req *creds_get(struct creds_provider *, creds_cb, void *arg);
 void	 creds_cancel(struct creds_req *);
 const char *creds_provider_name(const struct creds_provider *);
 /* Forget the cached credentials (e.g. after ExpiredToken). */
 void	 creds_invalidate(struct creds_provider *);
+/* Pending requests are dropped without callbacks; a fetch is aborted. */
 void	 creds_provider_free(struct creds_provider *);
+/* Fetches started so far (diagnostics, tests). */
+unsigned long creds_provider_fetches(const struct creds_provider *);
 
 #endif
