@@ -49,8 +49,9 @@ void	 aws_client_set_limit(struct aws_client *, const char *service,
 	    const char *action, double rate, double burst);
 
 /*
- * Send req (ownership taken) with credentials from creds.  The callback
- * runs exactly once from the event loop unless the call is cancelled.
+ * Send req (ownership taken) with credentials from creds.  creds NULL sends
+ * the request unsigned (STS AssumeRoleWithWebIdentity).  The callback runs
+ * exactly once from the event loop unless the call is cancelled.
  */
 struct aws_call *aws_client_send(struct aws_client *, struct creds_provider *,
 	    struct aws_request *req, aws_done_cb, void *arg);

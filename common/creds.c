@@ -498,17 +498,31 @@ creds_destroy(struct creds_provider *p)
 void
 creds_provider_free(struct creds_provider *p)
 {
+	struct creds_req	*r;
+	char			*msg;
+
 	if (p == NULL || p->dead)
 		return;
-	if (p->delivering) {
-		p->dead = 1;	/* creds_deliver() finishes the job */
-		if (p->fetching && p->ops->abort != NULL) {
-			p->ops->abort(p);
-			p->fetching = 0;
-		}
-		return;
+	p->dead = 1;
+	if (p->fetching && p->ops->abort != NULL)
+		p->ops->abort(p);
+	p->fetching = 0;
+
+	/* Whoever still waits hears about it now (the client relies on it). */
+	msg = xprintf("credentials provider %s was freed", p->name);
+	for (;;) {
+		if ((r = TAILQ_FIRST(&p->waiting)) != NULL)
+			TAILQ_REMOVE(&p->waiting, r, entry);
+		else if ((r = TAILQ_FIRST(&p->ready)) != NULL)
+			TAILQ_REMOVE(&p->ready, r, entry);
+		else
+			break;
+		r->cb(NULL, msg, r->arg);
+		creds_req_free(r);
 	}
-	creds_destroy(p);
+	free(msg);
+	if (!p->delivering)
+		creds_destroy(p);	/* else creds_deliver() does */
 }
 
 /* ---- error provider --------------------------------------------------- */

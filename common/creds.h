@@ -115,7 +115,12 @@ void	 creds_cancel(struct creds_req *);
 const char *creds_provider_name(const struct creds_provider *);
 /* Forget the cached credentials (e.g. after ExpiredToken). */
 void	 creds_invalidate(struct creds_provider *);
-/* Pending requests are dropped without callbacks; a fetch is aborted. */
+/*
+ * Free a provider (and its source providers).  Callers still waiting in
+ * creds_get() get their callback at once (from inside this call) with an
+ * error; a provider's own in-flight fetch (STS call, HTTP request) is
+ * cancelled.  Free providers before the aws_client they use.
+ */
 void	 creds_provider_free(struct creds_provider *);
 /* Fetches started so far (diagnostics, tests). */
 unsigned long creds_provider_fetches(const struct creds_provider *);

@@ -1,16 +1,129 @@
 /*
  * cloudsagad: continuous detection-regression testing of AWS accounts.
- * main: parse arguments and hand over; everything else lives in the library.
+ *
+ * main: parse the command line and hand over to the one-shot commands
+ * (cli_*.c) or the daemon loop.  Everything else lives in libcloudsaga.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "cli.h"
 #include "log.h"
+#include "xmalloc.h"
+
+enum {
+	OPT_CALL = 256,
+	OPT_REGION,
+	OPT_PARAM,
+	OPT_LIVE,
+	OPT_ENDPOINT_URL,
+	OPT_PROFILE,
+	OPT_VERSION,
+};
+
+static const struct option longopts[] = {
+	{ "config",		required_argument,	NULL, 'c' },
+	{ "check",		no_argument,		NULL, 'n' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, OPT_VERSION },
+	{ "call",		required_argument,	NULL, OPT_CALL },
+	{ "region",		required_argument,	NULL, OPT_REGION },
+	{ "param",		required_argument,	NULL, OPT_PARAM },
+	{ "live",		no_argument,		NULL, OPT_LIVE },
+	{ "endpoint-url",	required_argument,	NULL, OPT_ENDPOINT_URL },
+	{ "profile",		required_argument,	NULL, OPT_PROFILE },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE	*f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: cloudsagad [-nv] [-c file]\n"
+"       cloudsagad --call service:Action [--region r] [--param Key=Value]...\n"
+"                  [--endpoint-url url] [--profile name] [--live]\n"
+"       cloudsagad --version\n"
+"\n"
+"  -c, --config FILE   configuration file (default %s/cloudsagad/cloudsagad.conf)\n"
+"  -n, --check         check the configuration and exit\n"
+"  -v, --verbose       more logging (repeat for debug)\n"
+"  --call SVC:Action   send one signed call and print the result as JSON;\n"
+"                      mutating EC2 calls need --param DryRun=true\n"
+"  --live              allow a --call that changes the account (not EC2)\n",
+	    CLOUDSAGA_SYSCONFDIR);
+	exit(status);
+}
 
 int
 main(int argc, char *argv[])
 {
-	log_init(LOG_TO_STDERR, "cloudsagad", LOG_INFO);
-	printf("cloudsagad %s\n", CLOUDSAGA_VERSION);
-	return 0;
+	struct cli_opts	 o;
+	int		 ch, check = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.config_file = CLOUDSAGA_SYSCONFDIR "/cloudsagad/cloudsagad.conf";
+
+	while ((ch = getopt_long(argc, argv, "c:nvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o.config_file = optarg;
+			o.config_given = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			o.verbose++;
+			break;
+		case 'h':
+			usage(0);
+		case OPT_VERSION:
+			printf("cloudsagad %s\n", CLOUDSAGA_VERSION);
+			return 0;
+		case OPT_CALL:
+			o.call = optarg;
+			break;
+		case OPT_REGION:
+			o.region = optarg;
+			break;
+		case OPT_PARAM:
+			o.params = xreallocarray(o.params, o.nparams + 1,
+			    sizeof(*o.params));
+			o.params[o.nparams++] = optarg;
+			break;
+		case OPT_LIVE:
+			o.allow_live = 1;
+			break;
+		case OPT_ENDPOINT_URL:
+			o.endpoint_url = optarg;
+			break;
+		case OPT_PROFILE:
+			o.profile = optarg;
+			break;
+		default:
+			usage(CLI_EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(CLI_EXIT_USAGE);
+
+	log_init(LOG_TO_STDERR, "cloudsagad",
+	    o.verbose > 1 ? LOG_DEBUG : o.verbose ? LOG_INFO : LOG_NOTICE);
+
+	if (o.call != NULL) {
+		int	 rc = cli_call(&o);
+
+		free(o.params);
+		return rc;
+	}
+	(void)check;
+	fprintf(stderr, "cloudsagad: the daemon is not built yet; try --call\n");
+	free(o.params);
+	return CLI_EXIT_USAGE;
 }

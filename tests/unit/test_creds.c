@@ -443,22 +443,33 @@ test_cancel_and_free(void **state)
 	for (i = 0; i < 3; i++)
 		result_clear(&r[i]);
 
-	/* The first callback frees the provider: the rest are dropped. */
+	/* The first callback frees the provider: the others hear of it at
+	 * once, from inside creds_provider_free(). */
 	creds_get(p, result_cb, &r[0]);
 	creds_get(p, result_cb, &r[1]);
 	r[0].free_me = p;
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	assert_int_equal(r[0].called, 1);
-	assert_int_equal(r[1].called, 0);
+	assert_null(r[0].error);
+	assert_int_equal(r[1].called, 1);
+	assert_error_contains(&r[1], "credentials provider test was freed");
 	result_clear(&r[0]);
+	result_clear(&r[1]);
 
-	/* Freed with a fetch in flight: no callback, nothing left. */
+	/* Freed with a fetch in flight: the fetch is aborted, the waiters
+	 * get an error at once. */
 	p = tp_new(&tp, base);
 	tp.async = 1;
 	creds_get(p, result_cb, &r[0]);
+	creds_get(p, result_cb, &r[1]);
 	creds_provider_free(p);
+	assert_int_equal(r[0].called, 1);
+	assert_int_equal(r[1].called, 1);
+	assert_error_contains(&r[0], "was freed");
+	result_clear(&r[0]);
+	result_clear(&r[1]);
 	event_base_loop(base, EVLOOP_NONBLOCK);
-	assert_int_equal(r[0].called, 0);
+	assert_int_equal(r[0].called, 0);	/* the aborted fetch is silent */
 	creds_provider_free(NULL);
 }
 
