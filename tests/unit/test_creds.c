@@ -389,9 +389,11 @@ test_coalescing(void **state)
 	} while (done < 10);
 	for (i = 0; i < 10; i++) {
 		assert_int_equal(r[i].called, 1);
+		assert_non_null(r[i].creds);
 		assert_ptr_equal(r[i].creds, r[0].creds);
-		result_clear(&r[i]);
 	}
+	for (i = 0; i < 10; i++)
+		result_clear(&r[i]);
 	assert_int_equal(tp.fetches, 1);
 	assert_int_equal(creds_provider_fetches(p), 1);
 
@@ -614,7 +616,7 @@ test_ini(void **state)
 	    "aws_secret_access_key=sec=ret\n"
 	    "region: eu-west-1\n"
 	    "inline = value # not a comment\n"
-	    "  [ spaced name ]  \n"
+	    "[ spaced name ]  \n"
 	    "s3 =\n"
 	    "   max_concurrent_requests = 20\n"
 	    "   addressing_style = path\n"
@@ -986,6 +988,7 @@ test_profile_roles(void **state)
 	check_profile(state, "one", "assume-role:" ROLE "one<-profile:base",
 	    NULL, "AssumeRole needs STS, but no AWS client was given");
 	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
 	check_profile(state, "env", "profile:env", NULL,
 	    "credential_source Environment but AWS_ACCESS_KEY_ID is not set");
 }
@@ -1075,13 +1078,17 @@ test_chain(void **state)
 	    "aws_secret_access_key = d\n");
 	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "e", 1);
-	setenv("CREDENTIALS_DIRECTORY", dir, 1);
 	setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/creds", 1);
 
 	/* 1. environment first ... */
 	check_chain(state, NULL, "environment", "AKIDENV", NULL);
 	/* ... unless a profile is named explicitly (botocore). */
 	check_chain(state, "other", "profile:other", "AKIDOTHER", NULL);
+	setenv("CREDENTIALS_DIRECTORY", dir, 1);
+	check_chain(state, NULL, "environment", "AKIDENV", NULL);
+	/* A credentials file that lacks the profile asked for fails. */
+	check_chain(state, "other", "credentials-directory:other", NULL,
+	    "no [other] section");
 	/* A half-set environment fails; it does not fall through. */
 	unsetenv("AWS_SECRET_ACCESS_KEY");
 	check_chain(state, NULL, "environment", NULL,
