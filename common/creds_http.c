@@ -448,7 +448,7 @@ imds_send(struct creds_provider *p)
 	struct imds		*im = p->data;
 	struct http_request	 req;
 	const char		*hdrs[2] = { NULL, NULL };
-	char			*url, *hdr = NULL, *role;
+	char			*url, *hdr = NULL;
 
 	memset(&req, 0, sizeof(req));
 	switch (im->state) {
@@ -464,10 +464,9 @@ imds_send(struct creds_provider *p)
 		break;
 	case IMDS_CREDS:
 	default:
+		/* As botocore: the name as listed (checked in imds_done). */
 		req.method = "GET";
-		role = uri_encode(im->role, strlen(im->role), 0);
-		url = xprintf("%s%s%s", im->endpoint, IMDS_ROLE_PATH, role);
-		free(role);
+		url = xprintf("%s%s%s", im->endpoint, IMDS_ROLE_PATH, im->role);
 		break;
 	}
 	if (im->state != IMDS_TOKEN && im->token != NULL) {
@@ -555,7 +554,7 @@ imds_done(const struct http_response *res, void *arg)
 	struct creds_provider	*p = arg;
 	struct imds		*im = p->data;
 	const char		*what = imds_state_names[im->state];
-	size_t			 n;
+	size_t			 n, i;
 	char			*ex;
 
 	im->xfer = NULL;
@@ -637,6 +636,14 @@ imds_done(const struct http_response *res, void *arg)
 			n--;
 		if (n == 0) {
 			imds_fail(p, "no IAM role attached to this instance");
+			return;
+		}
+		for (i = 0; i < n; i++)
+			if (!isalnum((unsigned char)res->body[i]) &&
+			    strchr("+=,.@_-", res->body[i]) == NULL)
+				break;
+		if (i < n || n > 128) {
+			imds_fail(p, "bad IAM role name in the listing");
 			return;
 		}
 		im->role = xstrndup(res->body, n);

@@ -457,6 +457,23 @@ test_imds_errors(void **state)
 	assert_error_contains(&r, "no IAM role attached");
 	creds_provider_free(p);
 
+	/* Role names are IAM names: anything else is refused, not sent. */
+	imds_start(e, IMDS_V2);
+	snprintf(im.role, sizeof(im.role), "../../user-data");
+	p = creds_imds(&e->ctx);
+	get_sync(e, p, &r);
+	assert_error_contains(&r, "bad IAM role name");
+	assert_int_equal(im.gets, 1);
+	creds_provider_free(p);
+
+	/* IAM's other characters go as they are. */
+	imds_start(e, IMDS_V2);
+	snprintf(im.role, sizeof(im.role), "ops+audit=1,a.b@c_d-e");
+	p = creds_imds(&e->ctx);
+	get_sync(e, p, &r);
+	assert_null(r.error);
+	creds_provider_free(p);
+
 	imds_start(e, IMDS_V2);
 	snprintf(im.code, sizeof(im.code), "Failure");
 	p = creds_imds(&e->ctx);
