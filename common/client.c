@@ -416,6 +416,8 @@ aws_client_send(struct aws_client *c, struct creds_provider *provider,
 		return call;
 	}
 	call->ep_ok = 1;
+	if (provider != NULL)
+		creds_provider_attach(provider, c->base);
 	call->state = CALL_START;
 	call_schedule(call, 0);
 	return call;
