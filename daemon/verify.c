@@ -527,7 +527,7 @@ verify_poll_finish(struct vpoll *p)
 			if (vd == VERDICT_MISSING) {
 				time_iso8601((time_t)it->covered_at, when);
 				reason = xprintf("not found by a complete "
-				    "lookup started at %s, %.0fs after the "
+				    "lookup started at %s, %.1fs after the "
 				    "deadline", when, it->covered_at -
 				    e->deadline);
 				ledger_decide(e, vd, NULL, reason, now);
