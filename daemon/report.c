@@ -41,6 +41,7 @@ struct reporter {
 	void		*step_arg;
 	void		(*summary)(const struct ledger_run *, void *);
 	void		*summary_arg;
+	int		 nolog;
 };
 
 static void
@@ -261,7 +262,8 @@ report_call_outcome(enum run_call_outcome o)
 
 json_t *
 report_call_json(const char *run_id, const char *scenario,
-    const char *account, const struct run_call *c, double now)
+    const char *account, const char *event_source, const struct run_call *c,
+    double now)
 {
 	json_t	*o = json_object();
 	char	 t[21];
@@ -273,13 +275,17 @@ report_call_json(const char *run_id, const char *scenario,
 	json_object_set_new(o, "scenario", report_str(scenario));
 	json_object_set_new(o, "account", report_str(account));
 	json_object_set_new(o, "region", report_str(c->region));
-	json_object_set_new(o, "service", report_str(c->service));
+	json_object_set_new(o, "event_source", report_str(event_source));
 	json_object_set_new(o, "event_name", report_str(c->action));
+	json_object_set_new(o, "verdict", json_null());
+	json_object_set_new(o, "event_id", json_null());
+	json_object_set_new(o, "latency_s", json_null());
+	json_object_set_new(o, "request_id", report_str(c->request_id));
+	json_object_set_new(o, "error_code", report_str(c->error_code));
+	json_object_set_new(o, "service", report_str(c->service));
 	json_object_set_new(o, "outcome",
 	    json_string(report_call_outcome(c->outcome)));
 	json_object_set_new(o, "status", json_integer(c->status));
-	json_object_set_new(o, "request_id", report_str(c->request_id));
-	json_object_set_new(o, "error_code", report_str(c->error_code));
 	json_object_set_new(o, "error_message", report_str(c->error_message));
 	json_object_set_new(o, "note", report_str(c->note));
 	json_object_set_new(o, "elapsed_s", report_secs(c->elapsed_s));
@@ -902,7 +908,8 @@ report_emit(struct reporter *rp, char **cause)
 				continue;
 			}
 		}
-		report_emit_journal(&it[i]);
+		if (!rp->nolog)
+			report_emit_journal(&it[i]);
 		rp->records++;
 		if (rp->recovering)
 			rp->replayed++;
@@ -1026,6 +1033,12 @@ void
 report_set_stream(struct reporter *rp, FILE *f)
 {
 	rp->stream = f;
+}
+
+void
+report_set_log(struct reporter *rp, int on)
+{
+	rp->nolog = !on;
 }
 
 void

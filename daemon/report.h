@@ -40,6 +40,11 @@ struct reporter *report_open(struct ledger *, const char *report_file,
 void	 report_free(struct reporter *);
 /* Also write every JSON object to this stream (--output json); NULL: no. */
 void	 report_set_stream(struct reporter *, FILE *);
+/*
+ * Send records to the log backend (journal/syslog/stderr)?  Default yes;
+ * the one-shot CLI may turn it off when it prints its own table.
+ */
+void	 report_set_log(struct reporter *, int);
 /* How long report_open waits for the journal when checking (default 3s). */
 void	 report_set_journal_wait(struct reporter *, double seconds);
 /*
@@ -66,7 +71,11 @@ void	 report_set_step_hook(struct reporter *,
  */
 int	 report_verdicts(struct reporter *, struct ledger_entry **, size_t n,
 	    char **cause);
-/* Emit whatever is queued and not yet confirmed; queue due summaries. */
+/*
+ * Emit whatever is queued and not yet confirmed; queue due summaries.
+ * Call it after ledger_run_end(): a run whose rows were all reported
+ * before it ended (or that has none) gets its summary here.
+ */
 int	 report_flush(struct reporter *, char **cause);
 
 /* Highest sequence number found in / written to the report file. */
@@ -87,10 +96,18 @@ json_t	*report_verdict_json(const struct ledger_entry *, double now);
 /* {"kind":"summary","run_id","scenario","account","expected","logged",
  *  "missing","unverified",...} */
 json_t	*report_summary_json(const struct ledger_run *, double now);
-/* {"kind":"call","run_id","scenario","account","region","event_source",
- *  "event_name","outcome","status","error_code","request_id",...} */
+/*
+ * {"kind":"call","time","run_id","scenario","account","region",
+ *  "event_source","event_name","verdict":null,"event_id":null,
+ *  "latency_s":null,"request_id","error_code","service","outcome",
+ *  "status","error_message","note","elapsed_s","expected"} - the same
+ * leading keys as a verdict, so a --output json consumer can treat every
+ * line alike.  event_source: the service's ("ec2.amazonaws.com"), NULL if
+ * unknown.
+ */
 json_t	*report_call_json(const char *run_id, const char *scenario,
-	    const char *account, const struct run_call *, double now);
+	    const char *account, const char *event_source,
+	    const struct run_call *, double now);
 /* One line: compact, keys in order, '\n' terminated (allocated). */
 char	*report_json_line(json_t *);
 

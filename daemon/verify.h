@@ -175,7 +175,8 @@ struct verifier *verifier_new(struct event_base *, struct aws_client *,
 	    const struct verify_hooks *);
 /* Cancels lookups in flight; pending rows stay pending in the ledger. */
 void	 verifier_free(struct verifier *);
-/* New parameters (reload): apply to future polls. */
+/* New parameters (reload): apply to future polls; rows keep the deadline
+ * they were recorded with. */
 void	 verifier_set_params(struct verifier *, const struct verify_params *);
 
 /* Record an expectation in the ledger (deadline from the params) and

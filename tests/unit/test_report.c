@@ -272,8 +272,12 @@ test_summary_and_call_json(void **state)
 	c.request_id = "rq";
 	c.elapsed_s = 0.1234;
 	c.expected = 1;
-	o = report_call_json(RUN_A, "network-changes", "prod", &c, 1000);
+	o = report_call_json(RUN_A, "network-changes", "prod",
+	    "ec2.amazonaws.com", &c, 1000);
 	assert_string_equal(str(o, "kind"), "call");
+	assert_string_equal(str(o, "event_source"), "ec2.amazonaws.com");
+	assert_true(json_is_null(json_object_get(o, "verdict")));
+	assert_true(json_is_null(json_object_get(o, "latency_s")));
 	assert_string_equal(str(o, "region"), "eu-west-1");
 	assert_string_equal(str(o, "event_name"), "CreateVpc");
 	assert_string_equal(str(o, "outcome"), "permitted");
@@ -452,6 +456,24 @@ test_flat_record(void **state)
 	    "missing"));
 	assert_true(e->reported);
 	assert_true(e->run->summary_reported);
+	free(out);
+
+	/* Records can be turned off (the one-shot CLI's own table). */
+	report_set_log(rp, 0);
+	e = add(l, RUN_B, "CreateVpc", "req-2", 1000);
+	ledger_decide(e, VERDICT_MISSING, NULL, "gone", 1900);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	assert_int_equal(report_verdicts(rp, &e, 1, NULL), 0);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	out = slurp(path);
+	unlink(path);
+	assert_string_equal(out, "");
+	assert_true(e->reported);
 	free(out);
 	report_free(rp);
 	ledger_free(l);
