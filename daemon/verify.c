@@ -242,9 +242,10 @@ verify_poll_fail(struct vpoll *p, const char *fmt, ...)
 static void
 verify_poll_start(struct vgroup *g)
 {
-	struct verifier	*v = g->v;
-	struct vpoll	*p;
-	size_t		 i, j;
+	struct verifier		*v = g->v;
+	struct vpoll		*p;
+	struct aws_client_stats	 cst;
+	size_t			 i, j;
 
 	if (g->poll != NULL || v->draining)
 		return;
@@ -277,7 +278,9 @@ verify_poll_start(struct vgroup *g)
 		verify_poll_fail(p, "no credentials for account %s", g->account);
 		return;
 	}
-	p->q = verify_plan(p->rows, p->nrows, &v->p, g->last_start, &p->nq);
+	aws_client_stats(v->client, &cst);
+	p->q = verify_plan(p->rows, p->nrows, &v->p, g->last_start,
+	    cst.clock_offset, &p->nq);
 	p->complete = xcalloc(p->nq, sizeof(*p->complete));
 	log_debug("verify %s/%s: %zu pending, %zu %s quer%s", g->account,
 	    g->region, p->nrows, p->nq, verify_qkind_name(p->q[0].kind),
@@ -306,7 +309,6 @@ verify_poll_send(struct vpoll *p)
 		    json_pack("[{s:s,s:s}]", "AttributeKey",
 		    verify_qkind_name(q->kind), "AttributeValue", q->value));
 	aws_request_set(req, "StartTime", json_integer((json_int_t)q->start));
-	aws_request_set(req, "EndTime", json_integer((json_int_t)q->end));
 	aws_request_set(req, "MaxResults", json_integer(VERIFY_PAGE_SIZE));
 	if (p->token != NULL)
 		aws_request_set_str(req, "NextToken", p->token);

@@ -7,8 +7,9 @@
  * row's deadline (no closer than min(interval, 5s) to the previous one).
  * One poll is a short plan of queries (verify_plan): per temporary access
  * key (ASIA...: session keys are unique to a run), else per event name,
- * else per long-term key, else one sweep without an attribute, each over
- * [earliest call of the rows it covers - skew, now + skew], paginated
+ * else per long-term key, else one sweep without an attribute, each from
+ * the earliest call of the rows it covers - skew (corrected by the
+ * client's clock-offset estimate) to the server's now, paginated
  * (MaxResults 50, NextToken), one request in flight per group, paced by
  * the client's LookupEvents limit per (credentials, region).
  *
@@ -137,14 +138,20 @@ const char *verify_qkind_name(enum verify_qkind);
 struct verify_query {
 	enum verify_qkind kind;
 	char		*value;		/* attribute value, NULL for a sweep */
-	double		 start;		/* StartTime */
-	double		 end;		/* EndTime */
+	double		 start;		/* StartTime (server clock); no EndTime
+					   is sent: the window ends at the
+					   server's "now" whatever our clock */
 	size_t		*members;	/* indices of the rows it covers */
 	size_t		 nmembers;
 };
-/* Plan the queries that cover every row (see above). */
+/*
+ * Plan the queries that cover every row (see above).  offset: seconds to
+ * add to the local clock to get the server's (the client's estimate from
+ * Date headers), applied to the windows.
+ */
 struct verify_query *verify_plan(struct ledger_entry *const *rows, size_t n,
-	    const struct verify_params *, double now, size_t *nqueries);
+	    const struct verify_params *, double now, double offset,
+	    size_t *nqueries);
 void	 verify_plan_free(struct verify_query *, size_t);
 
 /* The verdict rule above: VERDICT_PENDING while still undecided. */

@@ -399,7 +399,7 @@ verify_distinct(struct ledger_entry *const *rows, size_t n, int key,
 
 struct verify_query *
 verify_plan(struct ledger_entry *const *rows, size_t n,
-    const struct verify_params *p, double now, size_t *nq)
+    const struct verify_params *p, double now, double offset, size_t *nq)
 {
 	struct verify_query	*q;
 	enum verify_qkind	 kind;
@@ -439,7 +439,7 @@ verify_plan(struct ledger_entry *const *rows, size_t n,
 	}
 
 	/* LookupEvents cannot look further back than 90 days. */
-	floor_start = floor(now - VERIFY_LOOKBACK + 60);
+	floor_start = floor(now + offset - VERIFY_LOOKBACK + 60);
 	q = xcalloc(nv, sizeof(*q));
 	for (i = 0; i < nv; i++) {
 		q[i].kind = kind;
@@ -456,12 +456,11 @@ verify_plan(struct ledger_entry *const *rows, size_t n,
 			if (q[i].start < 0 || rows[j]->fired_at < q[i].start)
 				q[i].start = rows[j]->fired_at;
 		}
-		q[i].start = floor(q[i].start - p->skew);
-		q[i].end = ceil(now + p->skew);
+		q[i].start = floor(q[i].start + offset - p->skew);
 		if (q[i].start < floor_start)
 			q[i].start = floor_start;
-		if (q[i].start > q[i].end)
-			q[i].start = q[i].end;
+		if (q[i].start > floor(now + offset))
+			q[i].start = floor(now + offset);
 	}
 	free(keys);
 	free(names);

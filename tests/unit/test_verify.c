@@ -377,18 +377,17 @@ test_plan(void **state)
 	/* One session key for the run: one AccessKeyId query. */
 	rows[0] = row(RUN_A, "CreateVpc", "1", "ASIAKEY1", now - 600.5);
 	rows[1] = row(RUN_A, "DeleteVpc", "2", "ASIAKEY1", now - 500);
-	q = verify_plan(rows, 2, &p, now, &nq);
+	q = verify_plan(rows, 2, &p, now, 0, &nq);
 	assert_int_equal(nq, 1);
 	assert_int_equal(q[0].kind, VERIFY_Q_ACCESS_KEY);
 	assert_string_equal(q[0].value, "ASIAKEY1");
 	assert_true(q[0].start == now - 600.5 - 120 - 0.5);	/* floor */
-	assert_true(q[0].end == now + 120);
 	assert_int_equal(q[0].nmembers, 2);
 	verify_plan_free(q, nq);
 
 	/* Two runs, two session keys: two queries, each its own window. */
 	rows[2] = row(RUN_B, "CreateVpc", "3", "ASIAKEY2", now - 100);
-	q = verify_plan(rows, 3, &p, now, &nq);
+	q = verify_plan(rows, 3, &p, now, 0, &nq);
 	assert_int_equal(nq, 2);
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(q[i].kind, VERIFY_Q_ACCESS_KEY);
@@ -405,7 +404,7 @@ test_plan(void **state)
 	 * event name is narrower. */
 	rows[0] = row(RUN_A, "CreateVpc", "1", "AKIAKEY", now - 600);
 	rows[1] = row(RUN_A, "CreateVpc", "2", "AKIAKEY", now - 500);
-	q = verify_plan(rows, 2, &p, now, &nq);
+	q = verify_plan(rows, 2, &p, now, 0, &nq);
 	assert_int_equal(nq, 1);
 	assert_int_equal(q[0].kind, VERIFY_Q_EVENT_NAME);
 	assert_string_equal(q[0].value, "CreateVpc");
@@ -414,7 +413,7 @@ test_plan(void **state)
 	/* Many names, one long-term key: the key. */
 	for (i = 0; i < 6; i++)
 		rows[i] = row(RUN_A, names[i], "x", "AKIAKEY", now - 60);
-	q = verify_plan(rows, 6, &p, now, &nq);
+	q = verify_plan(rows, 6, &p, now, 0, &nq);
 	assert_int_equal(nq, 1);
 	assert_int_equal(q[0].kind, VERIFY_Q_ACCESS_KEY);
 	assert_int_equal(q[0].nmembers, 6);
@@ -423,7 +422,7 @@ test_plan(void **state)
 	/* Many names, keys unknown: a sweep over everything. */
 	for (i = 0; i < 6; i++)
 		rows[i] = row(RUN_A, names[i], "x", NULL, now - 60 * (double)i);
-	q = verify_plan(rows, 6, &p, now, &nq);
+	q = verify_plan(rows, 6, &p, now, 0, &nq);
 	assert_int_equal(nq, 1);
 	assert_int_equal(q[0].kind, VERIFY_Q_SWEEP);
 	assert_null(q[0].value);
@@ -432,7 +431,7 @@ test_plan(void **state)
 	verify_plan_free(q, nq);
 
 	/* Three names, keys unknown: one query per name. */
-	q = verify_plan(rows, 3, &p, now, &nq);
+	q = verify_plan(rows, 3, &p, now, 0, &nq);
 	assert_int_equal(nq, 3);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(q[i].kind, VERIFY_Q_EVENT_NAME);
@@ -440,13 +439,25 @@ test_plan(void **state)
 	}
 	verify_plan_free(q, nq);
 
+	/* Our clock 30 s behind the server's: the window follows the
+	 * server's clock. */
+	rows[0] = row(RUN_A, "CreateVpc", "1", "ASIAKEY1", now - 600);
+	q = verify_plan(rows, 1, &p, now, 30, &nq);
+	assert_true(q[0].start == now - 600 + 30 - 120);
+	verify_plan_free(q, nq);
+	/* A call "in the future" (clock step): start no later than now. */
+	rows[0] = row(RUN_A, "CreateVpc", "1", "ASIAKEY1", now + 1000);
+	q = verify_plan(rows, 1, &p, now, 0, &nq);
+	assert_true(q[0].start == now);
+	verify_plan_free(q, nq);
+
 	/* Never further back than LookupEvents can look. */
 	rows[0] = row(RUN_A, "CreateVpc", "1", "ASIAKEY1", now - 100 * 86400.0);
-	q = verify_plan(rows, 1, &p, now, &nq);
+	q = verify_plan(rows, 1, &p, now, 0, &nq);
 	assert_true(q[0].start >= now - VERIFY_LOOKBACK);
-	assert_true(q[0].start <= q[0].end);
+	assert_true(q[0].start <= now);
 	verify_plan_free(q, nq);
-	assert_null(verify_plan(rows, 0, &p, now, &nq));
+	assert_null(verify_plan(rows, 0, &p, now, 0, &nq));
 	assert_int_equal(nq, 0);
 }
 
