@@ -10,6 +10,7 @@ failing with 5xx (unverified, never missing), a stricter rate limit
 import collections
 import json
 import os
+import signal
 import time
 import unittest
 
@@ -194,6 +195,27 @@ class VerifyTest(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("resumed 0", p.stdout)
             self.assertEqual(self.work.lines(), before)
+
+    def test_sigterm_drains_then_resume_finishes(self):
+        with Sandbox("--delay", "3", "--latency", "300") as sb:
+            proc = start_tool(sb, self.work, *FAST, "--deadline", "15",
+                              "--interval", "0.5", *CALLS)
+            read_until(proc, "fired")
+            time.sleep(1.2)         # a lookup is in flight or due
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            line = read_until(proc, "drained", timeout=10)
+            self.assertEqual(proc.wait(10), 0)
+            proc.stdout.close()
+            proc.stderr.close()
+            self.assertLess(time.monotonic() - t0, 5)
+            self.assertEqual(line, "drained pending=5")
+            self.assertEqual(self.work.verdicts(), [])
+            p = run_tool(sb, self.work, *FAST, "--deadline", "15",
+                         "--resume")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("done logged=5 missing=0", p.stdout)
+            self.check_report_shape(5)
 
     def test_kill9_at_random_points_never_loses_or_repeats(self):
         # Verdicts arrive over several seconds (delays 1-5 s); kill at

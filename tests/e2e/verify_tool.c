@@ -17,6 +17,8 @@
  * --resume fires nothing: it reloads the state directory, replays owed
  * reports and verifies what is pending (the restart after kill -9).
  * --crash-at STEP exits abruptly after that step of the report protocol.
+ * SIGTERM drains the verifier (no new lookups, the one in flight ends) and
+ * exits: "drained pending=N".
  */
 #include <getopt.h>
 #include <signal.h>
@@ -56,6 +58,7 @@ struct tool {
 	int			 failed;
 	const char		*crash_at;
 	struct event		*timeout_ev;
+	struct event		*term_ev;
 	int			 timed_out;
 };
 
@@ -249,6 +252,25 @@ tool_request(struct tool *t, const char *spec)
 }
 
 static void
+tool_drained(void *arg)
+{
+	struct tool	*t = arg;
+
+	printf("drained pending=%zu\n", verifier_pending_count(t->v));
+	fflush(stdout);
+	event_base_loopexit(t->base, NULL);
+}
+
+/* SIGTERM: stop polling, wait for the lookup in flight, exit. */
+static void
+tool_term(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tool	*t = arg;
+
+	verifier_drain(t->v, tool_drained, t);
+}
+
+static void
 tool_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct tool	*t = arg;
@@ -368,6 +390,8 @@ main(int argc, char *argv[])
 	hooks.arg = &t;
 	t.v = verifier_new(t.base, t.client, t.ledger, &p, &hooks);
 
+	t.term_ev = evsignal_new(t.base, SIGTERM, tool_term, &t);
+	evsignal_add(t.term_ev, NULL);
 	t.timeout_ev = evtimer_new(t.base, tool_timeout, &t);
 	tv.tv_sec = (time_t)timeout;
 	tv.tv_usec = 0;
@@ -397,6 +421,7 @@ main(int argc, char *argv[])
 	aws_client_free(t.client);
 	http_engine_free(http);
 	event_free(t.timeout_ev);
+	event_free(t.term_ev);
 	event_base_free(t.base);
 	report_free(t.rp);
 	ledger_free(t.ledger);
