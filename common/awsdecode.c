@@ -746,6 +746,8 @@ void
 aws_decode(const struct aws_request *req, const struct http_response *resp,
     struct aws_result *res)
 {
+	char	*msg;
+
 	free(res->error_code);
 	free(res->error_message);
 	free(res->request_id);
@@ -773,5 +775,13 @@ aws_decode(const struct aws_request *req, const struct http_response *resp,
 		awsdec_success(req, resp, res);
 	else
 		awsdec_error(req, resp, res);
+	if (res->error_code != NULL &&
+	    strcmp(res->error_code, AWS_CODE_MALFORMED) == 0) {
+		msg = res->error_message;
+		res->error_message = xprintf("%s (HTTP %ld, %zu bytes)",
+		    msg != NULL ? msg : "malformed response", resp->status,
+		    resp->body_len);
+		free(msg);
+	}
 	res->outcome = aws_classify(req, res->status, res->error_code);
 }
