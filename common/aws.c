@@ -176,7 +176,7 @@ aws_params_free(struct aws_param *params, size_t n)
 
 	for (i = 0; i < n; i++) {
 		free(params[i].key);
-		free(params[i].value);
+		freezero_str(params[i].value);	/* may hold a token */
 	}
 	free(params);
 }
@@ -498,7 +498,7 @@ aws_http_free(struct aws_http *h)
 		free(h->headers[i].value);
 	}
 	free(h->headers);
-	free(h->body);
+	freezero(h->body, h->body_len);
 	free(h->bucket);
 	memset(h, 0, sizeof(*h));
 }

@@ -289,6 +289,10 @@ void	 aws_result_clear(struct aws_result *);
  * aws_decode sets outcome, status, http_error, error_code, error_message,
  * request_id, data and server_time (replacing earlier values, so a result
  * can be reused across attempts) and leaves the other fields alone.
+ *   - Request ID: for ec2/query the body's (<requestId>, <RequestID>,
+ *     ResponseMetadata.RequestId) wins over the headers, as in botocore;
+ *     for the others the headers win (x-amzn-RequestId, x-amz-request-id)
+ *     and the body (S3 <Error><RequestId>) is the fallback.
  *   - Transport failures: error_code is one of the AWS_CODE_HTTP_* names
  *     below, error_message the engine's errmsg.
  *   - 2xx: the body is decoded (XML for ec2/query/rest-xml, JSON

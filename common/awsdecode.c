@@ -530,13 +530,22 @@ static const char *const awsdec_reqid_names[] = {
 	"requestId", "RequestId", "RequestID", NULL,
 };
 
-/* Request ID from a parsed XML root (before unwrapping). */
+/*
+ * Request ID from a parsed XML root (before unwrapping).  For EC2 and
+ * query the body's ID wins over the headers', as in botocore: it is the
+ * one the service documents (and CloudTrail records); they agree on AWS.
+ */
 static void
-awsdec_xml_request_id(json_t *root, struct aws_result *res)
+awsdec_xml_request_id(const struct aws_request *req, json_t *root,
+    struct aws_result *res)
 {
 	const char	*id;
+	int		 body_first;
 
-	if (res->request_id != NULL)
+	body_first = req != NULL && req->svc != NULL &&
+	    (req->svc->protocol == AWS_PROTO_EC2 ||
+	    req->svc->protocol == AWS_PROTO_QUERY);
+	if (res->request_id != NULL && !body_first)
 		return;
 	if ((id = awsdec_str(root, awsdec_reqid_names)) == NULL)
 		id = awsdec_str(json_object_get(root, "ResponseMetadata"),
@@ -600,7 +609,7 @@ awsdec_success(const struct aws_request *req,
 			free(cause);
 			return;
 		}
-		awsdec_xml_request_id(root, res);
+		awsdec_xml_request_id(req, root, res);
 		data = aws_xml_unwrap(root, rootname);
 		free(rootname);
 	} else {
@@ -625,7 +634,8 @@ static const char *const awsdec_msg_names[] = {
 };
 
 static void
-awsdec_error_xml(const struct http_response *resp, struct aws_result *res)
+awsdec_error_xml(const struct aws_request *req,
+    const struct http_response *resp, struct aws_result *res)
 {
 	json_t	*root, *err, *e;
 	char	*cause = NULL, *rootname = NULL;
@@ -638,7 +648,7 @@ awsdec_error_xml(const struct http_response *resp, struct aws_result *res)
 		free(cause);
 		return;
 	}
-	awsdec_xml_request_id(root, res);
+	awsdec_xml_request_id(req, root, res);
 	err = NULL;
 	if (rootname != NULL && strcmp(rootname, "Error") == 0)
 		err = root;					/* S3 */
@@ -708,7 +718,7 @@ awsdec_error(const struct aws_request *req, const struct http_response *resp,
 	    isspace((unsigned char)p[i]); i++)
 		;
 	if (p != NULL && i < resp->body_len && p[i] == '<')
-		awsdec_error_xml(resp, res);
+		awsdec_error_xml(req, resp, res);
 	else if (p != NULL && i < resp->body_len && p[i] == '{')
 		awsdec_error_json(resp, res);
 	else if (p != NULL && i < resp->body_len && res->error_code == NULL) {
@@ -736,6 +746,8 @@ void
 aws_decode(const struct aws_request *req, const struct http_response *resp,
     struct aws_result *res)
 {
+	char	*msg;
+
 	free(res->error_code);
 	free(res->error_message);
 	free(res->request_id);
@@ -763,5 +775,13 @@ aws_decode(const struct aws_request *req, const struct http_response *resp,
 		awsdec_success(req, resp, res);
 	else
 		awsdec_error(req, resp, res);
+	if (res->error_code != NULL &&
+	    strcmp(res->error_code, AWS_CODE_MALFORMED) == 0) {
+		msg = res->error_message;
+		res->error_message = xprintf("%s (HTTP %ld, %zu bytes)",
+		    msg != NULL ? msg : "malformed response", resp->status,
+		    resp->body_len);
+		free(msg);
+	}
 	res->outcome = aws_classify(req, res->status, res->error_code);
 }

@@ -842,25 +842,44 @@ test_request_ids(void **state)
 	req = aws_request_new(aws_service_find("sts"), "GetCallerIdentity",
 	    "us-east-1");
 	aws_result_init(&res);
-	/* Header beats body. */
+	/* EC2/query: the body's ID beats the header's (botocore does the
+	 * same; moto's EC2 sends a constant body ID and random headers). */
 	mkresp(&r, 200, "<GetCallerIdentityResponse><GetCallerIdentityResult>"
 	    "<Account>123456789012</Account></GetCallerIdentityResult>"
 	    "<ResponseMetadata><RequestId>body-id</RequestId>"
 	    "</ResponseMetadata></GetCallerIdentityResponse>",
 	    "X-Amzn-RequestId", "hdr-id", NULL, NULL);
 	aws_decode(req, &r, &res);
-	assert_string_equal(res.request_id, "hdr-id");
+	assert_string_equal(res.request_id, "body-id");
 	assert_string_equal(aws_json_str(res.data, "Account"),
 	    "123456789012");
+	free(r.headers);
+	/* ... and the header is the fallback. */
+	mkresp(&r, 200, "<X><a>1</a></X>", "x-amzn-requestid", "hdr-id", NULL,
+	    NULL);
+	aws_decode(req, &r, &res);
+	assert_string_equal(res.request_id, "hdr-id");
+	free(r.headers);
+	mkresp(&r, 200, "<X/>", "x-amz-request-id", "s3-id", "bogus", "1");
+	aws_decode(req, &r, &res);
+	assert_string_equal(res.request_id, "s3-id");
+	free(r.headers);
+	aws_result_clear(&res);
+	aws_request_free(req);
+
+	/* S3 (and JSON): the header beats the body. */
+	req = aws_request_new(aws_service_find("s3"), "GetBucketLocation",
+	    "us-east-1");
+	aws_result_init(&res);
+	mkresp(&r, 404, "<Error><Code>NoSuchBucket</Code><RequestId>body-id"
+	    "</RequestId></Error>", "x-amz-request-id", "hdr-id", NULL, NULL);
+	aws_decode(req, &r, &res);
+	assert_string_equal(res.request_id, "hdr-id");
 	free(r.headers);
 	r.headers = NULL;
 	r.nheaders = 0;
 	aws_decode(req, &r, &res);
 	assert_string_equal(res.request_id, "body-id");
-	mkresp(&r, 200, "<X/>", "x-amz-request-id", "s3-id", "bogus", "1");
-	aws_decode(req, &r, &res);
-	assert_string_equal(res.request_id, "s3-id");
-	free(r.headers);
 	aws_result_clear(&res);
 	aws_request_free(req);
 
