@@ -878,7 +878,7 @@ test_catalog(void **state)
 		ids++;
 	}
 	regfree(&re);
-	assert_int_equal(ids, 10);
+	assert_true(ids >= 10);
 	/* ...and the catalog has no entry msgid.h does not know. */
 	for (q = cat; (q = strstr(q, "\n-- ")) != NULL; q += 4) {
 		memcpy(id, q + 4, 32);
