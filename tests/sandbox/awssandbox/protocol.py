@@ -164,17 +164,27 @@ def _rest_table(model):
         if "requestUri" not in http:
             continue
         regex, labels, required, literal = _uri_regex(http["requestUri"])
+        headers = []
+        shape = op.input_shape
+        if shape is not None:
+            for member in shape.required_members:
+                ser = shape.members[member].serialization
+                if ser.get("location") == "header":
+                    headers.append(ser.get("name", member))
+                elif ser.get("location") == "querystring":
+                    required.setdefault(ser.get("name", member), None)
         table.append((http.get("method", "POST"), regex, labels, required,
-                      literal, name))
+                      headers, literal, name))
     with _session_lock:
         _rest_tables[model.service_name] = table
     return table
 
 
-def match_rest_operation(model, method, path, query):
+def match_rest_operation(model, method, path, query, headers=None):
     """Find the operation of a REST request: (name, path labels)."""
     best = None
-    for op_method, regex, labels, required, literal, name in _rest_table(model):
+    for op_method, regex, labels, required, need_headers, literal, name \
+            in _rest_table(model):
         if op_method != method:
             continue
         m = regex.match(path)
@@ -187,7 +197,9 @@ def match_rest_operation(model, method, path, query):
                 break
         if not ok:
             continue
-        score = (len(required), literal, -len(labels))
+        if need_headers and (headers is None or not all(h in headers for h in need_headers)):
+            continue
+        score = (len(required) + len(need_headers), literal, -len(labels))
         if best is None or score > best[0]:
             best = (score, name, {k: urllib.parse.unquote(m.group(k))
                                   for k in labels})
@@ -281,7 +293,7 @@ def classify(call):
         call.protocol = mp if mp in ("rest-json", "rest-xml") else "rest-xml"
         if model is not None:
             op, labels = match_rest_operation(model, call.method, call.path,
-                                              call.query)
+                                              call.query, h)
             call.operation = op
             call.path_labels = labels
         if call.operation is None:

@@ -385,6 +385,8 @@ class Record:
     def summary(self, now):
         return {"seq": self.seq, "account": self.account, "region": self.region,
                 "eventTime": iso(self.event_time),
+                "eventTimeEpoch": round(self.event_time, 3),
+                "visibleAtEpoch": round(self.visible_at, 3),
                 "visibleAt": "%s.%03dZ" % (iso(self.visible_at)[:-1],
                                            int(self.visible_at * 1000) % 1000),
                 "visible": (not self.dropped and self.management
