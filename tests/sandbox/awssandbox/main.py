@@ -79,14 +79,16 @@ def main(argv=None):
     signal.signal(signal.SIGINT, on_signal)
 
     from .server import Sandbox, Server
-    sandbox = Sandbox(knobs, verify_signatures=args.verify_signatures,
-                      seed=args.seed, verbose=args.verbose)
+    # Bind first, so a busy port fails at once, before moto is loaded.
     try:
-        server = Server((host, args.port), sandbox)
+        server = Server((host, args.port), None)
     except OSError as e:
         sys.stderr.write("aws-sandbox: cannot listen on %s:%d: %s\n" % (
             host, args.port, e.strerror or e))
         return 1
+    server.sandbox = Sandbox(knobs, verify_signatures=args.verify_signatures,
+                             seed=args.seed, verbose=args.verbose)
+    sandbox = server.sandbox
     port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               name="serve", daemon=True)

@@ -32,6 +32,13 @@ UNAUTHENTICATED = {"InvalidClientTokenId", "SignatureDoesNotMatch",
                    "InvalidAccessKeyId", "MissingAuthenticationToken",
                    "InvalidToken"}
 
+# EC2 error codes CloudTrail prefixes with "Server." (all others get
+# "Client.", RequestLimitExceeded included, despite its HTTP 503).
+EC2_SERVER_CODES = {"InsufficientAddressCapacity", "InsufficientCapacity",
+                    "InsufficientInstanceCapacity", "InsufficientHostCapacity",
+                    "InsufficientReservedInstanceCapacity", "InternalError",
+                    "InternalFailure", "ServiceUnavailable", "Unavailable"}
+
 # S3 API operation names that CloudTrail logs under another eventName.
 S3_EVENT_NAMES = {
     "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
@@ -431,7 +438,7 @@ def build_record(call, status, headers, body, knobs, rng):
     }
     if code is not None:
         if call.service == "ec2" and not code.startswith(("Client.", "Server.")):
-            code = ("Server." if status >= 500 else "Client.") + code
+            code = ("Server." if code in EC2_SERVER_CODES else "Client.") + code
         rec["errorCode"] = code
         rec["errorMessage"] = (message or "").encode("utf-8")[:MAX_ERR].decode(
             "utf-8", "ignore")

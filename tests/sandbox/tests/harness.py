@@ -51,27 +51,35 @@ class SandboxProcess:
             e.update(env)
         self.proc = subprocess.Popen([SANDBOX, "--port", "0"] + self.args,
                                      stdout=subprocess.PIPE, stderr=self.errfile,
-                                     env=e, text=True)
+                                     env=e, bufsize=0)
         self.lines = []
         self.url = None
+        buf = b""
+        fd = self.proc.stdout.fileno()
         deadline = time.time() + START_TIMEOUT
-        while time.time() < deadline:
-            r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+        while self.url is None and time.time() < deadline:
+            r, _, _ = select.select([fd], [], [], 0.5)
             if r:
-                line = self.proc.stdout.readline()
-                if not line:
+                chunk = os.read(fd, 4096)
+                if not chunk:
                     break
-                self.lines.append(line.rstrip("\n"))
-                if line.startswith("ready "):
-                    self.url = line.split(None, 1)[1].strip()
-                    break
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    line = line.decode()
+                    self.lines.append(line)
+                    if line.startswith("ready "):
+                        self.url = line.split(None, 1)[1].strip()
             elif self.proc.poll() is not None:
                 break
         if self.url is None:
             self.proc.kill()
             self.proc.wait()
+            self.proc.stdout.close()
+            err = self.stderr()
+            self.errfile.close()
             raise RuntimeError("aws-sandbox did not become ready: stdout=%r stderr=%s" % (
-                self.lines, self.stderr()))
+                self.lines, err))
         self.port = int(self.url.rsplit(":", 1)[1])
 
     def stderr(self):
@@ -120,6 +128,31 @@ class SandboxProcess:
         return self.admin("GET", "/_sandbox/events" + ("?" + q if q else ""))["events"]
 
     # --- clients ------------------------------------------------------------
+
+    def raw(self, service, body, region="us-east-1", target=None, path="/",
+            method="POST", ctype="application/x-www-form-urlencoded; charset=utf-8",
+            key=FAKE_KEY, headers=None):
+        """One request with a SigV4-shaped Authorization header (signatures
+        are not checked without --verify-signatures): (response, body)."""
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        h = {
+            "Authorization": "AWS4-HMAC-SHA256 Credential=%s/20260101/%s/%s/aws4_request, "
+                             "SignedHeaders=host;x-amz-date, Signature=00"
+                             % (key, region, service),
+            "X-Amz-Date": "20260101T000000Z", "Content-Type": ctype,
+            "User-Agent": "cloudsagad/0.1.0 run/0123456789abcdef0123456789abcdef"}
+        if target:
+            h["X-Amz-Target"] = target
+            h["Content-Type"] = "application/x-amz-json-1.1"
+        h.update(headers or {})
+        if isinstance(body, str):
+            body = body.encode()
+        conn.request(method, path, body=body, headers=h)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp, data
 
     def env(self, **extra):
         e = dict(os.environ)
