@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import admin, dryrun, eventpattern, fixes, guardduty, identity, lookup, metricfilter
 from .knobs import Knobs
-from .protocol import Call, Headers, classify, error_response, fault_error, json_response
+from .protocol import Call, Headers, classify, error_response, fault_error
 from .recorder import Store, build_record, new_rng
 from .stats import Stats
 
