@@ -408,7 +408,7 @@ def build_record(call, status, headers, body, knobs, rng):
     code, message = extract_error(status, headers, body)
     if code in UNAUTHENTICATED:
         return None
-    if call.service is None:
+    if call.service is None or call.model is None:
         return None
     account = call.account
     ident, username = identity.user_identity(call.access_key, account)

@@ -131,6 +131,18 @@ class Sandbox:
 
     def dispatch(self, call, handler):
         """(status, headers, body) for an AWS call that got past the faults."""
+        if call.model is None:
+            return error_response(call, 400, "UnknownService",
+                                  "The sandbox knows no AWS service named %r (from the "
+                                  "SigV4 credential scope)." % call.service)
+        if call.protocol in ("ec2", "query", "json") \
+                and call.operation not in call.model.operation_names:
+            if call.protocol == "json":
+                return error_response(call, 400, "UnknownOperationException",
+                                      "Unknown operation %s" % call.operation)
+            return error_response(call, 400, "InvalidAction",
+                                  "The action %s is not valid for this web service."
+                                  % call.operation)
         special = self.special.get((call.service, call.operation))
         if special is not None:
             resp = special(call)
@@ -189,6 +201,12 @@ class Sandbox:
             finally:
                 if hasattr(result, "close"):
                     result.close()
+        except NotImplementedError:
+            sys.stderr.write("aws-sandbox: moto does not implement %s:%s\n" % (
+                call.service, call.operation))
+            return error_response(call, 501, "NotImplemented",
+                                  "moto %s does not implement %s:%s" % (
+                                      moto_version(), call.service, call.operation))
         except Exception:
             sys.stderr.write("aws-sandbox: moto failed on %s:%s\n%s" % (
                 call.service, call.operation, traceback.format_exc()))
@@ -234,6 +252,11 @@ class Sandbox:
         self.stats.count("records")
         if rec.dropped:
             self.stats.count("dropped")
+
+
+def moto_version():
+    import moto
+    return getattr(moto, "__version__", "?")
 
 
 def _dance(s):
@@ -289,6 +312,7 @@ def malformed_body(call):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 300           # idle keep-alive connections and stalled bodies
     server_version = "aws-sandbox"
     sys_version = ""
 

@@ -121,6 +121,40 @@ class AdminTest(SandboxTestCase):
         self.assertEqual(self.sandbox.events(), [])
         self.assertEqual(self.sandbox.admin("GET", "/_sandbox/stats")["requests_total"], 0)
 
+    def test_bad_aws_requests_get_clear_errors(self):
+        sb = self.sandbox
+        resp, body = sb.raw("nonsense", "Action=Foo")
+        self.assertEqual(resp.status, 400)
+        self.assertIn(b"<Code>UnknownService</Code>", body)
+        resp, body = sb.raw("ec2", "Action=NoSuchAction&Version=2016-11-15&DryRun=true")
+        self.assertEqual(resp.status, 400)
+        self.assertIn(b"<Code>InvalidAction</Code>", body)
+        resp, body = sb.raw("events", "{}", target="AWSEvents.NoSuchOperation")
+        self.assertEqual((resp.status, json.loads(body)["__type"]),
+                         (400, "UnknownOperationException"))
+        lookup = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
+        sb.config(lookup_tps=0)     # validation, not throttling, is under test here
+        for bad in ("{broken", "[]", '{"StartTime": "yesterday"}', '{"MaxResults": "5"}'):
+            resp, body = sb.raw("cloudtrail", bad, target=lookup)
+            self.assertEqual(resp.status, 400, bad)
+            self.assertIn(json.loads(body)["__type"], ("SerializationException",
+                                                       "ValidationException",
+                                                       "InvalidMaxResultsException"), bad)
+        # An operation moto lacks: 501 NotImplemented, not a crash.
+        ec2 = sb.client("ec2")
+        with self.assertRaises(ec2.exceptions.ClientError) as cm:
+            ec2.get_serial_console_access_status()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "NotImplemented")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 501)
+        # A body shorter than its Content-Length is refused once the client gives up.
+        import socket
+        s = socket.create_connection(("127.0.0.1", sb.port), timeout=5)
+        s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        s.shutdown(socket.SHUT_WR)
+        self.assertIn(b"400", s.recv(1000).split(b"\r\n")[0])
+        s.close()
+        self.assertTrue(sb.admin("GET", "/_sandbox/health")["ok"])
+
     def test_moto_api_passes_through_unrecorded(self):
         with urllib.request.urlopen(self.sandbox.url + "/moto-api/data.json") as r:
             self.assertEqual(r.status, 200)
