@@ -33,12 +33,26 @@ def _tags(backend, resource_id):
     return dict(sorted(tags.items()))
 
 
-def region_state(account, region):
+def _ec2(account, region):
     from moto.ec2.models import ec2_backends
+    acct = ec2_backends.get(account) if account in ec2_backends else None
+    return acct.get(region) if acct is not None and region in acct.keys() else None
+
+
+def _is_pristine(account, region, state):
+    """Nothing but what moto creates with a region (or no EC2 backend yet)."""
+    if state["dbInstances"]:
+        return False
+    if _ec2(account, region) is None:
+        return not (state["vpcs"] or state["securityGroups"] or state["instances"])
+    ec2_part = dict(state, dbInstances=[])
+    return _pristine is not None and _shape(ec2_part) == _pristine
+
+
+def region_state(account, region):
     from moto.rds.models import rds_backends
     state = {"vpcs": [], "securityGroups": [], "instances": [], "dbInstances": []}
-    acct_ec2 = ec2_backends.get(account) if account in ec2_backends else None
-    ec2 = acct_ec2.get(region) if acct_ec2 is not None and region in acct_ec2.keys() else None
+    ec2 = _ec2(account, region)
     if ec2 is not None:
         for vpc in list(ec2.vpcs.values()):
             state["vpcs"].append({"vpcId": vpc.id, "cidrBlock": vpc.cidr_block,
@@ -123,7 +137,7 @@ def inventory(only_regions=None):
             if only_regions and region not in only_regions:
                 continue
             st = region_state(account, region)
-            if not only_regions and _pristine is not None and _shape(st) == _pristine:
+            if not only_regions and _is_pristine(account, region, st):
                 continue
             regions[region] = st
         buckets = []

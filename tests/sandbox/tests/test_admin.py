@@ -64,6 +64,7 @@ class AdminTest(SandboxTestCase):
         for region in ("ap-northeast-1", "sa-east-1"):
             self.sandbox.client("ec2", region=region).describe_instances()
             self.sandbox.client("rds", region=region).describe_db_instances()
+        self.sandbox.client("rds", region="ca-central-1").describe_db_instances()
         second = self.sandbox.admin("GET", "/_sandbox/inventory")
         self.assertEqual(first, second)
         raw1 = urllib.request.urlopen(self.sandbox.url + "/_sandbox/inventory").read()
