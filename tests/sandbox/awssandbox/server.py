@@ -317,8 +317,13 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def log_message(self, fmt, *args):
-        if self.server.sandbox.verbose:
+        if self.server.sandbox is not None and self.server.sandbox.verbose:
             sys.stderr.write("aws-sandbox: %s %s\n" % (self.address_string(), fmt % args))
+
+    def log_request(self, code="-", size="-"):
+        # The path only: a presigned URL's query string holds credentials.
+        path = (getattr(self, "path", "") or "").split("?", 1)[0]
+        self.log_message("%s %s %s", getattr(self, "command", "-"), path, code)
 
     def handle(self):
         try:

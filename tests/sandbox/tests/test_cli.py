@@ -95,6 +95,25 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.stdout, "")
         self.assertTrue(re.search(r"cannot listen on 127\.0\.0\.1:%d" % port, r.stderr))
 
+    def test_verbose_log_keeps_query_strings_out(self):
+        sb = harness.SandboxProcess("--verbose")
+        try:
+            import urllib.request
+            url = (sb.url + "/some-bucket/key?X-Amz-Signature=SECRETSIG&X-Amz-Credential="
+                   + harness.FAKE_KEY + "/20260101/us-east-1/s3/aws4_request")
+            try:
+                urllib.request.urlopen(url).read()
+            except Exception:
+                pass
+            sb.client("sts").get_caller_identity()
+            err = sb.stderr()
+        finally:
+            self.assertEqual(sb.stop(), 0)
+        self.assertIn("GET /some-bucket/key 404", err)
+        self.assertIn("POST / 200", err)
+        self.assertNotIn("SECRETSIG", err)
+        self.assertNotIn("Authorization", err)
+
     def test_wrapper_uses_cloudsaga_python(self):
         r = run("--help", env={"CLOUDSAGA_PYTHON": "/nonexistent/python3"})
         self.assertNotEqual(r.returncode, 0)
