@@ -38,6 +38,32 @@ class DelayDropTest(SandboxTestCase):
         self.assertGreaterEqual(waited, 1.95)
         self.assertTrue(self.sandbox.events(eventName="DescribeVpcs")[0]["visible"])
 
+    def test_cli_dry_run_appears_after_the_delay(self):
+        t0 = time.time()
+        r = self.sandbox.aws("ec2", "create-security-group", "--group-name", "x",
+                             "--description", "y", "--dry-run")
+        self.assertIn("(DryRunOperation)", r.stderr)
+        rec = self.sandbox.events(eventName="CreateSecurityGroup")[0]
+        self.assertAlmostEqual(rec["visibleAtEpoch"] - rec["eventTimeEpoch"], 2.0, places=2)
+        found = None
+        while time.time() - t0 < 15 and not found:
+            started = time.time()
+            r = self.sandbox.aws("cloudtrail", "lookup-events", "--lookup-attributes",
+                                 "AttributeKey=EventName,AttributeValue=CreateSecurityGroup",
+                                 "--output", "json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            found = json.loads(r.stdout)["Events"]
+            if not found:
+                # The lookup reached the sandbox after `started`: if it saw
+                # nothing, it must have come before the record's visibility.
+                self.assertLess(started, rec["visibleAtEpoch"] + 0.05,
+                                "still invisible after the delay")
+        self.assertTrue(found)
+        self.assertGreaterEqual(time.time(), rec["visibleAtEpoch"])
+        ev = json.loads(found[0]["CloudTrailEvent"])
+        self.assertEqual(ev["errorCode"], "Client.DryRunOperation")
+        self.assertTrue(ev["userAgent"].startswith("aws-cli/"))
+
     def test_delay_range_at_run_time(self):
         cfg = self.sandbox.config(delay="0.5:1.5")
         self.assertEqual(cfg["delay"], {"min": 0.5, "max": 1.5})
