@@ -197,8 +197,10 @@ class VerifyTest(unittest.TestCase):
             self.assertEqual(self.work.lines(), before)
 
     def test_sigterm_drains_then_resume_finishes(self):
-        with Sandbox("--delay", "3", "--latency", "300") as sb:
-            proc = start_tool(sb, self.work, *FAST, "--deadline", "15",
+        # The delay leaves a wide margin: under a loaded ctest -j the
+        # SIGTERM must still arrive before any record becomes visible.
+        with Sandbox("--delay", "8", "--latency", "300") as sb:
+            proc = start_tool(sb, self.work, *FAST, "--deadline", "25",
                               "--interval", "0.5", *CALLS)
             read_until(proc, "fired")
             time.sleep(1.2)         # a lookup is in flight or due
@@ -211,7 +213,7 @@ class VerifyTest(unittest.TestCase):
             self.assertLess(time.monotonic() - t0, 5)
             self.assertEqual(line, "drained pending=5")
             self.assertEqual(self.work.verdicts(), [])
-            p = run_tool(sb, self.work, *FAST, "--deadline", "15",
+            p = run_tool(sb, self.work, *FAST, "--deadline", "25",
                          "--resume")
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("done logged=5 missing=0", p.stdout)
