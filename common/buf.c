@@ -23,11 +23,13 @@ buf_reserve(struct buf *b, size_t extra)
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return;
+	/* (the NUL is written below, after the buffer exists) */
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
 	b->data = xreallocarray(b->data, 1, cap);
 	b->cap = cap;
+	b->data[b->len] = '\0';
 }
 
 void

@@ -13,6 +13,27 @@
  *
  * Completion callbacks always run from the event loop, never from inside
  * http_submit(), and run exactly once per transfer unless it is cancelled.
+ * A callback may call http_submit() and http_cancel(); it must not call
+ * http_engine_free() (free the engine after the loop returns).
+ *
+ * Requests go out as HTTP/1.1 exactly as given: the request line from the
+ * method and the URL's path and query (sent as is, no dot-segment removal),
+ * a Host header that libcurl derives from the URL ("host[:port]", the port
+ * omitted when it is the scheme's default; see http_host_header()), the
+ * caller's header lines byte for byte and in order, and Content-Length
+ * when there is a body (always for POST, PUT and PATCH).  Nothing else: no
+ * Accept, no Expect: 100-continue, no Content-Type unless given, no
+ * User-Agent unless given, no Accept-Encoding, no redirects followed.  A
+ * header line with an empty value ("X-Empty:") is sent as such.  Proxies
+ * follow libcurl's environment variables (https_proxy, no_proxy).
+ *
+ * Bodies and the values of Authorization, X-Amz-Security-Token, Cookie and
+ * the IMDS token headers never reach a log: the verbose trace redacts them.
+ * Request and response bodies are wiped when freed.
+ *
+ * libcurl's global state: http_engine_new() calls http_global_init() the
+ * first time; a program with threads should call it from main() before it
+ * starts any.  http_global_cleanup() is optional, at exit.
  */
 #ifndef CLOUDSAGA_HTTP_H
 #define CLOUDSAGA_HTTP_H
@@ -29,6 +50,7 @@ struct http_engine_opts {
 	long	 connect_timeout_ms;	/* default per transfer; 0 = 5000 */
 	long	 timeout_ms;		/* default total per transfer; 0 = 30000 */
 	int	 verbose;		/* CURLOPT_VERBOSE to stderr (debug) */
+	size_t	 max_body;		/* response body limit; 0 = 64 MiB */
 };
 
 struct http_header {
@@ -37,9 +59,19 @@ struct http_header {
 };
 
 struct http_request {
-	const char	*method;	/* "GET", "POST", "PUT", "DELETE", "HEAD" */
+	/*
+	 * "GET", "POST", "PUT", "DELETE", "HEAD" (any token is accepted).
+	 * POST, PUT and PATCH always send a body (maybe empty, with
+	 * Content-Length: 0); other methods send one when body_len > 0;
+	 * HEAD never.
+	 */
+	const char	*method;
 	const char	*url;
-	/* "Name: value" lines, NULL-terminated; sent byte-identical. */
+	/*
+	 * "Name: value" lines, NULL-terminated; sent byte-identical.  Lines
+	 * with CR or LF, without a colon or with a bad name are refused, as
+	 * are Transfer-Encoding and a Content-Length other than body_len.
+	 */
 	const char *const *headers;
 	const void	*body;
 	size_t		 body_len;
@@ -54,12 +86,16 @@ enum http_error {
 	HTTP_ERR_RESET,		/* connection reset / closed mid-response */
 	HTTP_ERR_PROTOCOL,	/* malformed HTTP, TLS failure */
 	HTTP_ERR_CANCELLED,	/* engine freed while pending */
-	HTTP_ERR_OTHER,
+	HTTP_ERR_OTHER,		/* invalid request, body too large, ... */
 };
 
 struct http_response {
 	enum http_error		 error;
 	char			*errmsg;	/* readable cause when error != 0 */
+	/*
+	 * With error != HTTP_OK the fields below are empty: status 0, no
+	 * headers, body "" (a partial response is not a response).
+	 */
 	long			 status;	/* 0 when no response */
 	struct http_header	*headers;	/* of the final response */
 	size_t			 nheaders;
@@ -67,6 +103,7 @@ struct http_response {
 	size_t			 body_len;
 	double			 total_s;	/* time from start to completion */
 	int			 reused;	/* the connection was reused */
+	double			 queue_s;	/* time waited in the engine's queue */
 };
 
 /* The response is valid only during the call. */
@@ -84,7 +121,11 @@ void			 http_engine_free(struct http_engine *);
 struct http_xfer	*http_submit(struct http_engine *,
 			    const struct http_request *, http_done_cb,
 			    void *arg);
-/* Cancel without a callback.  The handle is invalid afterwards. */
+/*
+ * Cancel without a callback.  The handle is invalid afterwards.  The handle
+ * is valid from http_submit() until its callback starts; cancelling a
+ * transfer from inside its own callback does nothing.  NULL is fine.
+ */
 void			 http_cancel(struct http_xfer *);
 
 /* Case-insensitive header lookup; NULL if absent. */
@@ -96,8 +137,21 @@ struct http_stats {
 	unsigned long	 started, completed, failed;
 	unsigned long	 connects;	/* new connections opened */
 	int		 active, queued, max_active_seen;
+	unsigned long	 cancelled;	/* by http_cancel or engine free */
 };
 void			 http_engine_stats(const struct http_engine *,
 			    struct http_stats *);
+
+/*
+ * The Host header libcurl sends for url: "host" or "host:port", the port
+ * omitted when it is the scheme's default (80 for http, 443 for https).
+ * Allocated; NULL if url is not an absolute http or https URL.  The SigV4
+ * signer signs this value.
+ */
+char			*http_host_header(const char *url);
+
+/* curl_global_init() once (idempotent); see above. */
+void			 http_global_init(void);
+void			 http_global_cleanup(void);
 
 #endif

@@ -143,6 +143,9 @@ vlog(int prio, const char *fmt, va_list ap)
 	errno = saved;
 }
 
+static void vlog_errno(int, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 vlog_errno(int prio, int err, const char *fmt, va_list ap)
 {

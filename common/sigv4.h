@@ -19,6 +19,28 @@
  *
  * Signing keys are derived once per (secret, date, region, service) and
  * kept in a small cache; cached keys are wiped when evicted or freed.
+ *
+ * Details beyond the rules above (all covered by tests/unit/test_sigv4.c):
+ * - Non-S3 paths: dot segments are removed as in RFC 3986 5.2.4, so a final
+ *   "." or ".." leaves a trailing slash ("/a/b/.." -> "/a/"), which is also
+ *   what libcurl puts on the wire.
+ * - S3 paths: single encoding means bytes that cannot appear on the wire
+ *   are encoded and existing %XY escapes are kept (hex upper-cased; escapes
+ *   of unreserved characters decoded), so an encoded key is used unchanged.
+ * - Query: split on '&' (empty pieces dropped) and the first '='; each part
+ *   is %-decoded ('+' is a literal plus, as in aws-c-auth) and re-encoded;
+ *   "key" and "key=" both give "key="; sorted by encoded key, then value.
+ * - Header values: a line break must be followed by a space or tab (a
+ *   folded line); other control characters are refused, so a value that
+ *   would inject a header line never gets signed.
+ * - The date is taken from x-amz-date, else from a Date header (basic ISO
+ *   8601 or IMF-fixdate); amz_date, when given, must agree with it.
+ * - Region, service: lowercase letters, digits, '-', '_', '.'.  Access key
+ *   id: letters, digits, '_', '-'.  Messages in *cause never contain header
+ *   values, tokens or keys.
+ * - The key cache is keyed by an HMAC of the secret under a per-cache
+ *   random key, never by the secret; it is not thread-safe (one per event
+ *   loop).
  */
 #ifndef CLOUDSAGA_SIGV4_H
 #define CLOUDSAGA_SIGV4_H
@@ -74,8 +96,21 @@ struct sigv4_output {
 
 struct sigv4_keycache;
 
+/* Entries kept by a key cache (least recently used evicted first). */
+#define SIGV4_KEYCACHE_SIZE	8
+
+struct sigv4_keycache_stats {
+	unsigned long	 hits;
+	unsigned long	 misses;	/* keys derived */
+	unsigned long	 evictions;
+	unsigned int	 entries;	/* in use now */
+};
+
 struct sigv4_keycache	*sigv4_keycache_new(void);
 void			 sigv4_keycache_free(struct sigv4_keycache *);
+/* Counters, for tests and debug logs; NULL cache gives zeros. */
+void			 sigv4_keycache_stats(const struct sigv4_keycache *,
+			    struct sigv4_keycache_stats *);
 
 /*
  * Sign.  cache may be NULL.  Returns 0 and fills *out (free with
