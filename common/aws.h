@@ -20,6 +20,22 @@
  * array, leaf text stays a string (no type guessing), an empty element
  * becomes "".  Use aws_json_list() to iterate "a list or a single element
  * or nothing" uniformly.
+ *
+ * Details of the XML -> JSON mapping (aws_xml_to_json):
+ *   - namespaces are ignored ("ec2:item" is "item"), attributes dropped;
+ *   - the root is dropped when it has child elements; a root that is only
+ *     text becomes {"<root>": "text"} (S3 GetBucketLocation:
+ *     {"LocationConstraint": "eu-west-1"});
+ *   - "<X>Response" containing "<X>Result" hoists the Result's members to
+ *     the top; ResponseMetadata is removed (its RequestId goes to
+ *     aws_result.request_id);
+ *   - leaf text is kept byte for byte, except that whitespace-only text
+ *     containing a newline (a pretty-printed empty container) becomes "";
+ *   - text beside child elements (mixed content) is ignored.
+ * Safety: bodies over AWS_XML_MAX_SIZE, nesting over AWS_XML_MAX_DEPTH,
+ * more than AWS_XML_MAX_NODES elements, and any DOCTYPE or ENTITY
+ * declaration are rejected (no entity expansion, billion-laughs safe).
+ * JSON bodies go through aws_json_parse() with the same kind of limits.
  */
 #ifndef CLOUDSAGA_AWS_H
 #define CLOUDSAGA_AWS_H
@@ -50,12 +66,18 @@ struct aws_service {
 	const char		*target_prefix;	/* JSON: "AWSEvents" */
 	const char		*json_version;	/* JSON: "1.1" */
 	int			 global;	/* one endpoint per partition (IAM) */
+	const char		*alias;		/* "cloudwatch", "eventbridge" */
 };
 
-/* By id ("ec2") or common alias ("eventbridge", "cloudwatch-logs"). */
+/*
+ * By id ("ec2") or common alias ("eventbridge", "cloudwatch-logs"),
+ * case-insensitively; also by endpoint prefix and by the env/config name
+ * ("CLOUDWATCH_LOGS", "cloudwatch_logs"; '-' and '_' are equivalent).
+ */
 const struct aws_service *aws_service_find(const char *);
 /* All services, terminated by an entry with id == NULL. */
 const struct aws_service *aws_services(void);
+const char	*aws_protocol_name(enum aws_protocol);	/* "ec2", "rest-json" */
 
 /*
  * Safety classes (ARCHITECTURE.md): enforced by the client before a request
@@ -116,6 +138,43 @@ int			 aws_action_is_read_only(const struct aws_service *,
 int			 aws_request_is_dry_run(const struct aws_request *);
 
 /*
+ * Read-only by name means strictly the action name starts with Describe,
+ * List, Get, Lookup, Search, Test, Head or Check followed by an upper-case
+ * letter (or nothing).  No exceptions: GenerateCredentialReport is not
+ * read-only by this rule even though it changes nothing that matters, and
+ * GetSessionToken is read-only by it though it mints credentials.
+ * DryRun=true matches "true" case-insensitively (a param, or a JSON true /
+ * "true" input member DryRun).
+ */
+
+/* Set key (replace the first existing value, or append); printf-style. */
+void			 aws_request_put(struct aws_request *, const char *key,
+			    const char *fmt, ...)
+			    __attribute__((format(printf, 3, 4)));
+/* Remove every parameter named key; returns how many were removed. */
+int			 aws_request_remove(struct aws_request *, const char *key);
+/*
+ * Flatten a JSON value into parameters with the request's protocol rules
+ * (the Smithy ec2Query / awsQuery serialisation): objects as Name.Member
+ * (EC2 upper-cases each member's first letter), lists 1-based as Name.N
+ * (EC2) or Name.member.N (Query), empty lists dropped (EC2) or "Name="
+ * (Query), booleans true/false, integers in decimal, reals in the shortest
+ * form that reads back exactly, null skipped.  name NULL flattens the
+ * members of an object at the top level.  Strings are taken as they are:
+ * timestamps are ISO 8601 strings ("2015-01-25T08:00:00Z"), blobs base64.
+ * Query maps (Name.entry.N.key) are not produced: an object is a structure.
+ * aws_encode() does the same with req->input for EC2/Query requests.
+ */
+void			 aws_request_add_flat(struct aws_request *,
+			    const char *name, const json_t *value);
+/*
+ * The User-Agent value: "<base> run/<run_id>", or base alone without a run
+ * ID; base NULL = "cloudsagad/<version>".  Allocated.
+ */
+char			*aws_user_agent(const char *base,
+			    const struct aws_request *);
+
+/*
  * The HTTP form of a request, ready to sign: method, path and query as on
  * the wire (path relative to the endpoint's base path), extra headers
  * (Content-Type, X-Amz-Target), body.
@@ -131,11 +190,62 @@ struct aws_http {
 	char			*bucket;	/* S3: bucket addressed, or NULL */
 };
 
+/*
+ * Encoding, per protocol:
+ *   ec2/query  POST /, Content-Type application/x-www-form-urlencoded;
+ *              charset=utf-8, body Action=..&Version=..&<params>&<input
+ *              flattened>, RFC 3986 %XX encoding (space = %20).
+ *   json       POST /, X-Amz-Target <prefix>.<Action>, Content-Type
+ *              application/x-amz-json-1.1, body = input or "{}".  Params
+ *              (if any) become top-level string members the input does not
+ *              already have; typed values go through aws_request_set().
+ *   rest-json  GuardDuty ListDetectors, ListFindings, GetFindings,
+ *              GetDetector, DeleteDetector, UpdateDetector: method and path
+ *              per operation, path members (DetectorId) URI-encoded and
+ *              taken out of the body, query members for ListDetectors,
+ *              body keys in the model's camelCase wire names (input keys
+ *              may be PascalCase model names or camelCase; map keys under
+ *              findingCriteria.criterion are kept), Content-Type
+ *              application/json.  Unknown members are an error.
+ *   rest-xml   S3 ListBuckets (GET /; MaxBuckets, ContinuationToken,
+ *              Prefix, BucketRegion as query), GetBucketLocation (?location),
+ *              Get/Put/DeletePublicAccessBlock (?publicAccessBlock); Bucket
+ *              from the input goes to aws_http.bucket (path is then
+ *              relative to the bucket: "/"), ExpectedBucketOwner to
+ *              x-amz-expected-bucket-owner; PutPublicAccessBlock sends the
+ *              XML PublicAccessBlockConfiguration (from the input member of
+ *              that name, or its four members at the top level, booleans or
+ *              "true"/"false") with Content-MD5.
+ * Unknown REST operations, malformed input, and reserved or invalid names
+ * are -1 with *cause.  Params on REST requests are string input members.
+ */
 int	 aws_encode(const struct aws_request *, struct aws_http *ret,
 	    char **cause);
 void	 aws_http_free(struct aws_http *);
 
-/* Outcome classes: one classification, used everywhere. */
+/*
+ * Outcome classes: one classification, used everywhere (aws_classify):
+ *   - a 2xx answer to a DryRun request is AWS_UNSAFE, whatever the body;
+ *   - 2xx with a decoded body is AWS_OK (a 2xx that cannot be decoded
+ *     carries MalformedResponse and is AWS_ERROR);
+ *   - DryRunOperation, and req->expect_error (a list separated by ',' or
+ *     '|', exact match), are AWS_PERMITTED;
+ *   - UnauthorizedOperation, UnauthorizedAccess, AuthorizationError,
+ *     AccessDenied* are AWS_DENIED;
+ *   - OptInRequired is AWS_REGION_OFF.  AuthFailure (EC2),
+ *     UnrecognizedClientException (JSON) and InvalidClientTokenId (Query)
+ *     are what a region that is not enabled answers, but also what bad
+ *     keys get: they are AWS_REGION_OFF only in an opt-in region
+ *     (aws_region_is_opt_in()), and AWS_ERROR in the 17 regions that are
+ *     always enabled, in aws-cn and aws-us-gov, where they can only mean
+ *     bad credentials - a silent "region off" there would hide a broken
+ *     setup.  (AuthFailure without a request: AWS_REGION_OFF.)
+ *   - throttling codes, transient codes (RequestTimeout*,
+ *     PriorRequestNotComplete, IDPCommunicationError), clock-skew codes,
+ *     HTTP 429/500/502/503/504, MalformedResponse with a 5xx, and transport
+ *     failures (connect, timeout, reset, TLS/protocol) are AWS_RETRYABLE;
+ *   - everything else, a cancelled transfer included, is AWS_ERROR.
+ */
 enum aws_outcome {
 	AWS_OK,		/* 2xx */
 	AWS_PERMITTED,	/* DryRunOperation, or the expected safe-fail error */
@@ -164,6 +274,7 @@ struct aws_result {
 	double			 server_time;	/* from the Date header, or 0 */
 };
 
+/* init: all zero/NULL with outcome AWS_ERROR. clear: free and re-init. */
 void	 aws_result_init(struct aws_result *);
 void	 aws_result_clear(struct aws_result *);
 
@@ -174,9 +285,38 @@ void	 aws_result_clear(struct aws_result *);
  * __type, code; the part after '#' and before ':'), the decoded data, and
  * the outcome class.  Malformed bodies give AWS_RETRYABLE for 5xx and
  * AWS_ERROR otherwise, with error_code "MalformedResponse".
+ *
+ * aws_decode sets outcome, status, http_error, error_code, error_message,
+ * request_id, data and server_time (replacing earlier values, so a result
+ * can be reused across attempts) and leaves the other fields alone.
+ *   - Request ID: for ec2/query the body's (<requestId>, <RequestID>,
+ *     ResponseMetadata.RequestId) wins over the headers, as in botocore;
+ *     for the others the headers win (x-amzn-RequestId, x-amz-request-id)
+ *     and the body (S3 <Error><RequestId>) is the fallback.
+ *   - Transport failures: error_code is one of the AWS_CODE_HTTP_* names
+ *     below, error_message the engine's errmsg.
+ *   - 2xx: the body is decoded (XML for ec2/query/rest-xml, JSON
+ *     otherwise) into data.  An empty body is fine only for REST and JSON
+ *     operations that are not read-only by name (S3 DELETE 204, JSON
+ *     operations without output, per the Smithy awsJson1_1 test
+ *     json_1_1_service_responds_with_no_payload): data is then {}.  An
+ *     empty or undecodable body anywhere else is MalformedResponse - a
+ *     read call must never look like "nothing there".
+ *   - Errors: the body is sniffed ('<' XML, '{' JSON) whatever the
+ *     protocol; X-Amzn-Errortype wins for JSON protocols; REST errors
+ *     without a body get the status as code ("404", like botocore).  Error
+ *     messages never quote body bytes (they may hold secrets).
  */
 void	 aws_decode(const struct aws_request *, const struct http_response *,
 	    struct aws_result *res);
+
+#define AWS_CODE_MALFORMED	"MalformedResponse"
+#define AWS_CODE_HTTP_CONNECT	"HttpConnectError"
+#define AWS_CODE_HTTP_TIMEOUT	"HttpTimeout"
+#define AWS_CODE_HTTP_RESET	"HttpConnectionReset"
+#define AWS_CODE_HTTP_PROTOCOL	"HttpProtocolError"
+#define AWS_CODE_HTTP_CANCELLED	"HttpCancelled"
+#define AWS_CODE_HTTP_OTHER	"HttpError"
 
 enum aws_outcome aws_classify(const struct aws_request *, long status,
 	    const char *error_code);
@@ -186,8 +326,46 @@ int	 aws_code_is_transient(const char *);
 char	*aws_cloudtrail_error_code(const struct aws_service *,
 	    const char *error_code);
 
+/* Outcome of a transfer that got no HTTP response. */
+enum aws_outcome aws_classify_transport(enum http_error);
+/* UnauthorizedOperation, AccessDenied*, ... (the AWS_DENIED codes). */
+int	 aws_code_is_denied(const char *);
+/* RequestTimeTooSkewed, RequestExpired, RequestInTheFuture, ... */
+int	 aws_code_is_clock_skew(const char *);
+/* Regions of the aws partition that an account must opt in to (all but
+ * the 17 enabled by default); 0 for aws-cn, aws-us-gov, NULL. */
+int	 aws_region_is_opt_in(const char *region);
+/* As aws_cloudtrail_error_code(), "Server." for EC2 when status >= 500. */
+char	*aws_cloudtrail_error_code_status(const struct aws_service *,
+	    const char *error_code, long status);
+/* JSON error code cleanup: the part after the last '#' and before the
+ * first ':', trimmed ("aws.x#FooError:http://..." -> "FooError"); NULL
+ * when nothing is left.  Allocated. */
+char	*aws_json_error_code(const char *raw);
+
+#define AWS_XML_MAX_SIZE	(32 * 1024 * 1024)
+#define AWS_XML_MAX_DEPTH	64
+#define AWS_XML_MAX_NODES	1000000
+#define AWS_JSON_MAX_SIZE	(32 * 1024 * 1024)
+#define AWS_JSON_MAX_DEPTH	64
+
 /* XML body to the JSON tree described above; NULL + *cause on error. */
 json_t	*aws_xml_to_json(const char *xml, size_t len, char **cause);
+/*
+ * The same without dropping the root or any wrapper: returns the root's
+ * value (object, array or string) and its name in *ret_root (allocated,
+ * may be NULL).
+ */
+json_t	*aws_xml_parse(const char *xml, size_t len, char **ret_root,
+	    char **cause);
+/* The dropping step of aws_xml_to_json(): steals root, returns the tree. */
+json_t	*aws_xml_unwrap(json_t *root, const char *root_name);
+/*
+ * A JSON document with the size and depth limits above (valid UTF-8, no
+ * trailing garbage); NULL + *cause on error.  The cause never quotes the
+ * input.  Also for CloudTrailEvent strings.
+ */
+json_t	*aws_json_parse(const char *text, size_t len, char **cause);
 
 /*
  * Lists in decoded data: for an array return it (borrowed), for an object
@@ -195,9 +373,13 @@ json_t	*aws_xml_to_json(const char *xml, size_t len, char **cause);
  * empty array.  Returned reference is new: json_decref it.
  */
 json_t	*aws_json_list(json_t *);
-/* Path lookup: "reservationSet", "Credentials.AccessKeyId"; NULL if absent. */
+/*
+ * Path lookup: "reservationSet", "Credentials.AccessKeyId"; NULL if absent.
+ * A numeric segment indexes an array ("Reservations.0.Instances").
+ * Borrowed reference.
+ */
 json_t	*aws_json_path(json_t *, const char *path);
-/* String at path, or NULL. */
+/* String at path, or NULL (also when the value is not a string). */
 const char *aws_json_str(json_t *, const char *path);
 
 #endif

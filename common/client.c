@@ -416,6 +416,8 @@ aws_client_send(struct aws_client *c, struct creds_provider *provider,
 		return call;
 	}
 	call->ep_ok = 1;
+	if (provider != NULL)
+		creds_provider_attach(provider, c->base);
 	call->state = CALL_START;
 	call_schedule(call, 0);
 	return call;
@@ -523,21 +525,15 @@ call_send(struct aws_call *call)
 	struct sigv4_input	 in;
 	struct sigv4_output	 out;
 	struct http_request	 hr;
-	struct buf		 url, path;
 	const char		**lines;
 	char			 amzdate[17], *cause = NULL, *p;
-	const char		*scheme_end, *host_end;
+	char			*wirepath = NULL, *wireurl = NULL;
 	size_t			 nh = 0, nl = 0, i;
 	time_t			 t;
 
-	/* Wire path = the override's base path + the operation's path. */
-	buf_init(&path);
-	if (call->ep.base_path != NULL && *call->ep.base_path != '\0') {
-		buf_addstr(&path, call->ep.base_path);
-		if (path.len > 0 && path.data[path.len - 1] == '/')
-			path.data[--path.len] = '\0';
-	}
-	buf_addstr(&path, enc->path);
+	/* Wire path and URL: base path, bucket (path style), operation path. */
+	endpoint_target(&call->ep, enc->bucket, enc->path, enc->query,
+	    &wirepath, &wireurl);
 
 	t = (time_t)(now_real() + c->clock_offset);
 	time_amz(t, amzdate);
@@ -555,7 +551,7 @@ call_send(struct aws_call *call)
 	memset(&in, 0, sizeof(in));
 	memset(&out, 0, sizeof(out));
 	in.method = enc->method;
-	in.path = path.data;
+	in.path = wirepath;
 	in.query = enc->query;
 	in.headers = sh;
 	in.nheaders = nh;
@@ -574,7 +570,8 @@ call_send(struct aws_call *call)
 		if (sigv4_sign(&in, c->keys, &out, &cause) != 0) {
 			free(sh);
 			free(lines);
-			buf_free(&path);
+			free(wirepath);
+			free(wireurl);
 			call_fail(call, AWS_ERROR, "SigningError", cause);
 			free(cause);
 			return;
@@ -604,22 +601,9 @@ call_send(struct aws_call *call)
 	sigv4_output_free(&out);
 	free(sh);
 
-	/* URL: scheme://host from the endpoint, then the wire path. */
-	buf_init(&url);
-	scheme_end = strstr(call->ep.url, "://");
-	host_end = scheme_end ? strchr(scheme_end + 3, '/') : NULL;
-	if (host_end != NULL)
-		buf_add(&url, call->ep.url, (size_t)(host_end - call->ep.url));
-	else
-		buf_addstr(&url, call->ep.url);
-	buf_addstr(&url, path.data);
-	if (enc->query != NULL && *enc->query != '\0')
-		buf_printf(&url, "?%s", enc->query);
-	buf_free(&path);
-
 	memset(&hr, 0, sizeof(hr));
 	hr.method = enc->method;
-	hr.url = url.data;
+	hr.url = wireurl;
 	hr.headers = lines;
 	hr.body = enc->body;
 	hr.body_len = enc->body_len;
@@ -632,7 +616,7 @@ call_send(struct aws_call *call)
 	c->stats.attempts++;
 	call->state = CALL_HTTP;
 	log_debug("%s:%s %s attempt %d -> %s", call->req->svc->id,
-	    call->req->action, call->req->region, call->attempt, url.data);
+	    call->req->action, call->req->region, call->attempt, wireurl);
 	call->xfer = http_submit(c->http, &hr, call_http_cb, call);
 
 	for (i = 0; i < nl; i++) {
@@ -640,7 +624,8 @@ call_send(struct aws_call *call)
 		freezero_str(p);	/* Authorization, token */
 	}
 	free(lines);
-	buf_free(&url);
+	free(wirepath);
+	free(wireurl);
 }
 
 static void

@@ -55,6 +55,9 @@ struct creds_ctx {
 	struct event_base	*base;
 	struct http_engine	*http;	/* IMDS, container endpoint */
 	struct aws_client	*client;/* STS AssumeRole*, may be NULL */
+	/* RoleSessionName when a profile has no role_session_name, e.g.
+	 * "cloudsagad-<runid>"; NULL = "cloudsagad-<unix time>". */
+	const char		*session_name;
 };
 
 struct creds_provider;
@@ -62,18 +65,44 @@ struct creds_req;
 
 /*
  * creds is borrowed (creds_ref to keep it); error is NULL on success and a
- * readable message otherwise.  Always called from the event loop, never
- * from inside creds_get().
+ * readable message otherwise.  Always called from the event loop (or from
+ * inside creds_provider_free()), never from inside creds_get().
  */
 typedef void (*creds_cb)(struct aws_creds *creds, const char *error,
 	    void *arg);
 
+/*
+ * Constructors return NULL when their source is not configured at all, and
+ * otherwise a provider - one that fails with a readable message at every
+ * get when the configuration is wrong (half-set variables, a profile that
+ * does not exist, a source_profile cycle, a disallowed container host, no
+ * client for STS, ...).  Provider names say where credentials come from:
+ * "environment", "profile:dev", "assume-role:ARN<-profile:base", "imds".
+ *
+ * creds_static: never NULL.  creds_from_env: NULL unless AWS_ACCESS_KEY_ID
+ * or AWS_SECRET_ACCESS_KEY is set; re-reads the variables at every fetch.
+ * creds_from_credentials_dir: NULL unless the file exists; profile NULL =
+ * AWS_PROFILE, AWS_DEFAULT_PROFILE or "default".  creds_from_profile: the
+ * same profile default; NULL when the profile holds no credentials (or is
+ * "default" and absent); static keys are re-read from the files after
+ * creds_invalidate(); credential_process and SSO profiles are reported as
+ * unsupported.  creds_web_identity: NULL unless
+ * AWS_WEB_IDENTITY_TOKEN_FILE is set; the token file is read at every
+ * fetch.  creds_container: NULL unless a _URI variable is set.
+ * creds_imds: NULL when AWS_EC2_METADATA_DISABLED=true; honours
+ * AWS_EC2_METADATA_V1_DISABLED, AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE,
+ * AWS_METADATA_SERVICE_TIMEOUT and _NUM_ATTEMPTS.
+ * creds_default_chain: never NULL; an explicit profile skips the
+ * environment (as botocore does) and must exist, as must one named by
+ * AWS_PROFILE; with nothing configured at all the provider's error lists
+ * what was looked at.
+ */
 struct creds_provider *creds_static(const char *akid, const char *secret,
 	    const char *token);
-struct creds_provider *creds_from_env(void);		/* NULL if unset */
+struct creds_provider *creds_from_env(void);
 struct creds_provider *creds_from_credentials_dir(const char *profile);
 struct creds_provider *creds_from_profile(const struct creds_ctx *,
-	    const char *profile);			/* NULL if none */
+	    const char *profile);
 struct creds_provider *creds_web_identity(const struct creds_ctx *);
 struct creds_provider *creds_container(const struct creds_ctx *);
 struct creds_provider *creds_imds(const struct creds_ctx *);
@@ -82,13 +111,33 @@ struct creds_provider *creds_default_chain(const struct creds_ctx *,
 /*
  * STS AssumeRole on top of source (owned by the new provider).  region:
  * where STS is called (NULL = us-east-1).  session_name should carry the
- * run ID ("cloudsagad-<runid>").
+ * run ID ("cloudsagad-<runid>"); NULL = ctx->session_name.  external_id
+ * may be NULL; duration_s 0 = STS's default (1 h).  Bad arguments give a
+ * provider that fails with the reason.
  */
 struct creds_provider *creds_assume_role(const struct creds_ctx *,
 	    struct creds_provider *source, const char *role_arn,
 	    const char *external_id, const char *session_name,
 	    int duration_s, const char *region);
 
+/*
+ * Providers made without a creds_ctx (creds_static, creds_from_env,
+ * creds_from_credentials_dir) have no event base yet: attach one before the
+ * first creds_get() (callers that get a provider from elsewhere may attach
+ * every time; it is a no-op once a base is set).  Sources of a provider
+ * (AssumeRole) are attached too.
+ */
+void	 creds_provider_attach(struct creds_provider *, struct event_base *);
+
+/*
+ * Ask for credentials.  Cached credentials are handed out until
+ * CREDS_REFRESH_MARGIN before their expiry; then the next get fetches anew
+ * (if that refresh fails while the old credentials are still valid, they
+ * are used and the refresh is retried a little later).  Gets during a
+ * fetch wait for that fetch.  The returned handle is valid until the
+ * callback has run or creds_cancel(); cancel drops the callback only (the
+ * fetch goes on and its result is cached).
+ */
 struct creds_req *creds_get(struct creds_provider *, creds_cb, void *arg);
 void	 creds_cancel(struct creds_req *);
 const char *creds_provider_name(const struct creds_provider *);
@@ -96,10 +145,12 @@ const char *creds_provider_name(const struct creds_provider *);
 void	 creds_invalidate(struct creds_provider *);
 /*
  * Free a provider (and its source providers).  Callers still waiting in
- * creds_get() get their callback at once with an error; a provider's own
- * in-flight STS call is cancelled.  Free providers before the aws_client
- * they use.
+ * creds_get() get their callback at once (from inside this call) with an
+ * error; a provider's own in-flight fetch (STS call, HTTP request) is
+ * cancelled.  Free providers before the aws_client they use.
  */
 void	 creds_provider_free(struct creds_provider *);
+/* Fetches started so far (diagnostics, tests). */
+unsigned long creds_provider_fetches(const struct creds_provider *);
 
 #endif

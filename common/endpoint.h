@@ -11,13 +11,26 @@
  * addressing (bucket.s3.region.suffix) unless the bucket name has dots or an
  * override is in force, then path style.
  *
- * Overrides, as the AWS SDKs name them, first match wins:
+ * Overrides, as the AWS SDKs name them, first match wins (botocore's
+ * order: service env > global env > service config > global config):
  *   AWS_ENDPOINT_URL_<SERVICE>  (EC2, CLOUDTRAIL, EVENTBRIDGE, IAM, STS, RDS,
- *                                S3, SSM, GUARDDUTY, CLOUDWATCH_LOGS, ...)
+ *                                S3, SSM, GUARDDUTY, CLOUDWATCH_LOGS,
+ *                                CLOUDWATCH)
  *   AWS_ENDPOINT_URL
+ *   the per-service config key (endpoint_opts.service_urls, "name=url"
+ *   where name is anything aws_service_find() knows: "ec2",
+ *   "cloudwatch_logs", "eventbridge")
  *   the config key (endpoint_opts.endpoint_url)
- * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true ignores all three.  With an
- * override the signing region stays the call's region (IAM: us-east-1).
+ * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true (case-insensitive) ignores all
+ * of them.  Empty values count as unset.  With an override the signing
+ * region stays the call's region (IAM: its partition's signing region).
+ *
+ * An override must be http:// or https:// with a host, optionally a port
+ * and a path (the base path); user info, query and fragment are refused,
+ * and so is anything with control characters or spaces.  The cause names
+ * the variable or key it came from.  Regions must be lower-case letters,
+ * digits and '-'.  Partitions other than the three above (aws-iso...) are
+ * refused with a cause.
  */
 #ifndef CLOUDSAGA_ENDPOINT_H
 #define CLOUDSAGA_ENDPOINT_H
@@ -32,9 +45,12 @@ struct endpoint_opts {
 };
 
 struct aws_endpoint {
-	char		*url;		/* "https://ec2.us-east-1.amazonaws.com" */
-	char		*host;		/* Host header: "host[:port]" */
-	char		*base_path;	/* path prefix from an override, "" */
+	char		*url;		/* "https://ec2.us-east-1.amazonaws.com":
+					   scheme://host, never a path */
+	char		*host;		/* Host header: lower case, ":port"
+					   only when not the scheme's default */
+	char		*base_path;	/* path prefix from an override, "" or
+					   "/prefix" (no trailing slash) */
 	char		*signing_region;
 	const char	*signing_name;
 	int		 overridden;
@@ -51,5 +67,18 @@ int	 endpoint_resolve(const struct aws_service *, const char *region,
 	    const char *bucket, const struct endpoint_opts *,
 	    struct aws_endpoint *ret, char **cause);
 void	 endpoint_free(struct aws_endpoint *);
+
+/*
+ * Where a request goes: *ret_path is the path on the wire (and to sign):
+ * base_path, then "/<bucket>" (URI-encoded) when the endpoint is path
+ * style and bucket is set, then path (a bare "/" after a bucket is
+ * dropped: "/bucket?location").  *ret_url is url + path + "?query" (no '?'
+ * for an empty query).  Either out pointer may be NULL.
+ */
+void	 endpoint_target(const struct aws_endpoint *, const char *bucket,
+	    const char *path, const char *query, char **ret_path,
+	    char **ret_url);
+/* Can this bucket be a DNS label (virtual-hosted, TLS-safe: no dots)? */
+int	 endpoint_bucket_virtual(const char *bucket);
 
 #endif

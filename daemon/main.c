@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -22,6 +23,7 @@ enum {
 	OPT_ENDPOINT_URL,
 	OPT_PROFILE,
 	OPT_VERSION,
+	OPT_PRINT_CONFIG,
 	OPT_CHAPTERS,
 	OPT_ABOUT,
 	OPT_SCENARIO,
@@ -32,6 +34,8 @@ enum {
 static const struct option longopts[] = {
 	{ "config",		required_argument,	NULL, 'c' },
 	{ "check",		no_argument,		NULL, 'n' },
+	{ "foreground",		no_argument,		NULL, 'd' },
+	{ "print-config",	no_argument,		NULL, OPT_PRINT_CONFIG },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "version",		no_argument,		NULL, OPT_VERSION },
@@ -55,15 +59,19 @@ usage(int status)
 	FILE	*f = status == 0 ? stdout : stderr;
 
 	fprintf(f,
-"usage: cloudsagad [-nv] [-c file]\n"
+"usage: cloudsagad [-dnv] [-c file] [--print-config]\n"
 "       cloudsagad --call service:Action [--region r] [--param Key=Value]...\n"
 "                  [--endpoint-url url] [--profile name] [--live]\n"
 "       cloudsagad --chapters | --about NAME\n"
 "       cloudsagad --scenario NAME [--regions r1,r2] [--account NAME]\n"
 "       cloudsagad --version\n"
 "\n"
-"  -c, --config FILE   configuration file (default %s/cloudsagad/cloudsagad.conf)\n"
+"  -c, --config FILE   configuration file (default %s/cloudsagad/cloudsagad.conf,\n"
+"                      under systemd $CONFIGURATION_DIRECTORY/cloudsagad.conf)\n"
+"  -d, --foreground    log to stderr (debugging on a terminal); the daemon\n"
+"                      never forks, with or without -d\n"
 "  -n, --check         check the configuration and exit\n"
+"  --print-config      print the effective configuration and exit\n"
 "  -v, --verbose       more logging (repeat for debug)\n"
 "  --call SVC:Action   send one signed call and print the result as JSON;\n"
 "                      mutating EC2 calls need --param DryRun=true\n"
@@ -80,12 +88,12 @@ int
 main(int argc, char *argv[])
 {
 	struct cli_opts	 o;
-	int		 ch, check = 0;
+	int		 ch, check = 0, foreground = 0, print_config = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.config_file = CLOUDSAGA_SYSCONFDIR "/cloudsagad/cloudsagad.conf";
 
-	while ((ch = getopt_long(argc, argv, "c:nvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dnvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o.config_file = optarg;
@@ -93,6 +101,12 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			check = 1;
+			break;
+		case 'd':
+			foreground = 1;
+			break;
+		case OPT_PRINT_CONFIG:
+			print_config = 1;
 			break;
 		case 'v':
 			o.verbose++;
@@ -166,8 +180,11 @@ main(int argc, char *argv[])
 		free(o.params);
 		return rc;
 	}
-	(void)check;
-	fprintf(stderr, "cloudsagad: the daemon is not built yet; try --call\n");
 	free(o.params);
-	return CLI_EXIT_USAGE;
+	if (check || print_config)
+		return daemon_check_config(o.config_given ? o.config_file :
+		    NULL, print_config);
+	return daemon_main(&(struct daemon_opts){
+	    .config_file = o.config_given ? o.config_file : NULL,
+	    .foreground = foreground, .verbose = o.verbose });
 }

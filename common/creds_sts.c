@@ -1,0 +1,342 @@
+/*
+ * creds_sts: credentials from STS - AssumeRole on top of another provider
+ * (signed with the source's credentials) and AssumeRoleWithWebIdentity
+ * (unsigned: aws_client_send() with no credentials provider).  Both go
+ * through the AWS client, so endpoints (AWS_ENDPOINT_URL_STS), retries and
+ * decoding are the client's.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aws.h"
+#include "buf.h"
+#include "client.h"
+#include "creds.h"
+#include "creds_int.h"
+#include "log.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define STS_TOKEN_MAX	20000	/* WebIdentityToken: 4..20000 chars */
+
+struct sts_role {
+	struct aws_client	*client;
+	char			*action;	/* "AssumeRole", ... */
+	char			*role_arn;
+	char			*external_id;
+	char			*session_name;
+	char			*region;
+	int			 duration;
+	char			*token_file;	/* web identity */
+	struct aws_call		*call;
+};
+
+int
+creds_session_name_ok(const char *s)
+{
+	size_t	 n;
+
+	for (n = 0; s[n] != '\0'; n++) {
+		if (!isalnum((unsigned char)s[n]) &&
+		    strchr("+=,.@_-", s[n]) == NULL)
+			return 0;
+	}
+	return n >= 2 && n <= 64;
+}
+
+char *
+creds_session_name(const struct creds_ctx *ctx, const char *configured)
+{
+	if (configured != NULL && *configured != '\0')
+		return xstrdup(configured);
+	if (ctx->session_name != NULL && *ctx->session_name != '\0')
+		return xstrdup(ctx->session_name);
+	return xprintf("cloudsagad-%lld", (long long)time(NULL));
+}
+
+static void
+sts_role_free(void *data)
+{
+	struct sts_role	*sr = data;
+
+	if (sr == NULL)
+		return;
+	free(sr->action);
+	free(sr->role_arn);
+	free(sr->external_id);
+	free(sr->session_name);
+	free(sr->region);
+	free(sr->token_file);
+	free(sr);
+}
+
+static void
+sts_abort(struct creds_provider *p)
+{
+	struct sts_role	*sr = p->data;
+
+	if (sr->call != NULL) {
+		aws_call_cancel(sr->call);
+		sr->call = NULL;
+	}
+}
+
+static void
+sts_done(const struct aws_request *req, struct aws_result *res, void *arg)
+{
+	struct creds_provider	*p = arg;
+	struct sts_role		*sr = p->data;
+	struct aws_creds	*c = NULL;
+	char			*cause = NULL;
+
+	sr->call = NULL;
+	if (res->outcome != AWS_OK) {
+		cause = xprintf("sts:%s %s: %s%s%s", sr->action, sr->role_arn,
+		    res->error_code != NULL ? res->error_code :
+		    http_error_name(res->http_error),
+		    res->error_message != NULL ? ": " : "",
+		    res->error_message != NULL ? res->error_message : "");
+	} else {
+		c = creds_from_json(aws_json_path(res->data, "Credentials"),
+		    "SessionToken", 1, &cause);
+		if (c == NULL) {
+			char *m = xprintf("sts:%s %s: %s", sr->action,
+			    sr->role_arn, cause);
+			free(cause);
+			cause = m;
+		} else {
+			c->account_id = creds_arn_account(aws_json_str(
+			    res->data, "AssumedRoleUser.Arn"));
+			log_debug("creds: %s: assumed %s as session %s",
+			    p->name, sr->role_arn, sr->session_name);
+		}
+	}
+	/* The decoded response held the secrets: wipe it before it goes. */
+	creds_json_wipe(res->data);
+	creds_fetch_done(p, c, cause);
+	free(cause);
+}
+
+static int
+sts_read_token(const char *path, char **ret, char **cause)
+{
+	struct buf	 b;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*cause = xprintf("web identity token file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	buf_init(&b);
+	for (;;) {
+		buf_reserve(&b, 4096);
+		n = read(fd, b.data + b.len, b.cap - b.len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		b.len += n;
+		b.data[b.len] = '\0';
+		if (b.len > STS_TOKEN_MAX + 16)
+			break;
+	}
+	close(fd);
+	if (n == -1) {
+		*cause = xprintf("web identity token file %s: %s", path,
+		    strerror(errno));
+		buf_freezero(&b);
+		return -1;
+	}
+	while (b.len > 0 && isspace((unsigned char)b.data[b.len - 1]))
+		b.data[--b.len] = '\0';
+	if (b.len < 4 || b.len > STS_TOKEN_MAX ||
+	    strlen(buf_str(&b)) != b.len) {
+		*cause = xprintf("web identity token file %s: the token must "
+		    "be 4..%d characters of text", path, STS_TOKEN_MAX);
+		buf_freezero(&b);
+		return -1;
+	}
+	*ret = buf_release(&b);
+	return 0;
+}
+
+static void
+sts_fetch(struct creds_provider *p)
+{
+	struct sts_role			*sr = p->data;
+	const struct aws_service	*svc;
+	struct aws_request		*req;
+	char				*token = NULL, *cause = NULL;
+
+	if ((svc = aws_service_find("sts")) == NULL) {
+		creds_fetch_done(p, NULL, "no STS service in the table");
+		return;
+	}
+	if (sr->token_file != NULL &&
+	    sts_read_token(sr->token_file, &token, &cause) != 0) {
+		creds_fetch_done(p, NULL, cause);
+		free(cause);
+		return;
+	}
+	req = aws_request_new(svc, sr->action,
+	    sr->region != NULL ? sr->region : "us-east-1");
+	req->safety = AWS_SAFE_READ_ONLY;	/* changes nothing */
+	aws_request_add(req, "RoleArn", "%s", sr->role_arn);
+	aws_request_add(req, "RoleSessionName", "%s", sr->session_name);
+	if (token != NULL)
+		aws_request_add(req, "WebIdentityToken", "%s", token);
+	if (sr->duration != 0)
+		aws_request_add(req, "DurationSeconds", "%d", sr->duration);
+	if (sr->external_id != NULL)
+		aws_request_add(req, "ExternalId", "%s", sr->external_id);
+	freezero_str(token);
+
+	/* Web identity: no source, the call goes unsigned. */
+	sr->call = aws_client_send(sr->client, p->source, req, sts_done, p);
+}
+
+static const struct creds_ops assume_role_ops = {
+	.kind = "assume-role",
+	.fetch = sts_fetch,
+	.abort = sts_abort,
+	.free = sts_role_free,
+};
+
+static const struct creds_ops web_identity_ops = {
+	.kind = "web-identity",
+	.fetch = sts_fetch,
+	.abort = sts_abort,
+	.free = sts_role_free,
+};
+
+/* Common checks; NULL or an allocated message. */
+static char *
+sts_check(const struct creds_ctx *ctx, const char *what, const char *role_arn,
+    const char *session_name, int duration_s)
+{
+	if (ctx->client == NULL)
+		return xprintf("%s needs STS, but no AWS client was given",
+		    what);
+	if (role_arn == NULL || strlen(role_arn) < 20 ||
+	    strlen(role_arn) > 2048 || strncmp(role_arn, "arn:", 4) != 0)
+		return xprintf("%s: the role ARN must be an ARN of 20..2048 "
+		    "characters", what);
+	if (!creds_session_name_ok(session_name))
+		return xprintf("%s: the session name must be 2..64 "
+		    "characters of A-Z a-z 0-9 +=,.@_-", what);
+	if (duration_s != 0 && (duration_s < 900 || duration_s > 43200))
+		return xprintf("%s: the duration must be 900..43200 seconds",
+		    what);
+	return NULL;
+}
+
+struct creds_provider *
+creds_assume_role(const struct creds_ctx *ctx, struct creds_provider *source,
+    const char *role_arn, const char *external_id, const char *session_name,
+    int duration_s, const char *region)
+{
+	struct creds_provider	*p;
+	struct sts_role		*sr;
+	char			*name, *err, *dflt = NULL;
+	size_t			 i, n;
+
+	name = xprintf("assume-role:%s<-%s", role_arn != NULL ? role_arn :
+	    "?", source != NULL ? creds_provider_name(source) : "?");
+	if (session_name == NULL)
+		session_name = dflt = creds_session_name(ctx, NULL);
+	err = sts_check(ctx, "AssumeRole", role_arn, session_name, duration_s);
+	if (err == NULL && source == NULL)
+		err = xstrdup("AssumeRole needs a source of credentials");
+	if (err == NULL && external_id != NULL) {
+		n = strlen(external_id);
+		for (i = 0; i < n; i++)
+			if (!isalnum((unsigned char)external_id[i]) &&
+			    strchr("+=,.@:/_-", external_id[i]) == NULL)
+				break;
+		if (n < 2 || n > 1224 || i < n)
+			err = xstrdup("AssumeRole: the external ID must be "
+			    "2..1224 characters of A-Z a-z 0-9 +=,.@:/_-");
+	}
+	if (err != NULL) {
+		p = creds_error_provider(name, ctx->base, err);
+		log_debug("creds: %s: %s", name, err);
+	} else {
+		sr = xcalloc(1, sizeof(*sr));
+		sr->client = ctx->client;
+		sr->action = xstrdup("AssumeRole");
+		sr->role_arn = xstrdup(role_arn);
+		sr->external_id = xstrdup_or_null(external_id);
+		sr->session_name = xstrdup(session_name);
+		sr->region = xstrdup_or_null(region);
+		sr->duration = duration_s;
+		p = creds_provider_new(&assume_role_ops, sr, name, ctx->base);
+	}
+	p->source = source;
+	creds_provider_attach(p, ctx->base);
+	free(err);
+	free(dflt);
+	free(name);
+	return p;
+}
+
+struct creds_provider *
+creds_web_identity_new(const struct creds_ctx *ctx, const char *token_file,
+    const char *role_arn, const char *session_name, int duration_s,
+    const char *region, const char *name)
+{
+	struct creds_provider	*p;
+	struct sts_role		*sr;
+	char			*err;
+
+	err = sts_check(ctx, "web identity", role_arn, session_name,
+	    duration_s);
+	if (err == NULL && (token_file == NULL || *token_file == '\0'))
+		err = xstrdup("web identity: no token file");
+	if (err != NULL) {
+		p = creds_error_provider(name, ctx->base, err);
+		free(err);
+		return p;
+	}
+	sr = xcalloc(1, sizeof(*sr));
+	sr->client = ctx->client;
+	sr->action = xstrdup("AssumeRoleWithWebIdentity");
+	sr->role_arn = xstrdup(role_arn);
+	sr->session_name = xstrdup(session_name);
+	sr->region = xstrdup_or_null(region);
+	sr->duration = duration_s;
+	sr->token_file = creds_expand_path(token_file);
+	return creds_provider_new(&web_identity_ops, sr, name, ctx->base);
+}
+
+struct creds_provider *
+creds_web_identity(const struct creds_ctx *ctx)
+{
+	struct creds_provider	*p;
+	const char		*file, *arn;
+	char			*session, *name;
+
+	if ((file = creds_getenv("AWS_WEB_IDENTITY_TOKEN_FILE")) == NULL)
+		return NULL;
+	arn = creds_getenv("AWS_ROLE_ARN");
+	name = xprintf("web-identity:%s", arn != NULL ? arn : "?");
+	if (arn == NULL) {
+		p = creds_error_provider(name, ctx->base,
+		    "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN "
+		    "is not");
+		free(name);
+		return p;
+	}
+	session = creds_session_name(ctx,
+	    creds_getenv("AWS_ROLE_SESSION_NAME"));
+	p = creds_web_identity_new(ctx, file, arn, session, 0,
+	    creds_env_region(), name);
+	free(session);
+	free(name);
+	return p;
+}

@@ -1,0 +1,410 @@
+/*
+ * endpoint: hostnames per partition, IAM's global endpoint, S3 bucket
+ * addressing, and the SDKs' endpoint overrides (see endpoint.h).
+ *
+ * Sources: botocore endpoints.json / partitions (dnsSuffix, IAM
+ * credentialScope per partition), configprovider.py
+ * (_ENDPOINT_URL_LOOKUP_ORDER), auth.py (_host_from_url) - facts only.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "aws.h"
+#include "buf.h"
+#include "endpoint.h"
+#include "util.h"
+#include "xmalloc.h"
+
+struct endpoint_partition {
+	const char	*name;
+	const char	*dns_suffix;
+	const char	*iam_host;	/* the global IAM endpoint */
+	const char	*iam_region;	/* ... and its signing region */
+};
+
+static const struct endpoint_partition endpoint_partitions[] = {
+	{ "aws", "amazonaws.com", "iam.amazonaws.com", "us-east-1" },
+	{ "aws-cn", "amazonaws.com.cn", "iam.cn-north-1.amazonaws.com.cn",
+	    "cn-north-1" },
+	{ "aws-us-gov", "amazonaws.com", "iam.us-gov.amazonaws.com",
+	    "us-gov-west-1" },
+};
+
+static const struct endpoint_partition *
+endpoint_partition_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(endpoint_partitions); i++) {
+		if (strcmp(endpoint_partitions[i].name, name) == 0)
+			return &endpoint_partitions[i];
+	}
+	return NULL;
+}
+
+const char *
+endpoint_partition(const char *region)
+{
+	if (region == NULL)
+		return "aws";
+	if (strncmp(region, "cn-", 3) == 0)
+		return "aws-cn";
+	if (strncmp(region, "us-gov-", 7) == 0)
+		return "aws-us-gov";
+	/* Named so they can be refused by name, not sent to amazonaws.com. */
+	if (strncmp(region, "us-isob-", 8) == 0)
+		return "aws-iso-b";
+	if (strncmp(region, "us-isof-", 8) == 0)
+		return "aws-iso-f";
+	if (strncmp(region, "us-iso-", 7) == 0)
+		return "aws-iso";
+	if (strncmp(region, "eu-isoe-", 8) == 0)
+		return "aws-iso-e";
+	return "aws";
+}
+
+const char *
+endpoint_dns_suffix(const char *partition)
+{
+	const struct endpoint_partition	*p;
+
+	if (partition == NULL || (p = endpoint_partition_find(partition)) ==
+	    NULL)
+		return NULL;
+	return p->dns_suffix;
+}
+
+void
+endpoint_free(struct aws_endpoint *ep)
+{
+	if (ep == NULL)
+		return;
+	free(ep->url);
+	free(ep->host);
+	free(ep->base_path);
+	free(ep->signing_region);
+	memset(ep, 0, sizeof(*ep));
+}
+
+static int
+endpoint_region_valid(const char *r)
+{
+	size_t	 n, i;
+
+	if (r == NULL || (n = strlen(r)) == 0 || n > 64)
+		return 0;
+	if (r[0] == '-' || r[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!((r[i] >= 'a' && r[i] <= 'z') ||
+		    (r[i] >= '0' && r[i] <= '9') || r[i] == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+endpoint_bucket_virtual(const char *b)
+{
+	size_t	 n, i;
+
+	if (b == NULL || (n = strlen(b)) < 3 || n > 63)
+		return 0;
+	if (!isalnum((unsigned char)b[0]) || !isalnum((unsigned char)b[n - 1]))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!((b[i] >= 'a' && b[i] <= 'z') ||
+		    (b[i] >= '0' && b[i] <= '9') || b[i] == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+endpoint_env_true(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return v != NULL && strcasecmp(v, "true") == 0;
+}
+
+static const char *
+endpoint_nonempty(const char *v)
+{
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/*
+ * Parse and check an override URL from src (the variable or key, for the
+ * message).  Fills url, host, base_path.
+ */
+static int
+endpoint_parse_url(const char *src, const char *u, struct aws_endpoint *ep,
+    char **cause)
+{
+	const char	*p, *auth, *auth_end, *h, *h_end, *port = NULL;
+	const char	*echo;
+	char		*scheme, *host, *hostport;
+	size_t		 i, n;
+	long		 portnum = 0;
+	int		 https, v6 = 0;
+
+	/* Never echo something that may carry user:password. */
+	echo = strchr(u, '@') != NULL ? "(not shown)" : u;
+	for (p = u; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			*cause = xprintf("%s: spaces or control characters in "
+			    "the endpoint URL", src);
+			return -1;
+		}
+	}
+	if ((p = strstr(u, "://")) == NULL) {
+		*cause = xprintf("%s: endpoint URL %s has no scheme (want "
+		    "http:// or https://)", src, echo);
+		return -1;
+	}
+	scheme = xstrndup(u, (size_t)(p - u));
+	for (i = 0; scheme[i] != '\0'; i++)
+		scheme[i] = (char)tolower((unsigned char)scheme[i]);
+	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+		*cause = xprintf("%s: endpoint URL %s: scheme must be http or "
+		    "https", src, echo);
+		free(scheme);
+		return -1;
+	}
+	https = strcmp(scheme, "https") == 0;
+	auth = p + 3;
+	auth_end = auth + strcspn(auth, "/?#");
+	if (memchr(auth, '@', (size_t)(auth_end - auth)) != NULL) {
+		*cause = xprintf("%s: user information in an endpoint URL is "
+		    "not allowed", src);
+		free(scheme);
+		return -1;
+	}
+	if (*auth_end == '?' || *auth_end == '#' ||
+	    strpbrk(auth_end, "?#") != NULL) {
+		*cause = xprintf("%s: endpoint URL %s: query or fragment not "
+		    "allowed", src, echo);
+		free(scheme);
+		return -1;
+	}
+	h = auth;
+	if (*h == '[') {
+		v6 = 1;
+		if ((h_end = memchr(h, ']', (size_t)(auth_end - h))) == NULL)
+			goto badhost;
+		h_end++;
+		if (h_end < auth_end && *h_end != ':')
+			goto badhost;
+	} else {
+		h_end = memchr(h, ':', (size_t)(auth_end - h));
+		if (h_end == NULL)
+			h_end = auth_end;
+	}
+	if (h_end < auth_end)
+		port = h_end + 1;
+	if (h_end == h || (v6 && h_end - h <= 2)) {
+		*cause = xprintf("%s: endpoint URL %s has no host", src, echo);
+		free(scheme);
+		return -1;
+	}
+	for (p = h; p < h_end; p++) {
+		if (v6 ? !(isxdigit((unsigned char)*p) || *p == ':' ||
+		    *p == '.' || *p == '[' || *p == ']') :
+		    !(isalnum((unsigned char)*p) || *p == '.' || *p == '-' ||
+		    *p == '_'))
+			goto badhost;
+	}
+	if (port != NULL) {
+		n = (size_t)(auth_end - port);
+		if (n == 0 || n > 5)
+			goto badport;
+		for (i = 0; i < n; i++) {
+			if (!isdigit((unsigned char)port[i]))
+				goto badport;
+			portnum = portnum * 10 + (port[i] - '0');
+		}
+		if (portnum < 1 || portnum > 65535)
+			goto badport;
+	}
+
+	host = xstrndup(h, (size_t)(h_end - h));
+	for (i = 0; host[i] != '\0'; i++)
+		host[i] = (char)tolower((unsigned char)host[i]);
+	if (portnum != 0 && portnum != (https ? 443 : 80))
+		hostport = xprintf("%s:%ld", host, portnum);
+	else
+		hostport = xstrdup(host);
+	free(host);
+
+	ep->url = xprintf("%s://%s", scheme, hostport);
+	ep->host = hostport;
+	n = strlen(auth_end);
+	while (n > 0 && auth_end[n - 1] == '/')
+		n--;
+	ep->base_path = xstrndup(auth_end, n);
+	free(scheme);
+	return 0;
+
+badhost:
+	*cause = xprintf("%s: endpoint URL %s has an invalid host", src, echo);
+	free(scheme);
+	return -1;
+badport:
+	*cause = xprintf("%s: endpoint URL %s has an invalid port", src, echo);
+	free(scheme);
+	return -1;
+}
+
+/* The override in force and where it came from; 0 none, -1 error. */
+static int
+endpoint_override(const struct aws_service *svc,
+    const struct endpoint_opts *opts, const char **ret_url, char **ret_src,
+    char **cause)
+{
+	const char *const	*e;
+	const char		*v, *eq;
+	char			*name, *var;
+
+	if (endpoint_env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))
+		return 0;
+	if (svc->env_name != NULL) {
+		var = xprintf("AWS_ENDPOINT_URL_%s", svc->env_name);
+		if ((v = endpoint_nonempty(getenv(var))) != NULL) {
+			*ret_url = v;
+			*ret_src = var;
+			return 1;
+		}
+		free(var);
+	}
+	if ((v = endpoint_nonempty(getenv("AWS_ENDPOINT_URL"))) != NULL) {
+		*ret_url = v;
+		*ret_src = xstrdup("AWS_ENDPOINT_URL");
+		return 1;
+	}
+	if (opts == NULL)
+		return 0;
+	for (e = opts->service_urls; e != NULL && *e != NULL; e++) {
+		if ((eq = strchr(*e, '=')) == NULL) {
+			*cause = xprintf("service endpoint \"%s\" is not "
+			    "service=url", *e);
+			return -1;
+		}
+		name = xstrndup(*e, (size_t)(eq - *e));
+		if (aws_service_find(name) == svc &&
+		    (v = endpoint_nonempty(eq + 1)) != NULL) {
+			*ret_url = v;
+			*ret_src = xprintf("endpoint for %s", name);
+			free(name);
+			return 1;
+		}
+		free(name);
+	}
+	if ((v = endpoint_nonempty(opts->endpoint_url)) != NULL) {
+		*ret_url = v;
+		*ret_src = xstrdup("endpoint_url");
+		return 1;
+	}
+	return 0;
+}
+
+int
+endpoint_resolve(const struct aws_service *svc, const char *region,
+    const char *bucket, const struct endpoint_opts *opts,
+    struct aws_endpoint *ret, char **cause)
+{
+	const struct endpoint_partition	*part;
+	struct aws_endpoint		 ep;
+	const char			*pname, *url = NULL;
+	char				*src = NULL;
+	int				 s3, rc;
+
+	if (svc == NULL) {
+		*cause = xstrdup("no service");
+		return -1;
+	}
+	if (!endpoint_region_valid(region)) {
+		*cause = xprintf("%s: invalid region name", svc->id);
+		return -1;
+	}
+	pname = opts != NULL && opts->partition != NULL ? opts->partition :
+	    endpoint_partition(region);
+	if ((part = endpoint_partition_find(pname)) == NULL) {
+		*cause = xprintf("%s: partition %s (region %s) is not "
+		    "supported", svc->id, pname, region);
+		return -1;
+	}
+	s3 = strcmp(svc->id, "s3") == 0;
+
+	memset(&ep, 0, sizeof(ep));
+	ep.signing_name = svc->signing_name;
+	ep.signing_region = xstrdup(svc->global ? part->iam_region : region);
+
+	if ((rc = endpoint_override(svc, opts, &url, &src, cause)) < 0) {
+		endpoint_free(&ep);
+		return -1;
+	}
+	if (rc > 0) {
+		rc = endpoint_parse_url(src, url, &ep, cause);
+		free(src);
+		if (rc != 0) {
+			endpoint_free(&ep);
+			return -1;
+		}
+		ep.overridden = 1;
+		ep.path_style = s3 && bucket != NULL;
+		*ret = ep;
+		return 0;
+	}
+
+	if (svc->global)
+		ep.host = xstrdup(part->iam_host);
+	else if (s3 && bucket != NULL && endpoint_bucket_virtual(bucket))
+		ep.host = xprintf("%s.%s.%s.%s", bucket, svc->endpoint_prefix,
+		    region, part->dns_suffix);
+	else {
+		ep.host = xprintf("%s.%s.%s", svc->endpoint_prefix, region,
+		    part->dns_suffix);
+		ep.path_style = s3 && bucket != NULL;
+	}
+	ep.url = xprintf("https://%s", ep.host);
+	ep.base_path = xstrdup("");
+	*ret = ep;
+	return 0;
+}
+
+void
+endpoint_target(const struct aws_endpoint *ep, const char *bucket,
+    const char *path, const char *query, char **ret_path, char **ret_url)
+{
+	struct buf	 b;
+	char		*enc, *wire;
+	int		 with_bucket;
+
+	buf_init(&b);
+	buf_addstr(&b, ep->base_path != NULL ? ep->base_path : "");
+	with_bucket = ep->path_style && bucket != NULL && *bucket != '\0';
+	if (with_bucket) {
+		enc = uri_encode(bucket, strlen(bucket), 0);
+		buf_printf(&b, "/%s", enc);
+		free(enc);
+	}
+	if (path == NULL || *path == '\0')
+		path = "/";
+	if (!(with_bucket && strcmp(path, "/") == 0))
+		buf_addstr(&b, path);
+	wire = buf_release(&b);
+	if (ret_url != NULL) {
+		if (query != NULL && *query != '\0')
+			*ret_url = xprintf("%s%s?%s", ep->url, wire, query);
+		else
+			*ret_url = xprintf("%s%s", ep->url, wire);
+	}
+	if (ret_path != NULL)
+		*ret_path = wire;
+	else
+		free(wire);
+}
