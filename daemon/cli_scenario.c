@@ -218,7 +218,7 @@ cli_scenario_table(FILE *f, const struct run_call *const *calls, size_t n)
 {
 	const struct run_call	**v;
 	size_t			  i, wr = 6, wc = 4, wo = 7, wx = 4, len;
-	char			 *call, *code, *target;
+	char			 *call, *code, *target, *line;
 
 	v = xcalloc(n + 1, sizeof(*v));
 	for (i = 0; i < n; i++) {
@@ -241,12 +241,15 @@ cli_scenario_table(FILE *f, const struct run_call *const *calls, size_t n)
 		call = xprintf("%s:%s", v[i]->service, v[i]->action);
 		code = cli_code(v[i]);
 		target = cli_target(v[i]);
-		fprintf(f, "%-*s  %-*s  %-*s  %-*s  %s", (int)wr,
+		line = xprintf("%-*s  %-*s  %-*s  %-*s  %s", (int)wr,
 		    cli_region_label(v[i]), (int)wc, call, (int)wo,
 		    run_call_outcome_name(v[i]->outcome), (int)wx, code,
 		    target);
 		/* No trailing blanks. */
-		fprintf(f, "\n");
+		for (len = strlen(line); len > 0 && line[len - 1] == ' '; len--)
+			line[len - 1] = '\0';
+		fprintf(f, "%s\n", line);
+		free(line);
 		free(call);
 		free(code);
 		free(target);

@@ -297,6 +297,25 @@ expectation_event_region(const struct aws_service *svc,
 	return "us-east-1";
 }
 
+const char *
+expectation_event_name(const struct aws_service *svc, const char *action)
+{
+	static const char *const s3[][2] = {
+		{ "PutPublicAccessBlock", "PutBucketPublicAccessBlock" },
+		{ "GetPublicAccessBlock", "GetBucketPublicAccessBlock" },
+		{ "DeletePublicAccessBlock", "DeleteBucketPublicAccessBlock" },
+		{ "ListObjectsV2", "ListObjects" },
+	};
+	size_t	 i;
+
+	if (strcmp(svc->id, "s3") != 0)
+		return action;
+	for (i = 0; i < nitems(s3); i++)
+		if (strcmp(s3[i][0], action) == 0)
+			return s3[i][1];
+	return action;
+}
+
 /* Error codes the client makes up: AWS never sent them. */
 static int
 expectation_synthetic_code(const char *code)
@@ -337,7 +356,7 @@ expectation_for(const struct aws_request *req, const struct aws_result *res)
 	e->call_region = xstrdup(req->region);
 	e->region = xstrdup(expectation_event_region(req->svc, req->region));
 	e->event_source = xstrdup(req->svc->event_source);
-	e->event_name = xstrdup(req->action);
+	e->event_name = xstrdup(expectation_event_name(req->svc, req->action));
 	if (res->status >= 300 && res->error_code != NULL &&
 	    !expectation_synthetic_code(res->error_code))
 		e->error_code = aws_cloudtrail_error_code(req->svc,
@@ -632,8 +651,8 @@ run_regions_cb(struct run *run, const struct aws_request *req,
     struct aws_result *res, void *arg)
 {
 	json_t		*list, *item;
-	const char	*name, *status;
-	size_t		 i, disabled = 0;
+	const char	*name, *status, *part, *home;
+	size_t		 i, disabled = 0, foreign = 0;
 
 	if (res->outcome != AWS_OK) {
 		run->discovery_failed = 1;
@@ -644,6 +663,7 @@ run_regions_cb(struct run *run, const struct aws_request *req,
 		    res->error_message : "");
 		return;
 	}
+	home = endpoint_partition(run->home_region);
 	list = aws_json_list(aws_json_path(res->data, "regionInfo"));
 	json_array_foreach(list, i, item) {
 		name = aws_json_str(item, "regionName");
@@ -654,12 +674,22 @@ run_regions_cb(struct run *run, const struct aws_request *req,
 			disabled++;
 			continue;
 		}
+		/* AWS lists its own partition only; an endpoint that lists
+		 * more (moto) must not send us to aws-cn or GovCloud. */
+		part = endpoint_partition(name);
+		if (part == NULL || home == NULL || strcmp(part, home) != 0) {
+			foreign++;
+			continue;
+		}
 		run->found = xreallocarray(run->found, run->nfound + 2,
 		    sizeof(*run->found));
 		run->found[run->nfound++] = xstrdup(name);
 		run->found[run->nfound] = NULL;
 	}
 	json_decref(list);
+	if (foreign > 0)
+		run_note(run, NULL, "%zu regions of other partitions than "
+		    "%s's ignored", foreign, run->home_region);
 	log_info("run %s: %zu enabled regions (%zu not enabled)", run->id,
 	    run->nfound, disabled);
 }

@@ -81,6 +81,11 @@ struct expectation *expectation_for(const struct aws_request *,
  * the partition's global region, us-east-1 in "aws"). */
 const char	*expectation_event_region(const struct aws_service *,
 	    const char *call_region);
+/* CloudTrail's eventName for an action: the action itself, except the S3
+ * operations CloudTrail logs under another name (PutPublicAccessBlock ->
+ * PutBucketPublicAccessBlock). */
+const char	*expectation_event_name(const struct aws_service *,
+	    const char *action);
 
 /* ---- one call as the final table shows it ---------------------------- */
 

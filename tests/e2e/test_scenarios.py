@@ -31,9 +31,13 @@ def boto(sandbox, service, region):
 
 
 def enabled_regions(sandbox):
+    """Enabled regions of the aws partition (moto also lists aws-cn and
+    GovCloud regions, which AWS never does and cloudsagad ignores)."""
     ec2 = boto(sandbox, "ec2", "us-east-1")
     return sorted(r["RegionName"] for r in ec2.describe_regions()["Regions"]
-                  if r.get("OptInStatus", "opt-in-not-required") in ENABLED)
+                  if r.get("OptInStatus", "opt-in-not-required") in ENABLED
+                  and not r["RegionName"].startswith(("cn-", "us-gov-",
+                                                      "us-iso")))
 
 
 def run_scenario(sandbox, name, *args, timeout=300):

@@ -225,6 +225,31 @@ test_expect_global_and_ok(void **state)
 }
 
 static void
+test_expect_s3_names(void **state)
+{
+	struct aws_request	*req;
+	struct aws_result	 res;
+	struct expectation	*e;
+
+	req = req_new("s3", "PutPublicAccessBlock", "eu-west-1");
+	res_set(&res, AWS_PERMITTED, 404, "NoSuchBucket");
+	e = expectation_for(req, &res);
+	assert_string_equal(e->event_name, "PutBucketPublicAccessBlock");
+	assert_string_equal(e->event_source, "s3.amazonaws.com");
+	assert_string_equal(e->error_code, "NoSuchBucket");
+	expectation_free(e);
+	aws_result_clear(&res);
+	aws_request_free(req);
+	assert_string_equal(expectation_event_name(aws_service_find("s3"),
+	    "DeletePublicAccessBlock"), "DeleteBucketPublicAccessBlock");
+	assert_string_equal(expectation_event_name(aws_service_find("s3"),
+	    "ListBuckets"), "ListBuckets");
+	/* Only S3 renames. */
+	assert_string_equal(expectation_event_name(aws_service_find("ec2"),
+	    "PutPublicAccessBlock"), "PutPublicAccessBlock");
+}
+
+static void
 test_expect_none(void **state)
 {
 	struct aws_request	*req = req_new("ec2", "CreateVpc", "eu-west-1");
@@ -427,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_registry_mitre),
 		cmocka_unit_test(test_expect_dryrun),
 		cmocka_unit_test(test_expect_global_and_ok),
+		cmocka_unit_test(test_expect_s3_names),
 		cmocka_unit_test(test_expect_none),
 		cmocka_unit_test(test_outcome_classes),
 		cmocka_unit_test(test_calls_sort),
