@@ -1140,14 +1140,53 @@ custom_run_has_region(struct run *run, const char *r)
 	return 0;
 }
 
+/*
+ * The pagination tokens of a service (input name, output name), or 0 when
+ * its calls do not paginate that way (S3 bucket calls).
+ */
+static int
+custom_tokens(const struct aws_service *svc, const char **in,
+    const char **out)
+{
+	switch (svc->protocol) {
+	case AWS_PROTO_EC2:
+		*in = "NextToken";
+		*out = "nextToken";
+		return 1;
+	case AWS_PROTO_QUERY:
+		/* IAM (with IsTruncated) and RDS page with Marker. */
+		if (strcmp(svc->id, "iam") == 0 || strcmp(svc->id, "rds") == 0)
+			*in = *out = "Marker";
+		else
+			*in = *out = "NextToken";
+		return 1;
+	case AWS_PROTO_JSON:
+		*in = *out = "NextToken";
+		return 1;
+	case AWS_PROTO_RESTJSON:
+		*in = "NextToken";
+		*out = "nextToken";
+		return 1;
+	case AWS_PROTO_RESTXML:
+		break;
+	}
+	return 0;
+}
+
+/* Read-only steps follow every page, like the built-ins. */
 static void
 custom_send(struct run *run, struct run_group *g, const struct custom_step *st,
     const char *region)
 {
 	struct aws_request	*req;
+	const char		*in, *out;
 
 	req = custom_step_request(st, region, run_id(run));
-	run_group_call(g, req, NULL, NULL);
+	if (st->safety == AWS_SAFE_READ_ONLY && custom_tokens(st->svc, &in,
+	    &out))
+		run_group_paginate(g, req, in, out, NULL, NULL);
+	else
+		run_group_call(g, req, NULL, NULL);
 }
 
 static void

@@ -37,7 +37,8 @@
  * absent it is inferred for read-only actions and EC2 calls with DryRun;
  * every other step must state it.  Steps run in order; each step fans out
  * over its regions concurrently; one region's failure does not stop the
- * others or the next steps.
+ * others or the next steps.  Read-only steps follow pagination (EC2
+ * NextToken, IAM/RDS Marker, JSON NextToken).
  */
 #ifndef CLOUDSAGA_CUSTOM_H
 #define CLOUDSAGA_CUSTOM_H

@@ -1,5 +1,8 @@
-# Scenario framework tests: test_scenario_run drives the real client
-# against a scripted AWS endpoint served by testsrv (tests/unit/testsrv.h).
-if(TARGET test_scenario_run AND TARGET testsrv)
-  target_link_libraries(test_scenario_run PRIVATE testsrv)
-endif()
+# Scenario framework tests: test_scenario_run and test_scenario_safety drive
+# the real client against loopback servers from testsrv
+# (tests/unit/testsrv.h).
+foreach(_t test_scenario_run test_scenario_safety)
+  if(TARGET ${_t} AND TARGET testsrv)
+    target_link_libraries(${_t} PRIVATE testsrv)
+  endif()
+endforeach()

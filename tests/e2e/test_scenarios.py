@@ -13,13 +13,17 @@ The helpers at the top are shared by the other test_scenarios_*.py files
 """
 import collections
 import json
+import os
 import re
+import shutil
+import subprocess
 import sys
 import unittest
 
 import boto3
 
-from harness import FAKE_KEY, FAKE_SECRET, Sandbox, clean_env, cloudsagad
+from harness import (CLOUDSAGAD, FAKE_KEY, FAKE_SECRET, Sandbox, clean_env,
+                     cloudsagad)
 
 ENABLED = ("opt-in-not-required", "opted-in")
 
@@ -212,6 +216,23 @@ class NetworkChanges(unittest.TestCase):
             self.assertTrue(any(n.startswith("ap-east-1: not an enabled "
                                              "region") for n in rep["notes"]),
                             rep["notes"])
+
+    @unittest.skipIf(shutil.which("script") is None, "no script(1)")
+    def test_tty_progress(self):
+        """On a terminal, one line per region redrawn in place."""
+        with Sandbox() as sb:
+            env = clean_env(AWS_ENDPOINT_URL=sb.url, TERM="xterm")
+            cmd = "%s --scenario network-changes --regions " \
+                  "eu-west-1,us-east-1 2>&1 >/dev/null" % CLOUDSAGAD
+            p = subprocess.run(["script", "-qec", cmd, "/dev/null"],
+                               env=env, capture_output=True, timeout=120)
+            out = p.stdout.decode(errors="replace")
+            self.assertEqual(p.returncode, 0, out)
+            self.assertIn("\x1b[2A", out)         # redraws two lines
+            self.assertRegex(out, r"\x1b\[K  eu-west-1 +2 calls  done")
+            self.assertRegex(out, r"\x1b\[K  us-east-1 +3 calls  done")
+            # No plain per-call lines on a terminal.
+            self.assertNotIn("eu-west-1: ec2:CreateVpc permitted", out)
 
 
 if __name__ == "__main__":

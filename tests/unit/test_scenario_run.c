@@ -314,7 +314,15 @@ fake_handler(const struct testsrv_req *req, struct testsrv_resp *resp,
 		if (r != NULL && r->authfail)
 			reply_json(resp, 400,
 			    "{\"__type\":\"UnrecognizedClientException\"}");
-		else if (strcmp(action, "GetParameter") == 0) {
+		else if (strcmp(action, "DescribeParameters") == 0) {
+			const char *t = strstr(req->body, "\"NextToken\":\"");
+
+			reply_json(resp, 200, t == NULL ?
+			    "{\"Parameters\":[],\"NextToken\":\"p1\"}" :
+			    strncmp(t + 13, "p1", 2) == 0 ?
+			    "{\"Parameters\":[],\"NextToken\":\"p2\"}" :
+			    "{\"Parameters\":[]}");
+		} else if (strcmp(action, "GetParameter") == 0) {
 			buf_init(&b);
 			buf_printf(&b, "{\"Parameter\":{\"Value\":"
 			    "\"ami-%s\"}}", region);
@@ -326,6 +334,21 @@ fake_handler(const struct testsrv_req *req, struct testsrv_resp *resp,
 			reply_json(resp, 400, "{\"__type\":"
 			    "\"TrailNotFoundException\",\"message\":"
 			    "\"Unknown trail\"}");
+	} else if (strcmp(action, "ListUsers") == 0) {
+		/* Three pages by Marker; the last says IsTruncated=false but
+		 * still carries a Marker (must not be followed). */
+		int	 page = 0;
+
+		if (form_get(req->body, "Marker", v, sizeof(v)) != NULL)
+			page = atoi(v + 1);
+		buf_init(&b);
+		buf_printf(&b, "<ListUsersResponse><ListUsersResult><Users>"
+		    "<member><UserName>u%d</UserName></member></Users>"
+		    "<IsTruncated>%s</IsTruncated><Marker>m%d</Marker>"
+		    "</ListUsersResult><ResponseMetadata><RequestId>r-%u"
+		    "</RequestId></ResponseMetadata></ListUsersResponse>",
+		    page, page < 2 ? "true" : "false", page + 1, id);
+		reply_xml(resp, 200, &b);
 	} else if (strncmp(action, "GenerateCredentialReport", 24) == 0) {
 		buf_init(&b);
 		buf_printf(&b, "<GenerateCredentialReportResponse>"
@@ -944,6 +967,46 @@ test_custom_live_refused(void **state)
 }
 
 static void
+test_custom_pagination(void **state)
+{
+	struct env			*e = *state;
+	struct run_opts			 o;
+	struct seen			 s;
+	struct run			*run;
+	struct custom_scenario		*cs;
+	config_t			 cfg;
+	char				*cause = NULL;
+	struct run_summary		 sum;
+
+	config_init(&cfg);
+	assert_int_equal(config_read_string(&cfg,
+"x = { name = \"pages\"; summary = \"s\";\n"
+"  steps = ( { service = \"iam\"; action = \"ListUsers\"; },\n"
+"            { service = \"ssm\"; action = \"DescribeParameters\";\n"
+"              regions = \"global\"; } ); };\n"), CONFIG_TRUE);
+	cs = custom_from_config(config_lookup(&cfg, "x"), &cause);
+	if (cs == NULL)
+		fail_msg("%s", cause);
+	memset(&o, 0, sizeof(o));
+	o.custom = cs;
+	run = run_it(e, custom_def(cs), &o, &s);
+	/* IAM: Marker m1, m2, then IsTruncated=false stops. */
+	assert_int_equal(logged("us-east-1", "ListUsers", NULL), 3);
+	assert_int_equal(logged("us-east-1", "ListUsers", "Marker=m2"), 1);
+	assert_int_equal(logged("us-east-1", "ListUsers", "Marker=m3"), 0);
+	/* JSON: NextToken p1, p2, then none. */
+	assert_int_equal(logged("us-east-1", "DescribeParameters", NULL), 3);
+	assert_int_equal(logged("us-east-1", "DescribeParameters",
+	    "\"NextToken\":\"p2\""), 1);
+	run_summarize(run, &sum);
+	assert_true(sum.ok);
+	assert_int_equal(sum.calls, 6);
+	run_free(run);
+	custom_free(cs);
+	config_destroy(&cfg);
+}
+
+static void
 test_abort(void **state)
 {
 	struct env		*e = *state;
@@ -1003,6 +1066,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_custom_live_refused,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_custom_pagination, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 	};
 
