@@ -187,7 +187,7 @@ static const char *const mb_calls[] = {
 
 const struct scenario_def scenario_mining_bitcoin = {
 	.name = "mining-bitcoin",
-	.summary = "large GPU/compute instances launched in regions the "
+	.summary = "large compute instances launched in regions the "
 	    "account does not use (EC2 DryRun)",
 	.description =
 "Stolen cloud credentials are most often turned into crypto-mining: big\n"
