@@ -1,0 +1,206 @@
+/*
+ * ledger: every expectation of every run, with its verdict, persisted in
+ * the state directory so that a restart (even after kill -9) loses none
+ * and reports none twice.  The format, the write protocol and the
+ * exactly-once argument are in docs/STATE.md.
+ *
+ * Layout of the state directory:
+ *   lock               flock()ed while a daemon uses the directory
+ *   ledger.json        {"format","version","last_seq"}: the report sequence
+ *                      high-water mark, written when runs are pruned
+ *   runs/<runid>.json  one file per run: the run record and its rows
+ * Every file is replaced atomically (temporary file, fsync, rename, fsync
+ * of the directory).  A file that cannot be read back is renamed to
+ * NAME.corrupt-<time>, logged (MSGID_STATE_CORRUPT) and skipped.
+ *
+ * A row goes through four states:
+ *   pending   verdict == VERDICT_PENDING: the verifier is looking for it
+ *   decided   verdict set, seq == 0: in the post-verdict pipeline
+ *             (coverage, issue 6), not yet queued for the report
+ *   queued    seq > 0, !reported: the report sequence number is assigned
+ *             and durable; the report module emits it (idempotently)
+ *   reported  emitted to the report file and the journal/syslog
+ * Mutations go through the functions below, which mark the run dirty;
+ * ledger_commit() writes every dirty run.  Nothing secret is stored: the
+ * access key ID is an identifier, never a secret key or session token.
+ *
+ * ledger_open(NULL) gives an in-memory ledger (the one-shot CLI, tests):
+ * same behaviour, commits are no-ops.
+ */
+#ifndef CLOUDSAGA_LEDGER_H
+#define CLOUDSAGA_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "scenario.h"
+
+#define LEDGER_FORMAT		"cloudsagad-ledger"
+#define LEDGER_VERSION		1
+/* Default age after which complete runs are dropped (ledger_prune). */
+#define LEDGER_KEEP_DEFAULT	3600.0
+
+enum verdict {
+	VERDICT_PENDING = 0,
+	VERDICT_LOGGED,		/* found in CloudTrail */
+	VERDICT_MISSING,	/* a logging gap */
+	VERDICT_UNVERIFIED,	/* could not look: never reported as missing */
+};
+const char	*verdict_name(enum verdict);
+int		 verdict_from_name(const char *, enum verdict *);
+
+/* The alerting check of a logged row (issue 6). */
+enum coverage {
+	COVERAGE_NONE = 0,	/* not checked (coverage off, or not logged) */
+	COVERAGE_COVERED,
+	COVERAGE_UNCOVERED,	/* an alert gap */
+	COVERAGE_UNKNOWN,
+};
+const char	*coverage_name(enum coverage);
+int		 coverage_from_name(const char *, enum coverage *);
+
+struct ledger;
+struct ledger_run;
+
+struct ledger_entry {
+	struct ledger_run *run;
+	unsigned	 idx;		/* position in the run: stable id */
+
+	/* The expectation (struct expectation minus what the run holds). */
+	char		*account_id;
+	char		*call_region;
+	char		*region;	/* where the event lands */
+	char		*event_source;
+	char		*event_name;
+	char		*error_code;	/* expected errorCode or NULL */
+	char		*request_id;
+	char		*access_key_id;
+	char		*user_agent;
+	int		 read_only;
+	double		 fired_at;
+	double		 deadline;	/* absolute: fired_at + verify deadline */
+
+	/* The verdict. */
+	enum verdict	 verdict;
+	double		 decided_at;
+	char		*event_id;	/* logged */
+	double		 found_at;	/* logged: when the verifier saw it */
+	double		 event_time;	/* logged: CloudTrail eventTime */
+	char		*match;		/* logged: "request-id" or "marker" */
+	char		*reason;	/* missing/unverified: why */
+	json_t		*record;	/* logged: the CloudTrail record, kept
+					   until reported (coverage needs it) */
+
+	/* The alerting check (issue 6). */
+	enum coverage	 coverage;
+	json_t		*rules;		/* [{"name":..,"targets":[..]}] or NULL */
+	char		*coverage_reason;
+
+	/* The report. */
+	uint64_t	 seq;		/* 0 = not queued */
+	int		 reported;
+};
+
+struct ledger_run {
+	struct ledger	*ledger;
+	char		 run_id[33];
+	char		*scenario;
+	char		*account;
+	double		 started;
+	double		 finished;	/* 0 = still running */
+	int		 halted;	/* stopped by a safety event / abort */
+	/* Call outcomes, indexed by enum run_call_outcome. */
+	unsigned	 calls[4];
+
+	struct ledger_entry **entries;
+	size_t		 nentries;
+
+	uint64_t	 summary_seq;	/* 0 = summary not queued */
+	int		 summary_reported;
+	int		 dirty;
+};
+
+/* Counts over a run's rows, for summaries. */
+struct ledger_counts {
+	unsigned	 expected, pending, logged, missing, unverified;
+	unsigned	 covered, uncovered, coverage_unknown;
+	double		 latency_min, latency_max, latency_sum;	/* logged */
+};
+
+/*
+ * Open (creating) the state directory and load it.  dir NULL: in memory.
+ * Unreadable files are set aside, never fatal.  NULL + *cause only when
+ * the directory cannot be created/opened/locked.
+ */
+struct ledger	*ledger_open(const char *dir, char **cause);
+/* Frees without committing: commit first. */
+void		 ledger_free(struct ledger *);
+const char	*ledger_dir(const struct ledger *);
+/* Files set aside while loading (for tests and STATUS=). */
+unsigned	 ledger_corrupt_count(const struct ledger *);
+
+/* Runs. */
+struct ledger_run *ledger_run_get(struct ledger *, const char *run_id);
+/* Find or create; scenario/account are kept from the first call. */
+struct ledger_run *ledger_run_begin(struct ledger *, const char *run_id,
+		    const char *scenario, const char *account, double started);
+void		 ledger_run_call(struct ledger_run *, enum run_call_outcome);
+void		 ledger_run_end(struct ledger_run *, double finished, int halted);
+/* Every row reported and the run ended: a summary may be queued. */
+int		 ledger_run_complete(const struct ledger_run *);
+void		 ledger_run_counts(const struct ledger_run *,
+		    struct ledger_counts *);
+/* All runs, in creation/load order (run_id order after a load). */
+struct ledger_run **ledger_runs(struct ledger *, size_t *n);
+
+/* Rows.  The run is created from the expectation when unknown. */
+struct ledger_entry *ledger_add(struct ledger *, const struct expectation *,
+		    double deadline);
+const char	*ledger_entry_run_id(const struct ledger_entry *);
+const char	*ledger_entry_scenario(const struct ledger_entry *);
+const char	*ledger_entry_account(const struct ledger_entry *);
+/* "<runid>-<idx>" (verdicts) / "<runid>-summary": stable report ids. */
+void		 ledger_entry_report_id(const struct ledger_entry *,
+		    char *buf, size_t len);
+void		 ledger_run_report_id(const struct ledger_run *, char *buf,
+		    size_t len);
+struct ledger_found {
+	const char	*event_id;
+	double		 found_at;
+	double		 event_time;	/* 0 = unknown */
+	const char	*match;		/* "request-id", "marker" */
+	json_t		*record;	/* borrowed; the ledger takes a ref */
+};
+/*
+ * Set the verdict of a pending row (a no-op returning -1 if it already has
+ * one: a verdict is final).  found for VERDICT_LOGGED, reason otherwise.
+ */
+int		 ledger_decide(struct ledger_entry *, enum verdict,
+		    const struct ledger_found *found, const char *reason,
+		    double now);
+/* rules is borrowed (the ledger takes a ref); NULL for none. */
+void		 ledger_set_coverage(struct ledger_entry *, enum coverage,
+		    json_t *rules, const char *reason);
+/* Assign the next report sequence number (idempotent); returns it. */
+uint64_t	 ledger_queue(struct ledger_entry *);
+uint64_t	 ledger_queue_summary(struct ledger_run *);
+/* Reported: also drops the kept CloudTrail record. */
+void		 ledger_mark_reported(struct ledger_entry *);
+void		 ledger_mark_summary_reported(struct ledger_run *);
+
+uint64_t	 ledger_last_seq(const struct ledger *);
+/* Never hand out a sequence number <= seq (report file high-water mark). */
+void		 ledger_bump_seq(struct ledger *, uint64_t seq);
+size_t		 ledger_pending_count(const struct ledger *);
+
+/* Write every dirty run atomically.  -1 + *cause; dirty runs stay dirty. */
+int		 ledger_commit(struct ledger *, char **cause);
+/*
+ * Drop runs that are complete, summary reported, and ended before
+ * `before` (wall clock).  Returns the number dropped, -1 + *cause.
+ */
+int		 ledger_prune(struct ledger *, double before, char **cause);
+
+#endif

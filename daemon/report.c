@@ -1,0 +1,1126 @@
+/*
+ * report: verdict and summary records (journal/syslog/stderr through
+ * log_fields) and the JSON-lines report file, exactly once.  See report.h
+ * and docs/STATE.md.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <systemd/sd-journal.h>
+
+#include "buf.h"
+#include "ledger.h"
+#include "log.h"
+#include "msgid.h"
+#include "report.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define REPORT_TAIL_CHUNK	65536
+
+struct reporter {
+	struct ledger	*ledger;
+	char		*path;
+	int		 fd;
+	uint64_t	 file_seq;	/* highest seq in the file */
+	FILE		*stream;
+	double		 journal_wait;
+	int		 recovering;	/* replaying what a crash left owed */
+	int		 journal_checked;
+	int		 journal_readable;
+	unsigned long	 records, lines, replayed;
+	int		 file_failing;
+	void		(*step)(const char *, void *);
+	void		*step_arg;
+	void		(*summary)(const struct ledger_run *, void *);
+	void		*summary_arg;
+	int		 nolog;
+};
+
+static void
+report_step(struct reporter *rp, const char *step)
+{
+	if (rp->step != NULL)
+		rp->step(step, rp->step_arg);
+}
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static void
+report_time(double t, char buf[21])
+{
+	time_iso8601((time_t)(t > 0 ? t : now_real()), buf);
+}
+
+static json_t *
+report_str(const char *s)
+{
+	return s != NULL && *s != '\0' ? json_string(s) : json_null();
+}
+
+static json_t *
+report_secs(double s)
+{
+	return json_real(round(s * 1000) / 1000);
+}
+
+/* "ec2.amazonaws.com" -> "ec2" into buf. */
+static const char *
+report_service(const char *event_source, char *buf, size_t len)
+{
+	const char	*dot;
+	size_t		 n;
+
+	if (event_source == NULL)
+		return "";
+	if ((dot = strchr(event_source, '.')) == NULL)
+		return event_source;
+	n = (size_t)(dot - event_source);
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, event_source, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+char *
+report_json_line(json_t *o)
+{
+	char	*s, *line;
+
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(12));
+	if (s == NULL)
+		fatalx("%s: out of memory", __func__);
+	line = xprintf("%s\n", s);
+	free(s);
+	return line;
+}
+
+/* ---- JSON objects ------------------------------------------------------- */
+
+/* Comma-joined rule names and targets of a coverage "rules" list. */
+static void
+report_rules(json_t *rules, char **names, char **targets)
+{
+	struct buf	 n, t;
+	json_t		*r, *tg, *x;
+	size_t		 i, j;
+
+	buf_init(&n);
+	buf_init(&t);
+	json_array_foreach(rules, i, r) {
+		if (json_is_string(x = json_object_get(r, "name"))) {
+			if (n.len > 0)
+				buf_addch(&n, ',');
+			buf_addstr(&n, json_string_value(x));
+		}
+		tg = json_object_get(r, "targets");
+		json_array_foreach(tg, j, x) {
+			if (!json_is_string(x))
+				continue;
+			if (t.len > 0)
+				buf_addch(&t, ',');
+			buf_addstr(&t, json_string_value(x));
+		}
+	}
+	*names = buf_release(&n);
+	*targets = buf_release(&t);
+}
+
+json_t *
+report_verdict_json(const struct ledger_entry *e, double now)
+{
+	json_t	*o = json_object();
+	char	 t[21], rid[64];
+
+	json_object_set_new(o, "kind", json_string("verdict"));
+	if (e->seq > 0)
+		json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
+	report_time(e->decided_at > 0 ? e->decided_at : now, t);
+	json_object_set_new(o, "time", json_string(t));
+	json_object_set_new(o, "run_id", json_string(ledger_entry_run_id(e)));
+	json_object_set_new(o, "scenario",
+	    json_string(ledger_entry_scenario(e)));
+	json_object_set_new(o, "account", json_string(ledger_entry_account(e)));
+	json_object_set_new(o, "account_id", report_str(e->account_id));
+	json_object_set_new(o, "region", json_string(e->region));
+	json_object_set_new(o, "event_source", json_string(e->event_source));
+	json_object_set_new(o, "event_name", json_string(e->event_name));
+	json_object_set_new(o, "verdict", json_string(verdict_name(e->verdict)));
+	if (e->verdict == VERDICT_LOGGED) {
+		json_object_set_new(o, "event_id", report_str(e->event_id));
+		json_object_set_new(o, "latency_s",
+		    report_secs(e->found_at - e->fired_at));
+		json_object_set_new(o, "event_time_delta_s", e->event_time > 0 ?
+		    report_secs(e->event_time - e->fired_at) : json_null());
+	} else {
+		json_object_set_new(o, "event_id", json_null());
+		json_object_set_new(o, "latency_s", json_null());
+		json_object_set_new(o, "event_time_delta_s", json_null());
+	}
+	json_object_set_new(o, "request_id", report_str(e->request_id));
+	json_object_set_new(o, "error_code", report_str(e->error_code));
+	report_time(e->fired_at, t);
+	json_object_set_new(o, "fired_at", json_string(t));
+	json_object_set_new(o, "match", report_str(e->match));
+	json_object_set_new(o, "reason", report_str(e->reason));
+	ledger_entry_report_id(e, rid, sizeof(rid));
+	json_object_set_new(o, "report_id", json_string(rid));
+	if (e->coverage != COVERAGE_NONE) {
+		json_object_set_new(o, "coverage",
+		    json_string(coverage_name(e->coverage)));
+		json_object_set_new(o, "rules", e->rules != NULL ?
+		    json_deep_copy(e->rules) : json_array());
+		if (e->coverage_reason != NULL)
+			json_object_set_new(o, "coverage_reason",
+			    json_string(e->coverage_reason));
+	}
+	return o;
+}
+
+json_t *
+report_summary_json(const struct ledger_run *r, double now)
+{
+	struct ledger_counts	 c;
+	json_t			*o = json_object(), *calls;
+	char			 t[21], rid[64];
+	double			 last;
+	size_t			 i;
+
+	ledger_run_counts(r, &c);
+	json_object_set_new(o, "kind", json_string("summary"));
+	if (r->summary_seq > 0)
+		json_object_set_new(o, "seq",
+		    json_integer((json_int_t)r->summary_seq));
+	/* From durable fields only, so a replay writes the same line. */
+	last = r->finished;
+	for (i = 0; i < r->nentries; i++)
+		if (r->entries[i]->decided_at > last)
+			last = r->entries[i]->decided_at;
+	report_time(last > 0 ? last : now, t);
+	json_object_set_new(o, "time", json_string(t));
+	json_object_set_new(o, "run_id", json_string(r->run_id));
+	json_object_set_new(o, "scenario", json_string(r->scenario));
+	json_object_set_new(o, "account", json_string(r->account));
+	report_time(r->started, t);
+	json_object_set_new(o, "started", json_string(t));
+	if (r->finished > 0) {
+		report_time(r->finished, t);
+		json_object_set_new(o, "finished", json_string(t));
+	} else
+		json_object_set_new(o, "finished", json_null());
+	json_object_set_new(o, "halted", json_boolean(r->halted));
+	json_object_set_new(o, "expected", json_integer(c.expected));
+	json_object_set_new(o, "logged", json_integer(c.logged));
+	json_object_set_new(o, "missing", json_integer(c.missing));
+	json_object_set_new(o, "unverified", json_integer(c.unverified));
+	json_object_set_new(o, "pending", json_integer(c.pending));
+	if (c.covered + c.uncovered + c.coverage_unknown > 0) {
+		json_object_set_new(o, "covered", json_integer(c.covered));
+		json_object_set_new(o, "uncovered", json_integer(c.uncovered));
+		json_object_set_new(o, "coverage_unknown",
+		    json_integer(c.coverage_unknown));
+	}
+	json_object_set_new(o, "latency_max_s", c.logged > 0 ?
+	    report_secs(c.latency_max) : json_null());
+	json_object_set_new(o, "latency_avg_s", c.logged > 0 ?
+	    report_secs(c.latency_sum / c.logged) : json_null());
+	calls = json_pack("{s:i,s:i,s:i,s:i}",
+	    "permitted", (int)r->calls[RUN_PERMITTED],
+	    "denied", (int)r->calls[RUN_DENIED],
+	    "skipped", (int)r->calls[RUN_SKIPPED],
+	    "error", (int)r->calls[RUN_ERROR]);
+	json_object_set_new(o, "calls", calls);
+	ledger_run_report_id(r, rid, sizeof(rid));
+	json_object_set_new(o, "report_id", json_string(rid));
+	return o;
+}
+
+static const char *
+report_call_outcome(enum run_call_outcome o)
+{
+	switch (o) {
+	case RUN_PERMITTED:
+		return "permitted";
+	case RUN_DENIED:
+		return "denied";
+	case RUN_SKIPPED:
+		return "skipped";
+	case RUN_ERROR:
+		break;
+	}
+	return "error";
+}
+
+json_t *
+report_call_json(const char *run_id, const char *scenario,
+    const char *account, const char *event_source, const struct run_call *c,
+    double now)
+{
+	json_t	*o = json_object();
+	char	 t[21];
+
+	json_object_set_new(o, "kind", json_string("call"));
+	report_time(c->fired_at > 0 ? c->fired_at : now, t);
+	json_object_set_new(o, "time", json_string(t));
+	json_object_set_new(o, "run_id", report_str(run_id));
+	json_object_set_new(o, "scenario", report_str(scenario));
+	json_object_set_new(o, "account", report_str(account));
+	json_object_set_new(o, "region", report_str(c->region));
+	json_object_set_new(o, "event_source", report_str(event_source));
+	json_object_set_new(o, "event_name", report_str(c->action));
+	json_object_set_new(o, "verdict", json_null());
+	json_object_set_new(o, "event_id", json_null());
+	json_object_set_new(o, "latency_s", json_null());
+	json_object_set_new(o, "request_id", report_str(c->request_id));
+	json_object_set_new(o, "error_code", report_str(c->error_code));
+	json_object_set_new(o, "service", report_str(c->service));
+	json_object_set_new(o, "outcome",
+	    json_string(report_call_outcome(c->outcome)));
+	json_object_set_new(o, "status", json_integer(c->status));
+	json_object_set_new(o, "error_message", report_str(c->error_message));
+	json_object_set_new(o, "note", report_str(c->note));
+	json_object_set_new(o, "elapsed_s", report_secs(c->elapsed_s));
+	json_object_set_new(o, "expected", json_boolean(c->expected));
+	return o;
+}
+
+/* ---- journal records ------------------------------------------------------ */
+
+int
+report_verdict_priority(const struct ledger_entry *e)
+{
+	switch (e->verdict) {
+	case VERDICT_MISSING:
+	case VERDICT_UNVERIFIED:
+		return LOG_WARNING;
+	case VERDICT_LOGGED:
+		if (e->coverage == COVERAGE_UNCOVERED)
+			return LOG_WARNING;
+		if (e->coverage == COVERAGE_UNKNOWN)
+			return LOG_NOTICE;
+		return LOG_INFO;
+	case VERDICT_PENDING:
+		break;
+	}
+	return LOG_INFO;
+}
+
+const char *
+report_verdict_msgid(const struct ledger_entry *e)
+{
+	switch (e->verdict) {
+	case VERDICT_MISSING:
+		return MSGID_MISSING;
+	case VERDICT_UNVERIFIED:
+		return MSGID_UNVERIFIED;
+	case VERDICT_LOGGED:
+		switch (e->coverage) {
+		case COVERAGE_UNCOVERED:
+			return MSGID_UNCOVERED;
+		case COVERAGE_UNKNOWN:
+			return MSGID_COVERAGE_UNKNOWN;
+		case COVERAGE_COVERED:
+			return MSGID_COVERED;
+		case COVERAGE_NONE:
+			break;
+		}
+		return MSGID_LOGGED;
+	case VERDICT_PENDING:
+		break;
+	}
+	return MSGID_LOGGED;
+}
+
+struct report_fields {
+	char	**v;
+	size_t	  n;
+};
+
+static void
+report_field(struct report_fields *f, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+report_field(struct report_fields *f, const char *key, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*val, *p;
+
+	va_start(ap, fmt);
+	xvasprintf(&val, fmt, ap);
+	va_end(ap);
+	/* One line per field: the journal's export format and syslog. */
+	for (p = val; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	f->v = xreallocarray(f->v, f->n + 2, sizeof(*f->v));
+	f->v[f->n++] = xprintf("%s=%s", key, val);
+	f->v[f->n] = NULL;
+	free(val);
+}
+
+void
+report_fields_free(char **v)
+{
+	size_t	 i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+char **
+report_verdict_fields(const struct ledger_entry *e)
+{
+	struct report_fields	 f = { NULL, 0 };
+	char			 t[21], rid[64], *names, *targets;
+
+	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", ledger_entry_run_id(e));
+	report_field(&f, "CLOUDSAGA_SCENARIO", "%s", ledger_entry_scenario(e));
+	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", ledger_entry_account(e));
+	if (e->account_id != NULL)
+		report_field(&f, "CLOUDSAGA_ACCOUNT_ID", "%s", e->account_id);
+	report_field(&f, "CLOUDSAGA_REGION", "%s", e->region);
+	if (e->call_region != NULL && strcmp(e->call_region, e->region) != 0)
+		report_field(&f, "CLOUDSAGA_CALL_REGION", "%s", e->call_region);
+	report_field(&f, "CLOUDSAGA_EVENT_SOURCE", "%s", e->event_source);
+	report_field(&f, "CLOUDSAGA_EVENT_NAME", "%s", e->event_name);
+	report_field(&f, "CLOUDSAGA_VERDICT", "%s", verdict_name(e->verdict));
+	if (e->verdict == VERDICT_LOGGED) {
+		report_field(&f, "CLOUDSAGA_EVENT_ID", "%s",
+		    e->event_id != NULL ? e->event_id : "");
+		report_field(&f, "CLOUDSAGA_LATENCY_S", "%.3f",
+		    e->found_at - e->fired_at);
+		if (e->event_time > 0)
+			report_field(&f, "CLOUDSAGA_EVENT_TIME_DELTA_S", "%.0f",
+			    e->event_time - e->fired_at);
+		if (e->match != NULL)
+			report_field(&f, "CLOUDSAGA_MATCH", "%s", e->match);
+	}
+	if (e->request_id != NULL)
+		report_field(&f, "CLOUDSAGA_REQUEST_ID", "%s", e->request_id);
+	if (e->error_code != NULL)
+		report_field(&f, "CLOUDSAGA_ERROR_CODE", "%s", e->error_code);
+	report_time(e->fired_at, t);
+	report_field(&f, "CLOUDSAGA_FIRED_AT", "%s", t);
+	if (e->reason != NULL)
+		report_field(&f, "CLOUDSAGA_REASON", "%s", e->reason);
+	if (e->coverage != COVERAGE_NONE) {
+		report_field(&f, "CLOUDSAGA_COVERAGE", "%s",
+		    coverage_name(e->coverage));
+		if (e->rules != NULL && json_array_size(e->rules) > 0) {
+			report_rules(e->rules, &names, &targets);
+			if (*names != '\0')
+				report_field(&f, "CLOUDSAGA_RULE", "%s", names);
+			if (*targets != '\0')
+				report_field(&f, "CLOUDSAGA_TARGETS", "%s",
+				    targets);
+			free(names);
+			free(targets);
+		}
+		if (e->coverage_reason != NULL)
+			report_field(&f, "CLOUDSAGA_COVERAGE_REASON", "%s",
+			    e->coverage_reason);
+	}
+	if (e->seq > 0)
+		report_field(&f, "CLOUDSAGA_REPORT_SEQ", "%llu",
+		    (unsigned long long)e->seq);
+	ledger_entry_report_id(e, rid, sizeof(rid));
+	report_field(&f, "CLOUDSAGA_REPORT_ID", "%s", rid);
+	return f.v;
+}
+
+char *
+report_verdict_message(const struct ledger_entry *e)
+{
+	char		 svc[64];
+	const char	*s = report_service(e->event_source, svc, sizeof(svc));
+	char		*m, *cov = NULL, *names = NULL, *targets = NULL;
+
+	switch (e->verdict) {
+	case VERDICT_LOGGED:
+		m = xprintf("logged: %s:%s in %s reached CloudTrail %.0fs after "
+		    "the call (event %s; run %s, %s, account %s)", s,
+		    e->event_name, e->region, e->found_at - e->fired_at,
+		    e->event_id != NULL ? e->event_id : "?",
+		    ledger_entry_run_id(e), ledger_entry_scenario(e),
+		    ledger_entry_account(e));
+		break;
+	case VERDICT_MISSING:
+		return xprintf("logging gap: %s:%s in %s is not in CloudTrail "
+		    "%.0fs after the call (request %s; run %s, %s, account %s)",
+		    s, e->event_name, e->region, e->deadline - e->fired_at,
+		    e->request_id != NULL ? e->request_id : "unknown",
+		    ledger_entry_run_id(e), ledger_entry_scenario(e),
+		    ledger_entry_account(e));
+	case VERDICT_UNVERIFIED:
+		return xprintf("unverified: %s:%s in %s could not be checked in "
+		    "CloudTrail: %s (run %s, %s, account %s)", s,
+		    e->event_name, e->region, e->reason != NULL ? e->reason :
+		    "no lookup succeeded", ledger_entry_run_id(e),
+		    ledger_entry_scenario(e), ledger_entry_account(e));
+	default:
+		return xprintf("pending: %s:%s in %s", s, e->event_name,
+		    e->region);
+	}
+	switch (e->coverage) {
+	case COVERAGE_COVERED:
+		if (e->rules != NULL)
+			report_rules(e->rules, &names, &targets);
+		cov = xprintf("%s; alert: rule %s -> %s", m,
+		    names != NULL && *names ? names : "?",
+		    targets != NULL && *targets ? targets : "no target");
+		break;
+	case COVERAGE_UNCOVERED:
+		cov = xprintf("alert gap: no alert would fire for %s; %s", m,
+		    e->coverage_reason != NULL ? e->coverage_reason :
+		    "no rule matches the event");
+		break;
+	case COVERAGE_UNKNOWN:
+		cov = xprintf("%s; alert coverage unknown: %s", m,
+		    e->coverage_reason != NULL ? e->coverage_reason : "?");
+		break;
+	case COVERAGE_NONE:
+		break;
+	}
+	free(names);
+	free(targets);
+	if (cov != NULL) {
+		free(m);
+		return cov;
+	}
+	return m;
+}
+
+char **
+report_summary_fields(const struct ledger_run *r)
+{
+	struct report_fields	 f = { NULL, 0 };
+	struct ledger_counts	 c;
+	char			 rid[64];
+
+	ledger_run_counts(r, &c);
+	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", r->run_id);
+	report_field(&f, "CLOUDSAGA_SCENARIO", "%s", r->scenario);
+	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", r->account);
+	report_field(&f, "CLOUDSAGA_EXPECTED", "%u", c.expected);
+	report_field(&f, "CLOUDSAGA_LOGGED", "%u", c.logged);
+	report_field(&f, "CLOUDSAGA_MISSING", "%u", c.missing);
+	report_field(&f, "CLOUDSAGA_UNVERIFIED", "%u", c.unverified);
+	if (c.covered + c.uncovered + c.coverage_unknown > 0) {
+		report_field(&f, "CLOUDSAGA_COVERED", "%u", c.covered);
+		report_field(&f, "CLOUDSAGA_UNCOVERED", "%u", c.uncovered);
+		report_field(&f, "CLOUDSAGA_COVERAGE_UNKNOWN", "%u",
+		    c.coverage_unknown);
+	}
+	if (c.logged > 0) {
+		report_field(&f, "CLOUDSAGA_LATENCY_MAX_S", "%.3f",
+		    c.latency_max);
+		report_field(&f, "CLOUDSAGA_LATENCY_AVG_S", "%.3f",
+		    c.latency_sum / c.logged);
+	}
+	report_field(&f, "CLOUDSAGA_CALLS_PERMITTED", "%u",
+	    r->calls[RUN_PERMITTED]);
+	report_field(&f, "CLOUDSAGA_CALLS_DENIED", "%u", r->calls[RUN_DENIED]);
+	report_field(&f, "CLOUDSAGA_CALLS_SKIPPED", "%u",
+	    r->calls[RUN_SKIPPED]);
+	report_field(&f, "CLOUDSAGA_CALLS_ERROR", "%u", r->calls[RUN_ERROR]);
+	report_field(&f, "CLOUDSAGA_HALTED", "%d", r->halted);
+	if (r->summary_seq > 0)
+		report_field(&f, "CLOUDSAGA_REPORT_SEQ", "%llu",
+		    (unsigned long long)r->summary_seq);
+	ledger_run_report_id(r, rid, sizeof(rid));
+	report_field(&f, "CLOUDSAGA_REPORT_ID", "%s", rid);
+	return f.v;
+}
+
+char *
+report_summary_message(const struct ledger_run *r)
+{
+	struct ledger_counts	 c;
+	char			 cov[128] = "";
+
+	ledger_run_counts(r, &c);
+	if (c.covered + c.uncovered + c.coverage_unknown > 0)
+		snprintf(cov, sizeof(cov), "; alerts: %u covered, %u "
+		    "uncovered, %u unknown", c.covered, c.uncovered,
+		    c.coverage_unknown);
+	return xprintf("run %s of %s for account %s%s: %u calls expected in "
+	    "CloudTrail, %u logged, %u missing, %u unverified%s",
+	    r->run_id, r->scenario, r->account, r->halted ? " (halted)" : "",
+	    c.expected, c.logged, c.missing, c.unverified, cov);
+}
+
+/* ---- the report file -------------------------------------------------------- */
+
+/* The "seq" of one line, 0 if none. */
+static uint64_t
+report_line_seq(const char *line, size_t len)
+{
+	json_t		*o, *v;
+	uint64_t	 seq = 0;
+
+	if ((o = json_loadb(line, len, 0, NULL)) == NULL)
+		return 0;
+	v = json_object_get(o, "seq");
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		seq = (uint64_t)json_integer_value(v);
+	json_decref(o);
+	return seq;
+}
+
+/*
+ * Find the last line carrying a seq, reading backwards; cut a torn last
+ * line (no '\n': a crash mid-append) so the next append starts clean.
+ */
+static int
+report_scan(struct reporter *rp, char **cause)
+{
+	struct stat	 sb;
+	char		*chunk = NULL;
+	off_t		 end, start, cut;
+	size_t		 len, i, ls;
+	ssize_t		 n;
+	uint64_t	 seq;
+
+	if (fstat(rp->fd, &sb) == -1) {
+		*cause = xprintf("%s: %s", rp->path, strerror(errno));
+		return -1;
+	}
+	end = sb.st_size;
+	rp->file_seq = 0;
+	chunk = xmalloc(REPORT_TAIL_CHUNK + 1);
+	/* Torn tail? */
+	if (end > 0) {
+		start = end > REPORT_TAIL_CHUNK ? end - REPORT_TAIL_CHUNK : 0;
+		n = pread(rp->fd, chunk, (size_t)(end - start), start);
+		if (n != end - start) {
+			*cause = xprintf("read %s: %s", rp->path,
+			    n == -1 ? strerror(errno) : "short read");
+			free(chunk);
+			return -1;
+		}
+		if (chunk[n - 1] != '\n') {
+			for (i = (size_t)n; i > 0 && chunk[i - 1] != '\n'; i--)
+				;
+			cut = start + (off_t)i;
+			if (i == 0 && start > 0) {
+				*cause = xprintf("%s: last line is longer than "
+				    "%d bytes", rp->path, REPORT_TAIL_CHUNK);
+				free(chunk);
+				return -1;
+			}
+			log_warnx("%s: cutting a torn last line (%lld bytes)",
+			    rp->path, (long long)(end - cut));
+			if (ftruncate(rp->fd, cut) == -1) {
+				*cause = xprintf("truncate %s: %s", rp->path,
+				    strerror(errno));
+				free(chunk);
+				return -1;
+			}
+			end = cut;
+		}
+	}
+	/* Backwards, chunk by chunk, until a line with a seq. */
+	while (end > 0) {
+		start = end > REPORT_TAIL_CHUNK ? end - REPORT_TAIL_CHUNK : 0;
+		len = (size_t)(end - start);
+		if ((n = pread(rp->fd, chunk, len, start)) != (ssize_t)len) {
+			*cause = xprintf("read %s: %s", rp->path,
+			    n == -1 ? strerror(errno) : "short read");
+			free(chunk);
+			return -1;
+		}
+		/* chunk ends with '\n'; walk lines from the end. */
+		i = len;
+		while (i > 0) {
+			ls = i - 1;
+			while (ls > 0 && chunk[ls - 1] != '\n')
+				ls--;
+			if (ls == 0 && start > 0)
+				break;	/* partial line: next chunk */
+			if ((seq = report_line_seq(chunk + ls, i - ls)) > 0) {
+				rp->file_seq = seq;
+				free(chunk);
+				return 0;
+			}
+			i = ls;
+		}
+		if (start == 0)
+			break;
+		if (i == len) {
+			*cause = xprintf("%s: a line is longer than %d bytes",
+			    rp->path, REPORT_TAIL_CHUNK);
+			free(chunk);
+			return -1;
+		}
+		end = start + (off_t)i;
+	}
+	free(chunk);
+	return 0;
+}
+
+static int
+report_file_open(struct reporter *rp, char **cause)
+{
+	rp->fd = open(rp->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0640);
+	if (rp->fd == -1) {
+		*cause = xprintf("report file %s: %s", rp->path,
+		    strerror(errno));
+		return -1;
+	}
+	if (report_scan(rp, cause) == -1) {
+		close(rp->fd);
+		rp->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+report_write(struct reporter *rp, const char *line)
+{
+	size_t	 len = strlen(line);
+	ssize_t	 n;
+
+	/* One write(2) per line: O_APPEND keeps lines whole. */
+	while ((n = write(rp->fd, line, len)) == -1 && errno == EINTR)
+		;
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0) {
+		/* Short write (disk full): take the fragment back. */
+		struct stat sb;
+
+		if (fstat(rp->fd, &sb) == 0)
+			(void)ftruncate(rp->fd, sb.st_size - n);
+		errno = ENOSPC;
+	}
+	return -1;
+}
+
+/* ---- journal read-back for replays --------------------------------------- */
+
+/*
+ * Can we see our own records in the journal?  Send a marker and wait for
+ * it: the journal socket is a FIFO, so once the marker is stored every
+ * record sent before it (by the process that crashed) is stored too.
+ */
+static int
+report_journal_sync(struct reporter *rp, unsigned owed, sd_journal **jp)
+{
+	sd_journal	*j = NULL;
+	char		 marker[33], match[64];
+	double		 until;
+	int		 r;
+
+	*jp = NULL;
+	if (log_getbackend() != LOG_TO_JOURNAL || rp->journal_wait <= 0)
+		return 0;
+	random_id128(marker);
+	r = sd_journal_send("MESSAGE=checking the journal for %u report(s) "
+	    "owed from before the last stop", owed, "PRIORITY=%d", LOG_INFO,
+	    "SYSLOG_IDENTIFIER=cloudsagad", "CLOUDSAGA_SYNC=%s", marker, NULL);
+	if (r < 0)
+		return 0;
+	if (sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY) < 0)
+		return 0;
+	snprintf(match, sizeof(match), "CLOUDSAGA_SYNC=%s", marker);
+	if (sd_journal_add_match(j, match, 0) < 0)
+		goto fail;
+	until = now_mono() + rp->journal_wait;
+	for (;;) {
+		if ((r = sd_journal_next(j)) > 0)
+			break;
+		if (r < 0 || now_mono() >= until)
+			goto fail;
+		(void)sd_journal_wait(j, (uint64_t)(fmin(until - now_mono(),
+		    0.2) * 1e6));
+	}
+	sd_journal_flush_matches(j);
+	*jp = j;
+	return 1;
+fail:
+	sd_journal_close(j);
+	return 0;
+}
+
+static int
+report_journal_has(sd_journal *j, const char *report_id)
+{
+	char	 match[96];
+
+	sd_journal_flush_matches(j);
+	snprintf(match, sizeof(match), "CLOUDSAGA_REPORT_ID=%s", report_id);
+	if (sd_journal_add_match(j, match, 0) < 0)
+		return 0;
+	if (sd_journal_seek_head(j) < 0)
+		return 0;
+	return sd_journal_next(j) > 0;
+}
+
+/* ---- emission ----------------------------------------------------------- */
+
+struct report_item {
+	uint64_t		 seq;
+	struct ledger_entry	*e;	/* or */
+	struct ledger_run	*r;	/* a summary */
+};
+
+static int
+report_item_cmp(const void *a, const void *b)
+{
+	const struct report_item *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Everything queued and not confirmed, in seq order. */
+static struct report_item *
+report_owed(struct reporter *rp, size_t *np)
+{
+	struct ledger_run	**runs, *r;
+	struct report_item	*it = NULL;
+	size_t			 nr, i, j, n = 0;
+
+	runs = ledger_runs(rp->ledger, &nr);
+	for (i = 0; i < nr; i++) {
+		r = runs[i];
+		for (j = 0; j < r->nentries; j++) {
+			if (r->entries[j]->seq == 0 || r->entries[j]->reported)
+				continue;
+			it = xreallocarray(it, n + 1, sizeof(*it));
+			it[n].seq = r->entries[j]->seq;
+			it[n].e = r->entries[j];
+			it[n++].r = NULL;
+		}
+		if (r->summary_seq != 0 && !r->summary_reported) {
+			it = xreallocarray(it, n + 1, sizeof(*it));
+			it[n].seq = r->summary_seq;
+			it[n].e = NULL;
+			it[n++].r = r;
+		}
+	}
+	if (n > 1)
+		qsort(it, n, sizeof(*it), report_item_cmp);
+	*np = n;
+	return it;
+}
+
+static void
+report_emit_journal(const struct report_item *it)
+{
+	char	**fields, *msg;
+
+	if (it->e != NULL) {
+		fields = report_verdict_fields(it->e);
+		msg = report_verdict_message(it->e);
+		log_fields(report_verdict_priority(it->e),
+		    report_verdict_msgid(it->e), (const char *const *)fields,
+		    "%s", msg);
+	} else {
+		fields = report_summary_fields(it->r);
+		msg = report_summary_message(it->r);
+		log_fields(LOG_NOTICE, MSGID_RUN_SUMMARY,
+		    (const char *const *)fields, "%s", msg);
+	}
+	free(msg);
+	report_fields_free(fields);
+}
+
+static int
+report_emit(struct reporter *rp, char **cause)
+{
+	struct report_item	*it;
+	sd_journal		*j = NULL;
+	json_t			*o;
+	char			*line, rid[64];
+	size_t			 n, i;
+	int			 appended = 0, check = 0;
+	double			 now = now_real();
+
+	if ((it = report_owed(rp, &n)) == NULL)
+		return 0;
+
+	/* 2. The report file, idempotent by seq. */
+	for (i = 0; i < n; i++) {
+		o = it[i].e != NULL ? report_verdict_json(it[i].e, now) :
+		    report_summary_json(it[i].r, now);
+		line = report_json_line(o);
+		json_decref(o);
+		if (rp->stream != NULL) {
+			fputs(line, rp->stream);
+			fflush(rp->stream);
+		}
+		if (rp->fd != -1 && it[i].seq > rp->file_seq) {
+			if (report_write(rp, line) == -1) {
+				if (!rp->file_failing)
+					log_warn("report file %s: lines are "
+					    "being lost", rp->path);
+				rp->file_failing = 1;
+			} else {
+				rp->file_seq = it[i].seq;
+				rp->lines++;
+				appended = 1;
+				if (rp->file_failing)
+					log_info("report file %s writable "
+					    "again", rp->path);
+				rp->file_failing = 0;
+			}
+		}
+		free(line);
+	}
+	if (appended && fsync(rp->fd) == -1)
+		log_warn("fsync %s", rp->path);
+	report_step(rp, "file");
+
+	/* 3. The journal; after a crash, only what it does not hold yet. */
+	if (rp->recovering && !rp->journal_checked) {
+		rp->journal_checked = 1;
+		rp->journal_readable = report_journal_sync(rp, (unsigned)n, &j);
+		if (!rp->journal_readable && log_getbackend() == LOG_TO_JOURNAL)
+			log_notice("the journal cannot be read back: re-sending "
+			    "%zu report(s) owed from before the last stop "
+			    "(duplicates carry the same CLOUDSAGA_REPORT_ID)",
+			    n);
+		check = rp->journal_readable;
+	}
+	for (i = 0; i < n; i++) {
+		if (check) {
+			if (it[i].e != NULL)
+				ledger_entry_report_id(it[i].e, rid,
+				    sizeof(rid));
+			else
+				ledger_run_report_id(it[i].r, rid, sizeof(rid));
+			if (report_journal_has(j, rid)) {
+				log_debug("report %s already in the journal",
+				    rid);
+				continue;
+			}
+		}
+		if (!rp->nolog)
+			report_emit_journal(&it[i]);
+		rp->records++;
+		if (rp->recovering)
+			rp->replayed++;
+	}
+	if (j != NULL)
+		sd_journal_close(j);
+	rp->recovering = 0;
+	report_step(rp, "journal");
+
+	/* 4. Confirmed. */
+	for (i = 0; i < n; i++) {
+		if (it[i].e != NULL)
+			ledger_mark_reported(it[i].e);
+		else
+			ledger_mark_summary_reported(it[i].r);
+	}
+	if (ledger_commit(rp->ledger, cause) == -1) {
+		free(it);
+		return -1;
+	}
+	report_step(rp, "confirmed");
+	for (i = 0; i < n; i++)
+		if (it[i].r != NULL && rp->summary != NULL)
+			rp->summary(it[i].r, rp->summary_arg);
+	free(it);
+	return 0;
+}
+
+/* Queue the summaries of runs that became complete. */
+static int
+report_queue_summaries(struct reporter *rp)
+{
+	struct ledger_run	**runs;
+	size_t			 nr, i;
+	int			 queued = 0;
+
+	runs = ledger_runs(rp->ledger, &nr);
+	for (i = 0; i < nr; i++)
+		if (runs[i]->summary_seq == 0 && ledger_run_complete(runs[i])) {
+			ledger_queue_summary(runs[i]);
+			queued = 1;
+		}
+	return queued;
+}
+
+int
+report_flush(struct reporter *rp, char **cause)
+{
+	int	 pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		/* 1. Durable before anything is emitted. */
+		if (ledger_commit(rp->ledger, cause) == -1)
+			return -1;
+		report_step(rp, "queued");
+		if (report_emit(rp, cause) == -1)
+			return -1;
+		if (!report_queue_summaries(rp))
+			break;
+	}
+	return 0;
+}
+
+int
+report_verdicts(struct reporter *rp, struct ledger_entry **v, size_t n,
+    char **cause)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		ledger_queue(v[i]);
+	return report_flush(rp, cause);
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+struct reporter *
+report_open(struct ledger *l, const char *path, char **cause)
+{
+	struct reporter	*rp;
+	char		*why = NULL;
+	size_t		 n;
+
+	rp = xcalloc(1, sizeof(*rp));
+	rp->ledger = l;
+	rp->fd = -1;
+	rp->journal_wait = 3;
+	if (path != NULL) {
+		rp->path = xstrdup(path);
+		if (report_file_open(rp, cause) == -1) {
+			report_free(rp);
+			return NULL;
+		}
+		/* Never reuse a sequence number the file already holds. */
+		ledger_bump_seq(l, rp->file_seq);
+	}
+	free(report_owed(rp, &n));
+	if (n > 0) {
+		rp->recovering = 1;
+		log_info("%zu report(s) owed from before the last stop", n);
+		if (report_flush(rp, &why) == -1) {
+			log_warnx("replaying reports: %s", why);
+			free(why);
+		}
+	}
+	return rp;
+}
+
+void
+report_free(struct reporter *rp)
+{
+	if (rp == NULL)
+		return;
+	if (rp->fd != -1)
+		close(rp->fd);
+	free(rp->path);
+	free(rp);
+}
+
+void
+report_set_stream(struct reporter *rp, FILE *f)
+{
+	rp->stream = f;
+}
+
+void
+report_set_log(struct reporter *rp, int on)
+{
+	rp->nolog = !on;
+}
+
+void
+report_set_journal_wait(struct reporter *rp, double seconds)
+{
+	rp->journal_wait = seconds;
+}
+
+void
+report_set_summary_hook(struct reporter *rp,
+    void (*cb)(const struct ledger_run *, void *), void *arg)
+{
+	rp->summary = cb;
+	rp->summary_arg = arg;
+}
+
+void
+report_set_step_hook(struct reporter *rp, void (*cb)(const char *, void *),
+    void *arg)
+{
+	rp->step = cb;
+	rp->step_arg = arg;
+}
+
+uint64_t
+report_file_seq(const struct reporter *rp)
+{
+	return rp->file_seq;
+}
+
+void
+report_counts(const struct reporter *rp, unsigned long *records,
+    unsigned long *lines, unsigned long *replayed)
+{
+	if (records != NULL)
+		*records = rp->records;
+	if (lines != NULL)
+		*lines = rp->lines;
+	if (replayed != NULL)
+		*replayed = rp->replayed;
+}
+
+void
+report_safety(struct reporter *rp, const char *run_id, const char *scenario,
+    const char *account, const char *region, const char *service,
+    const char *action, const char *detail)
+{
+	struct report_fields	 f = { NULL, 0 };
+	json_t			*o;
+	char			*line, t[21];
+
+	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", run_id ? run_id : "");
+	report_field(&f, "CLOUDSAGA_SCENARIO", "%s", scenario ? scenario : "");
+	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", account ? account : "");
+	report_field(&f, "CLOUDSAGA_REGION", "%s", region ? region : "");
+	report_field(&f, "CLOUDSAGA_SERVICE", "%s", service ? service : "");
+	report_field(&f, "CLOUDSAGA_EVENT_NAME", "%s", action ? action : "");
+	report_field(&f, "CLOUDSAGA_VERDICT", "safety");
+	log_fields(LOG_CRIT, MSGID_SAFETY, (const char *const *)f.v,
+	    "safety event: %s:%s in %s was answered as if it had run (%s); "
+	    "run %s of %s halted", service ? service : "?",
+	    action ? action : "?", region ? region : "?",
+	    detail ? detail : "DryRun ignored", run_id ? run_id : "?",
+	    scenario ? scenario : "?");
+	report_fields_free(f.v);
+	if (rp == NULL || (rp->fd == -1 && rp->stream == NULL))
+		return;
+	report_time(now_real(), t);
+	o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o}",
+	    "kind", "safety", "time", t, "run_id", report_str(run_id),
+	    "scenario", report_str(scenario), "account", report_str(account),
+	    "region", report_str(region), "service", report_str(service),
+	    "event_name", report_str(action), "verdict", "safety",
+	    "detail", report_str(detail));
+	line = report_json_line(o);
+	json_decref(o);
+	if (rp->stream != NULL) {
+		fputs(line, rp->stream);
+		fflush(rp->stream);
+	}
+	if (rp->fd != -1 && (report_write(rp, line) == -1 ||
+	    fsync(rp->fd) == -1))
+		log_warn("report file %s", rp->path);
+	free(line);
+}

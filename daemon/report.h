@@ -1,0 +1,135 @@
+/*
+ * report: verdicts and run summaries to the journal (syslog without a
+ * journal, stderr in the foreground: the log backend) with the fields and
+ * MESSAGE_IDs of msgid.h, and as JSON lines in the report file.
+ *
+ * Exactly once, across kill -9 at any point (docs/STATE.md):
+ *   1. queue: each row gets the next report sequence number (ledger_queue)
+ *      and the ledger is committed - from now on the report is owed;
+ *   2. the JSON line (with "seq") is appended to the report file and the
+ *      file fsynced - unless the file already ends at or after that seq
+ *      (it was appended before a crash: the tail is read at start);
+ *   3. the record goes to the journal (with CLOUDSAGA_REPORT_ID) - after a
+ *      crash, only if the journal does not already hold that report id
+ *      (checked when the journal is readable; see report_open);
+ *   4. the rows are marked reported and the ledger committed.
+ * A run's summary is queued the same way once the run has ended and every
+ * row of it is reported.
+ */
+#ifndef CLOUDSAGA_REPORT_H
+#define CLOUDSAGA_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "ledger.h"
+#include "scenario.h"
+
+struct reporter;
+
+/*
+ * report_file NULL: no file.  Reads the file's tail (and cuts a torn last
+ * line) so appends are idempotent, then replays every report that was
+ * queued but not confirmed before the last stop.  NULL + *cause if the
+ * file cannot be opened.
+ */
+struct reporter *report_open(struct ledger *, const char *report_file,
+	    char **cause);
+void	 report_free(struct reporter *);
+/* Also write every JSON object to this stream (--output json); NULL: no. */
+void	 report_set_stream(struct reporter *, FILE *);
+/*
+ * Send records to the log backend (journal/syslog/stderr)?  Default yes;
+ * the one-shot CLI may turn it off when it prints its own table.
+ */
+void	 report_set_log(struct reporter *, int);
+/* How long report_open waits for the journal when checking (default 3s). */
+void	 report_set_journal_wait(struct reporter *, double seconds);
+/*
+ * Called after a run's summary was reported: every expectation of the run
+ * has its verdict and is reported (the daemon's "entry done").  Not called
+ * for summaries replayed by report_open() (set the hook after it).
+ */
+void	 report_set_summary_hook(struct reporter *,
+	    void (*)(const struct ledger_run *, void *arg), void *arg);
+/*
+ * Tests: called after each step of the protocol with "queued" (ledger
+ * committed), "file" (lines appended and synced), "journal" (records
+ * sent), "confirmed" (ledger committed again) - a test kills itself there
+ * to prove that a crash at that point neither loses nor repeats a report.
+ */
+void	 report_set_step_hook(struct reporter *,
+	    void (*)(const char *step, void *arg), void *arg);
+
+/*
+ * Report rows that have their final verdict (and coverage): queue, emit,
+ * confirm; then queue and emit the summaries of runs that became complete.
+ * 0, or -1 + *cause when the ledger could not be committed (nothing owed
+ * was lost: call report_flush() later).
+ */
+int	 report_verdicts(struct reporter *, struct ledger_entry **, size_t n,
+	    char **cause);
+/*
+ * Emit whatever is queued and not yet confirmed; queue due summaries.
+ * Call it after ledger_run_end(): a run whose rows were all reported
+ * before it ended (or that has none) gets its summary here.
+ */
+int	 report_flush(struct reporter *, char **cause);
+
+/* Highest sequence number found in / written to the report file. */
+uint64_t report_file_seq(const struct reporter *);
+/* Records emitted by this reporter: verdicts, summaries, file lines. */
+void	 report_counts(const struct reporter *, unsigned long *records,
+	    unsigned long *lines, unsigned long *replayed);
+
+/* ---- the JSON objects (also the one-shot CLI's --output json) ----------- */
+
+/*
+ * {"kind":"verdict","time","run_id","scenario","account","region",
+ *  "event_source","event_name","verdict","event_id","latency_s",
+ *  "request_id","error_code",...} - keys always present (null when not
+ * applicable); "coverage" and "rules" once the coverage check ran.
+ */
+json_t	*report_verdict_json(const struct ledger_entry *, double now);
+/* {"kind":"summary","run_id","scenario","account","expected","logged",
+ *  "missing","unverified",...} */
+json_t	*report_summary_json(const struct ledger_run *, double now);
+/*
+ * {"kind":"call","time","run_id","scenario","account","region",
+ *  "event_source","event_name","verdict":null,"event_id":null,
+ *  "latency_s":null,"request_id","error_code","service","outcome",
+ *  "status","error_message","note","elapsed_s","expected"} - the same
+ * leading keys as a verdict, so a --output json consumer can treat every
+ * line alike.  event_source: the service's ("ec2.amazonaws.com"), NULL if
+ * unknown.
+ */
+json_t	*report_call_json(const char *run_id, const char *scenario,
+	    const char *account, const char *event_source,
+	    const struct run_call *, double now);
+/* One line: compact, keys in order, '\n' terminated (allocated). */
+char	*report_json_line(json_t *);
+
+/* ---- journal records ------------------------------------------------------- */
+
+/* Priority and MESSAGE_ID of a row's verdict record. */
+int	 report_verdict_priority(const struct ledger_entry *);
+const char *report_verdict_msgid(const struct ledger_entry *);
+/* The record's fields ("KEY=value", NULL-terminated, allocated: free with
+ * report_fields_free) and its MESSAGE text (allocated). */
+char	**report_verdict_fields(const struct ledger_entry *);
+char	*report_verdict_message(const struct ledger_entry *);
+char	**report_summary_fields(const struct ledger_run *);
+char	*report_summary_message(const struct ledger_run *);
+void	 report_fields_free(char **);
+
+/*
+ * A safety event (a DryRun call answered 2xx, the run halted): LOG_CRIT,
+ * MSGID_SAFETY, and a "safety" line in the report file.
+ */
+void	 report_safety(struct reporter *, const char *run_id,
+	    const char *scenario, const char *account, const char *region,
+	    const char *service, const char *action, const char *detail);
+
+#endif

@@ -1,0 +1,727 @@
+/*
+ * verify: the LookupEvents poller.  The rules are in verify.h; the pure
+ * parts (matching, planning, judging, scheduling) in verify_logic.c.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "aws.h"
+#include "client.h"
+#include "http.h"
+#include "ledger.h"
+#include "log.h"
+#include "msgid.h"
+#include "util.h"
+#include "verify.h"
+#include "xmalloc.h"
+
+struct vgroup;
+
+struct vpoll {
+	struct vgroup		*g;
+	struct creds_provider	*creds;
+	struct ledger_entry	**rows;		/* snapshot of pending rows */
+	size_t			 nrows;
+	char			(*runs)[33];	/* their distinct run IDs */
+	size_t			 nruns;
+	struct verify_query	*q;
+	size_t			 nq, qi;
+	double			*complete;	/* per query: start, 0 = not */
+	double			 qstart;
+	int			 page;
+	char			*token;
+	struct aws_call		*call;
+	struct ct_event		*events;	/* relevant records only */
+	size_t			 nevents;
+	char			*error;		/* the poll failed */
+	char			*incomplete;	/* a query was cut short */
+};
+
+struct vgroup {
+	struct verifier		*v;
+	char			*account;
+	char			*region;
+	struct verify_item	*items;
+	size_t			 nitems;
+	struct event		*timer;
+	double			 last_start;
+	struct vpoll		*poll;
+	char			*last_error;	/* why lookups do not work */
+	int			 failing;
+};
+
+struct verifier {
+	struct event_base	*base;
+	struct aws_client	*client;
+	struct ledger		*ledger;
+	struct verify_params	 p;
+	struct verify_hooks	 hooks;
+	struct vgroup		**groups;
+	size_t			 ngroups;
+	struct event		*commit_ev;
+	struct event		*drained_ev;
+	int			 draining;
+	void			(*drained)(void *);
+	void			*drained_arg;
+	struct verify_stats	 stats;
+};
+
+static void	verify_group_schedule(struct vgroup *);
+static void	verify_poll_start(struct vgroup *);
+static void	verify_poll_send(struct vpoll *);
+static void	verify_poll_finish(struct vpoll *);
+
+/* ---- groups ------------------------------------------------------------ */
+
+static void
+verify_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	verify_poll_start(arg);
+}
+
+static struct vgroup *
+verify_group(struct verifier *v, const char *account, const char *region)
+{
+	struct vgroup	*g;
+	size_t		 i;
+
+	for (i = 0; i < v->ngroups; i++) {
+		g = v->groups[i];
+		if (strcmp(g->account, account) == 0 &&
+		    strcmp(g->region, region) == 0)
+			return g;
+	}
+	g = xcalloc(1, sizeof(*g));
+	g->v = v;
+	g->account = xstrdup(account);
+	g->region = xstrdup(region);
+	g->timer = evtimer_new(v->base, verify_timer_cb, g);
+	if (g->timer == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	v->groups = xreallocarray(v->groups, v->ngroups + 1,
+	    sizeof(*v->groups));
+	v->groups[v->ngroups++] = g;
+	return g;
+}
+
+static void
+verify_poll_free(struct vpoll *p)
+{
+	size_t	 i;
+
+	if (p == NULL)
+		return;
+	if (p->call != NULL)
+		aws_call_cancel(p->call);
+	for (i = 0; i < p->nevents; i++)
+		verify_event_clear(&p->events[i]);
+	free(p->events);
+	free(p->rows);
+	free(p->runs);
+	verify_plan_free(p->q, p->nq);
+	free(p->complete);
+	free(p->token);
+	free(p->error);
+	free(p->incomplete);
+	free(p);
+}
+
+static void
+verify_group_free(struct vgroup *g)
+{
+	if (g == NULL)
+		return;
+	verify_poll_free(g->poll);
+	if (g->timer != NULL)
+		event_free(g->timer);
+	free(g->items);
+	free(g->account);
+	free(g->region);
+	free(g->last_error);
+	free(g);
+}
+
+static void
+verify_group_schedule(struct vgroup *g)
+{
+	struct verifier	*v = g->v;
+	struct timeval	 tv;
+	double		 t, d;
+
+	evtimer_del(g->timer);
+	if (v->draining || g->poll != NULL)
+		return;
+	if ((t = verify_next_poll(g->items, g->nitems, g->last_start,
+	    &v->p)) < 0)
+		return;
+	d = fmax(0, t - now_real());
+	tv.tv_sec = (time_t)d;
+	tv.tv_usec = (suseconds_t)((d - (double)tv.tv_sec) * 1e6);
+	evtimer_add(g->timer, &tv);
+}
+
+/* ---- commits and drain ---------------------------------------------------- */
+
+static void
+verify_commit_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct verifier	*v = arg;
+	char		*cause = NULL;
+
+	if (ledger_commit(v->ledger, &cause) == -1) {
+		log_warnx("saving the ledger: %s", cause);
+		free(cause);
+	}
+}
+
+void
+verifier_commit_soon(struct verifier *v)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (!evtimer_pending(v->commit_ev, NULL))
+		evtimer_add(v->commit_ev, &tv);
+}
+
+static void
+verify_drained_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct verifier	*v = arg;
+
+	if (v->drained != NULL) {
+		void (*cb)(void *) = v->drained;
+
+		v->drained = NULL;
+		cb(v->drained_arg);
+	}
+}
+
+static int
+verify_busy(const struct verifier *v)
+{
+	size_t	 i;
+
+	for (i = 0; i < v->ngroups; i++)
+		if (v->groups[i]->poll != NULL)
+			return 1;
+	return 0;
+}
+
+static void
+verify_check_drained(struct verifier *v)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	if (v->draining && v->drained != NULL && !verify_busy(v))
+		evtimer_add(v->drained_ev, &tv);
+}
+
+/* ---- polls ---------------------------------------------------------------- */
+
+static void
+verify_poll_fail(struct vpoll *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+verify_poll_fail(struct vpoll *p, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	free(p->error);
+	va_start(ap, fmt);
+	xvasprintf(&p->error, fmt, ap);
+	va_end(ap);
+	verify_poll_finish(p);
+}
+
+static void
+verify_poll_start(struct vgroup *g)
+{
+	struct verifier		*v = g->v;
+	struct vpoll		*p;
+	struct aws_client_stats	 cst;
+	size_t			 i, j;
+
+	if (g->poll != NULL || v->draining)
+		return;
+	evtimer_del(g->timer);
+	p = xcalloc(1, sizeof(*p));
+	p->g = g;
+	p->rows = xcalloc(g->nitems, sizeof(*p->rows));
+	p->runs = xcalloc(g->nitems, sizeof(*p->runs));
+	for (i = 0; i < g->nitems; i++) {
+		if (g->items[i].e->verdict != VERDICT_PENDING)
+			continue;
+		p->rows[p->nrows++] = g->items[i].e;
+		for (j = 0; j < p->nruns; j++)
+			if (strcmp(p->runs[j],
+			    ledger_entry_run_id(g->items[i].e)) == 0)
+				break;
+		if (j == p->nruns)
+			memcpy(p->runs[p->nruns++],
+			    ledger_entry_run_id(g->items[i].e), 33);
+	}
+	if (p->nrows == 0) {
+		verify_poll_free(p);
+		return;
+	}
+	g->poll = p;
+	g->last_start = now_real();
+	v->stats.polls++;
+	if (v->hooks.creds == NULL ||
+	    (p->creds = v->hooks.creds(g->account, v->hooks.arg)) == NULL) {
+		verify_poll_fail(p, "no credentials for account %s", g->account);
+		return;
+	}
+	aws_client_stats(v->client, &cst);
+	p->q = verify_plan(p->rows, p->nrows, &v->p, g->last_start,
+	    cst.clock_offset, &p->nq);
+	p->complete = xcalloc(p->nq, sizeof(*p->complete));
+	log_debug("verify %s/%s: %zu pending, %zu %s quer%s", g->account,
+	    g->region, p->nrows, p->nq, verify_qkind_name(p->q[0].kind),
+	    p->nq == 1 ? "y" : "ies");
+	p->qstart = now_real();
+	verify_poll_send(p);
+}
+
+static void	verify_page_cb(const struct aws_request *, struct aws_result *,
+		    void *);
+
+static void
+verify_poll_send(struct vpoll *p)
+{
+	struct verifier		*v = p->g->v;
+	const struct aws_service *svc;
+	struct verify_query	*q = &p->q[p->qi];
+	struct aws_request	*req;
+
+	if ((svc = aws_service_find("cloudtrail")) == NULL)
+		fatalx("%s: no cloudtrail service", __func__);
+	req = aws_request_new(svc, "LookupEvents", p->g->region);
+	req->safety = AWS_SAFE_READ_ONLY;
+	if (q->kind != VERIFY_Q_SWEEP)
+		aws_request_set(req, "LookupAttributes",
+		    json_pack("[{s:s,s:s}]", "AttributeKey",
+		    verify_qkind_name(q->kind), "AttributeValue", q->value));
+	aws_request_set(req, "StartTime", json_integer((json_int_t)q->start));
+	aws_request_set(req, "MaxResults", json_integer(VERIFY_PAGE_SIZE));
+	if (p->token != NULL)
+		aws_request_set_str(req, "NextToken", p->token);
+	v->stats.pages++;
+	if (p->page == 0)
+		v->stats.lookups++;
+	p->call = aws_client_send(v->client, p->creds, req, verify_page_cb, p);
+}
+
+/* Could this record concern one of the rows?  (Cheap filter.) */
+static int
+verify_relevant(const struct vpoll *p, const struct ct_event *ev)
+{
+	char	 run_id[33];
+	size_t	 i;
+
+	if (verify_marker(ev->user_agent, run_id) == 0)
+		for (i = 0; i < p->nruns; i++)
+			if (strcmp(p->runs[i], run_id) == 0)
+				return 1;
+	if (ev->request_id != NULL)
+		for (i = 0; i < p->nrows; i++)
+			if (p->rows[i]->request_id != NULL &&
+			    strcasecmp(p->rows[i]->request_id,
+			    ev->request_id) == 0)
+				return 1;
+	return 0;
+}
+
+static void
+verify_page_cb(const struct aws_request *req, struct aws_result *res,
+    void *arg)
+{
+	struct vpoll	*p = arg;
+	struct verifier	*v = p->g->v;
+	struct ct_event	 ev;
+	json_t		*list, *e;
+	const char	*token;
+	char		*cause;
+	size_t		 i;
+	double		 seen = now_real();
+
+	p->call = NULL;
+	if (res->outcome != AWS_OK) {
+		v->stats.failures++;
+		if (res->error_code != NULL)
+			verify_poll_fail(p, "LookupEvents: %s%s%s",
+			    res->error_code, res->error_message ? ": " : "",
+			    res->error_message ? res->error_message : "");
+		else if (res->status != 0)
+			verify_poll_fail(p, "LookupEvents: HTTP %ld",
+			    res->status);
+		else
+			verify_poll_fail(p, "LookupEvents: %s (%s)",
+			    aws_outcome_name(res->outcome),
+			    http_error_name(res->http_error));
+		return;
+	}
+	list = aws_json_list(aws_json_path(res->data, "Events"));
+	json_array_foreach(list, i, e) {
+		v->stats.events_seen++;
+		cause = NULL;
+		if (verify_parse_event(e, seen, &ev, &cause) == -1) {
+			log_debug("verify %s/%s: skipping a record: %s",
+			    p->g->account, p->g->region, cause);
+			free(cause);
+			continue;
+		}
+		if (!verify_relevant(p, &ev)) {
+			verify_event_clear(&ev);
+			continue;
+		}
+		p->events = xreallocarray(p->events, p->nevents + 1,
+		    sizeof(*p->events));
+		p->events[p->nevents++] = ev;
+	}
+	json_decref(list);
+
+	token = aws_json_str(res->data, "NextToken");
+	if (token != NULL && *token != '\0') {
+		if (p->token != NULL && strcmp(p->token, token) == 0) {
+			verify_poll_fail(p, "LookupEvents returned the same "
+			    "NextToken twice");
+			return;
+		}
+		if (++p->page < v->p.max_pages) {
+			free(p->token);
+			p->token = xstrdup(token);
+			verify_poll_send(p);
+			return;
+		}
+		free(p->incomplete);
+		p->incomplete = xprintf("more than %d pages of events in the "
+		    "window", v->p.max_pages);
+	} else
+		p->complete[p->qi] = p->qstart;
+
+	/* Next query, or done. */
+	free(p->token);
+	p->token = NULL;
+	p->page = 0;
+	if (++p->qi < p->nq) {
+		p->qstart = now_real();
+		verify_poll_send(p);
+		return;
+	}
+	verify_poll_finish(p);
+}
+
+static struct verify_item *
+verify_item_of(struct vgroup *g, const struct ledger_entry *e)
+{
+	size_t	 i;
+
+	for (i = 0; i < g->nitems; i++)
+		if (g->items[i].e == e)
+			return &g->items[i];
+	return NULL;
+}
+
+static void
+verify_lookup_state(struct vgroup *g, const char *error)
+{
+	const char	*fields[4];
+	char		*f0, *f1, *f2, grace[32];
+
+	if (error == NULL) {
+		if (g->failing)
+			log_info("CloudTrail lookups for account %s in %s work "
+			    "again", g->account, g->region);
+		g->failing = 0;
+		return;
+	}
+	free(g->last_error);
+	g->last_error = xstrdup(error);
+	if (g->failing)
+		return;
+	g->failing = 1;
+	duration_format(g->v->p.grace, grace, sizeof(grace));
+	f0 = xprintf("CLOUDSAGA_ACCOUNT=%s", g->account);
+	f1 = xprintf("CLOUDSAGA_REGION=%s", g->region);
+	f2 = xprintf("CLOUDSAGA_REASON=%s", error);
+	fields[0] = f0;
+	fields[1] = f1;
+	fields[2] = f2;
+	fields[3] = NULL;
+	log_fields(LOG_WARNING, MSGID_LOOKUP_FAILING, fields,
+	    "cannot look up CloudTrail events for account %s in %s: %s; "
+	    "expectations there become unverified %s after their deadline "
+	    "unless a lookup succeeds", g->account, g->region, error, grace);
+	free(f0);
+	free(f1);
+	free(f2);
+}
+
+static void
+verify_poll_finish(struct vpoll *p)
+{
+	struct vgroup		*g = p->g;
+	struct verifier		*v = g->v;
+	struct verify_assign	*as;
+	struct verify_item	*it;
+	struct ledger_entry	**decided = NULL, *e;
+	struct ledger_found	 f;
+	const struct ct_event	*ev;
+	enum verdict		 vd;
+	char			*reason, *cause = NULL, when[21];
+	size_t			 n, i, j, nd = 0;
+	double			 now = now_real();
+
+	g->poll = NULL;
+
+	/* Matches count even when the poll failed half-way. */
+	as = xcalloc(p->nrows > 0 ? p->nrows : 1, sizeof(*as));
+	n = verify_match(p->rows, p->nrows, p->events, p->nevents, as);
+	for (i = 0; i < n; i++) {
+		e = p->rows[as[i].entry];
+		ev = &p->events[as[i].event];
+		memset(&f, 0, sizeof(f));
+		f.event_id = ev->event_id;
+		f.found_at = ev->seen_at;
+		f.event_time = ev->event_time;
+		f.match = verify_how_name(as[i].how);
+		f.record = ev->record;
+		if (ledger_decide(e, VERDICT_LOGGED, &f, NULL, now) == 0) {
+			v->stats.logged++;
+			log_debug("verify %s/%s: %s %s found by %s: event %s",
+			    g->account, g->region, ledger_entry_run_id(e),
+			    e->event_name, f.match, f.event_id);
+		}
+	}
+	free(as);
+
+	/* Completed queries cover their rows. */
+	for (i = 0; i < p->nq; i++) {
+		if (p->complete[i] <= 0)
+			continue;
+		for (j = 0; j < p->q[i].nmembers; j++) {
+			it = verify_item_of(g, p->rows[p->q[i].members[j]]);
+			if (it != NULL && p->complete[i] > it->covered_at)
+				it->covered_at = p->complete[i];
+		}
+	}
+	if (p->error != NULL)
+		verify_lookup_state(g, p->error);
+	else if (p->incomplete != NULL)
+		verify_lookup_state(g, p->incomplete);
+	else
+		verify_lookup_state(g, NULL);
+
+	/* Judge every row of the group; keep the pending ones. */
+	for (i = 0, j = 0; i < g->nitems; i++) {
+		it = &g->items[i];
+		e = it->e;
+		if (e->verdict == VERDICT_PENDING) {
+			vd = verify_judge(e->deadline, it->covered_at, now,
+			    v->p.grace);
+			if (vd == VERDICT_MISSING) {
+				time_iso8601((time_t)it->covered_at, when);
+				reason = xprintf("not found by a complete "
+				    "lookup started at %s, %.1fs after the "
+				    "deadline", when, it->covered_at -
+				    e->deadline);
+				ledger_decide(e, vd, NULL, reason, now);
+				free(reason);
+				v->stats.missing++;
+			} else if (vd == VERDICT_UNVERIFIED) {
+				if (g->failing && g->last_error != NULL)
+					reason = xstrdup(g->last_error);
+				else if (it->covered_at > 0)
+					reason = xstrdup("no complete lookup "
+					    "after the deadline");
+				else
+					reason = xstrdup("no lookup completed");
+				ledger_decide(e, vd, NULL, reason, now);
+				free(reason);
+				v->stats.unverified++;
+			}
+		}
+		if (e->verdict != VERDICT_PENDING) {
+			decided = xreallocarray(decided, nd + 1,
+			    sizeof(*decided));
+			decided[nd++] = e;
+			continue;
+		}
+		g->items[j++] = *it;
+	}
+	g->nitems = j;
+	verify_poll_free(p);
+
+	if (nd > 0) {
+		if (ledger_commit(v->ledger, &cause) == -1) {
+			log_warnx("saving the ledger: %s", cause);
+			free(cause);
+		}
+		if (v->hooks.verdicts != NULL)
+			v->hooks.verdicts(decided, nd, v->hooks.arg);
+	}
+	free(decided);
+	verify_group_schedule(g);
+	verify_check_drained(v);
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+struct verifier *
+verifier_new(struct event_base *base, struct aws_client *client,
+    struct ledger *ledger, const struct verify_params *params,
+    const struct verify_hooks *hooks)
+{
+	struct verifier	*v;
+
+	v = xcalloc(1, sizeof(*v));
+	v->base = base;
+	v->client = client;
+	v->ledger = ledger;
+	if (hooks != NULL)
+		v->hooks = *hooks;
+	v->commit_ev = evtimer_new(base, verify_commit_cb, v);
+	v->drained_ev = evtimer_new(base, verify_drained_cb, v);
+	if (v->commit_ev == NULL || v->drained_ev == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	verifier_set_params(v, params);
+	return v;
+}
+
+void
+verifier_set_params(struct verifier *v, const struct verify_params *params)
+{
+	size_t	 i;
+
+	if (params != NULL)
+		v->p = *params;
+	else
+		verify_params_default(&v->p);
+	verify_params_resolve(&v->p);
+	/* LookupEvents: 2 per second per account and region, burst 1. */
+	aws_client_set_limit(v->client, "cloudtrail", "LookupEvents",
+	    v->p.lookup_rate, 1);
+	for (i = 0; i < v->ngroups; i++)
+		verify_group_schedule(v->groups[i]);
+}
+
+void
+verifier_free(struct verifier *v)
+{
+	size_t	 i;
+	char	*cause = NULL;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < v->ngroups; i++)
+		verify_group_free(v->groups[i]);
+	free(v->groups);
+	if (evtimer_pending(v->commit_ev, NULL) &&
+	    ledger_commit(v->ledger, &cause) == -1) {
+		log_warnx("saving the ledger: %s", cause);
+		free(cause);
+	}
+	event_free(v->commit_ev);
+	event_free(v->drained_ev);
+	free(v);
+}
+
+void
+verifier_watch(struct verifier *v, struct ledger_entry *e)
+{
+	struct vgroup	*g;
+
+	if (e->verdict != VERDICT_PENDING)
+		return;
+	g = verify_group(v, ledger_entry_account(e), e->region);
+	if (verify_item_of(g, e) != NULL)
+		return;
+	g->items = xreallocarray(g->items, g->nitems + 1, sizeof(*g->items));
+	g->items[g->nitems].e = e;
+	g->items[g->nitems++].covered_at = 0;
+	if (g->poll == NULL)
+		verify_group_schedule(g);
+}
+
+struct ledger_entry *
+verifier_add(struct verifier *v, const struct expectation *x)
+{
+	struct ledger_entry	*e;
+
+	e = ledger_add(v->ledger, x, x->fired_at + v->p.deadline);
+	verifier_watch(v, e);
+	verifier_commit_soon(v);
+	return e;
+}
+
+size_t
+verifier_resume(struct verifier *v)
+{
+	struct ledger_run	**runs;
+	struct ledger_entry	**decided = NULL, *e;
+	size_t			 nr, i, j, nd = 0, watched = 0;
+
+	runs = ledger_runs(v->ledger, &nr);
+	for (i = 0; i < nr; i++)
+		for (j = 0; j < runs[i]->nentries; j++) {
+			e = runs[i]->entries[j];
+			if (e->verdict == VERDICT_PENDING) {
+				verifier_watch(v, e);
+				watched++;
+			} else if (e->seq == 0) {
+				decided = xreallocarray(decided, nd + 1,
+				    sizeof(*decided));
+				decided[nd++] = e;
+			}
+		}
+	if (nd > 0 && v->hooks.verdicts != NULL)
+		v->hooks.verdicts(decided, nd, v->hooks.arg);
+	free(decided);
+	return watched;
+}
+
+size_t
+verifier_pending_count(const struct verifier *v)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < v->ngroups; i++)
+		n += v->groups[i]->nitems;
+	return n;
+}
+
+void
+verifier_poll_now(struct verifier *v)
+{
+	size_t	 i;
+
+	for (i = 0; i < v->ngroups; i++)
+		if (v->groups[i]->nitems > 0)
+			verify_poll_start(v->groups[i]);
+}
+
+void
+verifier_drain(struct verifier *v, void (*done)(void *), void *arg)
+{
+	size_t	 i;
+
+	v->draining = 1;
+	v->drained = done;
+	v->drained_arg = arg;
+	for (i = 0; i < v->ngroups; i++)
+		evtimer_del(v->groups[i]->timer);
+	verify_check_drained(v);
+}
+
+void
+verifier_stats(const struct verifier *v, struct verify_stats *st)
+{
+	*st = v->stats;
+}

@@ -1,0 +1,218 @@
+/*
+ * verify: prove that every expectation reached CloudTrail (LookupEvents).
+ *
+ * Pending ledger rows are grouped by (account, region where the event
+ * lands).  Each group polls on its own timer: the first poll an initial
+ * delay after its first call, then every interval, plus a poll at each
+ * row's deadline (no closer than min(interval, 5s) to the previous one).
+ * One poll is a short plan of queries (verify_plan): per temporary access
+ * key (ASIA...: session keys are unique to a run), else per event name,
+ * else per long-term key, else one sweep without an attribute, each from
+ * the earliest call of the rows it covers - skew (corrected by the
+ * client's clock-offset estimate) to the server's now, paginated
+ * (MaxResults 50, NextToken), one request in flight per group, paced by
+ * the client's LookupEvents limit per (credentials, region).
+ *
+ * Matching (verify_match): by requestID first, then by the run marker
+ * "run/<runid>" in userAgent plus eventSource, eventName and errorCode; an
+ * eventID is used at most once per run.
+ *
+ * Verdicts (verify_judge), per row with deadline D = fired_at + deadline:
+ *   logged      a matching record was found (at any time, even after D)
+ *   missing     a lookup that covers the row (its attribute selects the
+ *               row, its window contains the row's call) was *started* at
+ *               or after D and completed successfully through its last
+ *               page without a match: everything CloudTrail had delivered
+ *               by D was seen, and the row was not in it
+ *   unverified  no such lookup could be completed by D + grace (throttled,
+ *               denied, endpoint down, no credentials): never `missing`
+ * A verdict is final: events that arrive later change nothing.
+ */
+#ifndef CLOUDSAGA_VERIFY_H
+#define CLOUDSAGA_VERIFY_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "ledger.h"
+
+struct event_base;
+struct aws_client;
+struct creds_provider;
+struct verifier;
+
+/* LookupEvents limits, from the CloudTrail API reference. */
+#define VERIFY_PAGE_SIZE	50
+#define VERIFY_LOOKBACK		(90.0 * 86400)	/* how far back it looks */
+
+struct verify_params {
+	double	 initial_delay;	/* first poll after the group's first call */
+	double	 interval;	/* between polls */
+	double	 deadline;	/* per row, after its call */
+	double	 lookup_rate;	/* LookupEvents/s per account-region; 0 = 2 */
+	double	 skew;		/* window margin for clock differences */
+	double	 grace;		/* after D, keep trying before unverified;
+				   0 = two intervals (at least 10 s) */
+	int	 max_pages;	/* per query per poll; 0 = 200 */
+	int	 max_queries;	/* attribute queries per poll before a
+				   sweep; 0 = 4 */
+};
+/* 5m initial delay, 1m interval, 15m deadline, 2/s, 2m skew. */
+void	 verify_params_default(struct verify_params *);
+/* Fill the zero "use the default" fields. */
+void	 verify_params_resolve(struct verify_params *);
+
+/* ---- the pure parts (verify_logic.c), exposed for tests ---------------- */
+
+/* A CloudTrail record from LookupEvents, parsed. */
+struct ct_event {
+	char	*event_id;
+	char	*event_name;
+	char	*event_source;
+	char	*request_id;	/* NULL if the record has none */
+	char	*user_agent;
+	char	*error_code;
+	char	*aws_region;
+	char	*account_id;	/* recipientAccountId */
+	char	*access_key_id;
+	double	 event_time;	/* 0 if unknown */
+	double	 seen_at;	/* when the verifier received it */
+	json_t	*record;	/* the parsed CloudTrailEvent */
+};
+/*
+ * One element of LookupEvents' Events: parse the CloudTrailEvent string a
+ * second time.  -1 + *cause when unusable (no eventID, bad JSON).
+ */
+int	 verify_parse_event(json_t *event, double seen_at, struct ct_event *,
+	    char **cause);
+void	 verify_event_clear(struct ct_event *);
+
+/* The run ID of the marker "run/<32 hex>" in a user agent, or -1. */
+int	 verify_marker(const char *user_agent, char run_id[33]);
+/* Expected CloudTrail errorCode vs the record's: NULL expects nothing in
+ * particular; "Client.X" and "X" are the same code. */
+int	 verify_error_code_match(const char *expected, const char *actual);
+
+enum verify_how {
+	VERIFY_NO_MATCH = 0,
+	VERIFY_BY_REQUEST_ID,
+	VERIFY_BY_MARKER,
+};
+const char *verify_how_name(enum verify_how);
+/* Could ev be e's call?  Does not look at eventID reuse. */
+enum verify_how verify_match_one(const struct ledger_entry *e,
+	    const struct ct_event *ev);
+
+struct verify_assign {
+	size_t		 entry;		/* index into the rows */
+	size_t		 event;		/* index into the events */
+	enum verify_how	 how;
+};
+/*
+ * Assign events to pending rows: request-ID matches first, then marker
+ * matches (earliest events first, each to the unassigned candidate whose
+ * call is closest in time, preferring rows without a request ID); one
+ * event per row, one row per event, and no eventID already used by
+ * another row of the same run.  Returns the number of assignments written
+ * to out (room for min(nrows, nevents)).
+ */
+size_t	 verify_match(struct ledger_entry *const *rows, size_t nrows,
+	    const struct ct_event *events, size_t nevents,
+	    struct verify_assign *out);
+
+/* A row as the verifier tracks it. */
+struct verify_item {
+	struct ledger_entry *e;
+	double		 covered_at;	/* start of the latest complete lookup
+					   that covered the row, 0 = none */
+};
+
+enum verify_qkind {
+	VERIFY_Q_ACCESS_KEY,	/* LookupAttributes AccessKeyId */
+	VERIFY_Q_EVENT_NAME,	/* LookupAttributes EventName */
+	VERIFY_Q_SWEEP,		/* no attribute */
+};
+const char *verify_qkind_name(enum verify_qkind);
+
+struct verify_query {
+	enum verify_qkind kind;
+	char		*value;		/* attribute value, NULL for a sweep */
+	double		 start;		/* StartTime (server clock); no EndTime
+					   is sent: the window ends at the
+					   server's "now" whatever our clock */
+	size_t		*members;	/* indices of the rows it covers */
+	size_t		 nmembers;
+};
+/*
+ * Plan the queries that cover every row (see above).  offset: seconds to
+ * add to the local clock to get the server's (the client's estimate from
+ * Date headers), applied to the windows.
+ */
+struct verify_query *verify_plan(struct ledger_entry *const *rows, size_t n,
+	    const struct verify_params *, double now, double offset,
+	    size_t *nqueries);
+void	 verify_plan_free(struct verify_query *, size_t);
+
+/* The verdict rule above: VERDICT_PENDING while still undecided. */
+enum verdict verify_judge(double deadline, double covered_at, double now,
+	    double grace);
+/*
+ * When the group should poll next, given the time the last poll started
+ * (0 = never); may be in the past (poll now).  -1 when nothing is pending.
+ */
+double	 verify_next_poll(const struct verify_item *, size_t n,
+	    double last_start, const struct verify_params *);
+
+/* ---- the verifier (verify.c) -------------------------------------------- */
+
+struct verify_hooks {
+	/* Credentials for an account name (borrowed; NULL if unknown now). */
+	struct creds_provider *(*creds)(const char *account, void *arg);
+	/*
+	 * Rows that got their verdict, after it was committed to the ledger;
+	 * also rows found decided but not yet queued by verifier_resume().
+	 */
+	void	(*verdicts)(struct ledger_entry **, size_t n, void *arg);
+	void	*arg;
+};
+
+struct verifier *verifier_new(struct event_base *, struct aws_client *,
+	    struct ledger *, const struct verify_params *,
+	    const struct verify_hooks *);
+/* Cancels lookups in flight; pending rows stay pending in the ledger. */
+void	 verifier_free(struct verifier *);
+/* New parameters (reload): apply to future polls; rows keep the deadline
+ * they were recorded with. */
+void	 verifier_set_params(struct verifier *, const struct verify_params *);
+
+/* Record an expectation in the ledger (deadline from the params) and
+ * verify it.  The ledger is committed at the end of this event-loop turn. */
+struct ledger_entry *verifier_add(struct verifier *, const struct expectation *);
+/* Verify a row already in the ledger (pending). */
+void	 verifier_watch(struct verifier *, struct ledger_entry *);
+/*
+ * After a restart: watch every pending row of the ledger and hand the rows
+ * that were decided but never queued to the verdicts hook.  Returns the
+ * number of rows now watched.
+ */
+size_t	 verifier_resume(struct verifier *);
+/* Commit the ledger at the end of this event-loop turn. */
+void	 verifier_commit_soon(struct verifier *);
+
+size_t	 verifier_pending_count(const struct verifier *);
+/* Poll every group now (diagnostics, tests). */
+void	 verifier_poll_now(struct verifier *);
+/*
+ * Stop polling; done runs (from the event loop) once no lookup is in
+ * flight.  Pending rows stay in the ledger for the next start.
+ */
+void	 verifier_drain(struct verifier *, void (*done)(void *), void *arg);
+
+struct verify_stats {
+	unsigned long	 polls, lookups, pages, failures, events_seen;
+	unsigned long	 logged, missing, unverified;
+};
+void	 verifier_stats(const struct verifier *, struct verify_stats *);
+
+#endif

@@ -1,0 +1,529 @@
+/*
+ * ledger: persistence, reload, atomic replacement, corruption handling,
+ * sequence numbers, pruning and the directory lock - on real files in a
+ * temporary directory.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "ledger.h"
+#include "log.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define RUN_A	"0123456789abcdef0123456789abcdef"
+#define RUN_B	"fedcba9876543210fedcba9876543210"
+
+static char *
+tmpdir(void)
+{
+	char	*d = xstrdup("/tmp/test_ledger.XXXXXX");
+
+	if (mkdtemp(d) == NULL)
+		fail_msg("mkdtemp: %s", strerror(errno));
+	return d;
+}
+
+static void
+rmtree(const char *path)
+{
+	char	*cmd = xprintf("rm -rf '%s'", path);
+
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+}
+
+static void
+fill(struct expectation *x, const char *run_id, const char *name,
+    const char *request_id, double fired)
+{
+	memset(x, 0, sizeof(*x));
+	snprintf(x->run_id, sizeof(x->run_id), "%s", run_id);
+	x->scenario = (char *)"network-changes";
+	x->account = (char *)"prod";
+	x->account_id = (char *)"123456789012";
+	x->call_region = (char *)"eu-west-1";
+	x->region = (char *)"eu-west-1";
+	x->event_source = (char *)"ec2.amazonaws.com";
+	x->event_name = (char *)name;
+	x->error_code = (char *)"Client.DryRunOperation";
+	x->request_id = (char *)request_id;
+	x->access_key_id = (char *)"ASIAEXAMPLE000000001";
+	x->user_agent = (char *)"cloudsagad/0.1.0 run/" RUN_A;
+	x->read_only = 0;
+	x->fired_at = fired;
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE	*f = fopen(path, "r");
+	char	*s;
+	long	 n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	s = xmalloc((size_t)n + 1);
+	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	return s;
+}
+
+static void
+spit(const char *path, const char *data)
+{
+	FILE	*f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(data, f);
+	fclose(f);
+}
+
+static int
+count_files(const char *dir, const char *contains)
+{
+	DIR		*d = opendir(dir);
+	struct dirent	*de;
+	int		 n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' || strcmp(contains, ".") == 0)
+			if (strstr(de->d_name, contains) != NULL &&
+			    strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
+				n++;
+	closedir(d);
+	return n;
+}
+
+static struct ledger *
+open_ok(const char *dir)
+{
+	struct ledger	*l;
+	char		*cause = NULL;
+
+	l = ledger_open(dir, &cause);
+	if (l == NULL)
+		fail_msg("ledger_open: %s", cause);
+	return l;
+}
+
+static void
+commit_ok(struct ledger *l)
+{
+	char	*cause = NULL;
+
+	if (ledger_commit(l, &cause) == -1)
+		fail_msg("ledger_commit: %s", cause);
+}
+
+/* Everything written comes back, field by field. */
+static void
+test_roundtrip(void **state)
+{
+	struct expectation	 x;
+	struct ledger		*l;
+	struct ledger_run	*r, **runs;
+	struct ledger_entry	*e0, *e1, *e2;
+	struct ledger_found	 f;
+	json_t			*rec, *rules;
+	char			*dir = tmpdir(), *path, *text;
+	size_t			 n;
+	struct stat		 sb;
+
+	l = open_ok(dir);
+	r = ledger_run_begin(l, RUN_A, "network-changes", "prod", 1000.5);
+	ledger_run_call(r, RUN_PERMITTED);
+	ledger_run_call(r, RUN_PERMITTED);
+	ledger_run_call(r, RUN_DENIED);
+	fill(&x, RUN_A, "CreateSecurityGroup", "req-0", 1001.25);
+	e0 = ledger_add(l, &x, 1001.25 + 900);
+	fill(&x, RUN_A, "DescribeInstances", "req-1", 1002);
+	x.error_code = NULL;
+	x.read_only = 1;
+	e1 = ledger_add(l, &x, 1902);
+	fill(&x, RUN_A, "CreateVpc", NULL, 1003);
+	e2 = ledger_add(l, &x, 1903);
+	assert_int_equal(e2->idx, 2);
+
+	rec = json_pack("{s:s,s:s,s:{s:s}}", "eventID", "ev-1", "eventName",
+	    "CreateSecurityGroup", "userIdentity", "accessKeyId",
+	    "ASIAEXAMPLE000000001");
+	memset(&f, 0, sizeof(f));
+	f.event_id = "ev-1";
+	f.found_at = 1300.5;
+	f.event_time = 1001;
+	f.match = "request-id";
+	f.record = rec;
+	assert_int_equal(ledger_decide(e0, VERDICT_LOGGED, &f, NULL, 1300.5), 0);
+	json_decref(rec);
+	/* A verdict is final. */
+	assert_int_equal(ledger_decide(e0, VERDICT_MISSING, NULL, "x", 1400), -1);
+	rules = json_pack("[{s:s,s:[s]}]", "name", "sg-alert", "targets",
+	    "arn:aws:sns:eu-west-1:123456789012:alerts");
+	ledger_set_coverage(e0, COVERAGE_COVERED, rules, NULL);
+	json_decref(rules);
+	assert_int_equal(ledger_decide(e1, VERDICT_MISSING, NULL,
+	    "not found", 1950), 0);
+	assert_int_equal(ledger_queue(e1), 1);
+	assert_int_equal(ledger_queue(e1), 1);	/* idempotent */
+	assert_int_equal(ledger_queue(e2), 0);	/* pending: no seq */
+	ledger_run_end(r, 1010, 0);
+	commit_ok(l);
+	ledger_free(l);
+
+	/* The file: private, no temporary left, no secret. */
+	path = xprintf("%s/runs/%s.json", dir, RUN_A);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	text = slurp(path);
+	assert_non_null(strstr(text, "\"format\":\"cloudsagad-ledger\""));
+	assert_null(strstr(text, "SecretAccessKey"));
+	free(text);
+	free(path);
+	path = xprintf("%s/runs", dir);
+	assert_int_equal(count_files(path, ".tmp"), 0);
+	free(path);
+
+	l = open_ok(dir);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	r = runs[0];
+	assert_string_equal(r->run_id, RUN_A);
+	assert_string_equal(r->scenario, "network-changes");
+	assert_string_equal(r->account, "prod");
+	assert_true(r->started == 1000.5);
+	assert_true(r->finished == 1010);
+	assert_int_equal(r->calls[RUN_PERMITTED], 2);
+	assert_int_equal(r->calls[RUN_DENIED], 1);
+	assert_int_equal(r->nentries, 3);
+	e0 = r->entries[0];
+	e1 = r->entries[1];
+	e2 = r->entries[2];
+	assert_int_equal(e0->verdict, VERDICT_LOGGED);
+	assert_string_equal(e0->event_id, "ev-1");
+	assert_true(e0->found_at == 1300.5);
+	assert_true(e0->fired_at == 1001.25);
+	assert_true(e0->event_time == 1001);
+	assert_string_equal(e0->match, "request-id");
+	assert_string_equal(e0->request_id, "req-0");
+	assert_string_equal(e0->error_code, "Client.DryRunOperation");
+	assert_string_equal(e0->access_key_id, "ASIAEXAMPLE000000001");
+	assert_string_equal(e0->user_agent, "cloudsagad/0.1.0 run/" RUN_A);
+	assert_string_equal(json_string_value(json_object_get(e0->record,
+	    "eventID")), "ev-1");
+	assert_int_equal(e0->coverage, COVERAGE_COVERED);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(e0->rules, 0), "name")), "sg-alert");
+	assert_int_equal(e0->seq, 0);
+	assert_int_equal(e1->verdict, VERDICT_MISSING);
+	assert_string_equal(e1->reason, "not found");
+	assert_null(e1->error_code);
+	assert_true(e1->read_only);
+	assert_int_equal(e1->seq, 1);
+	assert_false(e1->reported);
+	assert_int_equal(e2->verdict, VERDICT_PENDING);
+	assert_null(e2->request_id);
+	assert_true(e2->deadline == 1903);
+	assert_int_equal(ledger_pending_count(l), 1);
+	assert_int_equal(ledger_last_seq(l), 1);
+	assert_int_equal(ledger_corrupt_count(l), 0);
+	/* Reported drops the record kept for coverage. */
+	ledger_queue(e0);
+	ledger_mark_reported(e0);
+	assert_null(e0->record);
+	assert_int_equal(e0->seq, 2);
+	ledger_free(l);
+	rmtree(dir);
+	free(dir);
+}
+
+/* A run the previous process did not end is closed as halted on load. */
+static void
+test_interrupted_run(void **state)
+{
+	struct expectation	 x;
+	struct ledger		*l;
+	struct ledger_run	**runs;
+	char			*dir = tmpdir();
+	size_t			 n;
+	double			 before = now_real();
+
+	l = open_ok(dir);
+	fill(&x, RUN_A, "CreateVpc", "r", 1000);
+	ledger_add(l, &x, 1900);
+	commit_ok(l);
+	ledger_free(l);
+	l = open_ok(dir);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	assert_true(runs[0]->finished >= before);
+	assert_true(runs[0]->halted);
+	assert_int_equal(runs[0]->nentries, 1);
+	assert_int_equal(runs[0]->entries[0]->verdict, VERDICT_PENDING);
+	ledger_free(l);
+	rmtree(dir);
+	free(dir);
+}
+
+/* Garbage, torn and foreign files are set aside, never fatal. */
+static void
+test_corrupt_files(void **state)
+{
+	struct expectation	 x;
+	struct ledger		*l;
+	struct ledger_run	**runs;
+	char			*dir = tmpdir(), *path, *good, *text, *runs_dir;
+	size_t			 n;
+	static const char *const bad[] = {
+		"this is not json",
+		"{\"format\":\"cloudsagad-ledger\",\"version\":1,\"run_id\":",
+		"{\"format\":\"cloudsagad-ledger\",\"version\":99,\"run_id\":"
+		    "\"" RUN_B "\",\"scenario\":\"s\",\"account\":\"a\","
+		    "\"started\":1,\"expectations\":[]}",
+		"{\"format\":\"something-else\",\"version\":1}",
+		"{\"format\":\"cloudsagad-ledger\",\"version\":1,\"run_id\":"
+		    "\"" RUN_A "\",\"scenario\":\"s\",\"account\":\"a\","
+		    "\"started\":1,\"expectations\":[]}",	/* wrong id */
+		"{\"format\":\"cloudsagad-ledger\",\"version\":1,\"run_id\":"
+		    "\"" RUN_B "\",\"scenario\":\"s\",\"account\":\"a\","
+		    "\"started\":1,\"expectations\":[{\"region\":\"r\"}]}",
+		"{\"format\":\"cloudsagad-ledger\",\"version\":1,\"run_id\":"
+		    "\"" RUN_B "\",\"scenario\":\"s\",\"account\":\"a\","
+		    "\"started\":1,\"expectations\":[{\"region\":\"r\","
+		    "\"event_source\":\"e\",\"event_name\":\"n\",\"fired_at\":1,"
+		    "\"deadline\":2,\"verdict\":\"maybe\"}]}",
+		"[]",
+		"",
+	};
+	size_t			 i;
+
+	/* One good run to keep. */
+	l = open_ok(dir);
+	fill(&x, RUN_A, "CreateVpc", "r", 1000);
+	ledger_add(l, &x, 1900);
+	commit_ok(l);
+	ledger_free(l);
+	path = xprintf("%s/runs/%s.json", dir, RUN_A);
+	good = slurp(path);
+	free(path);
+	runs_dir = xprintf("%s/runs", dir);
+
+	path = xprintf("%s/runs/%s.json", dir, RUN_B);
+	for (i = 0; i < nitems(bad); i++) {
+		spit(path, bad[i]);
+		l = open_ok(dir);
+		assert_int_equal(ledger_corrupt_count(l), 1);
+		runs = ledger_runs(l, &n);
+		assert_int_equal(n, 1);		/* the good one survived */
+		assert_string_equal(runs[0]->run_id, RUN_A);
+		ledger_free(l);
+		/* Moved aside, with its content kept. */
+		assert_int_equal(access(path, F_OK), -1);
+		assert_int_equal(count_files(runs_dir, ".corrupt-"), (int)i + 1);
+	}
+	free(path);
+	/* The good file was not rewritten or touched. */
+	path = xprintf("%s/runs/%s.json", dir, RUN_A);
+	text = slurp(path);
+	assert_string_equal(text, good);
+	free(text);
+	free(path);
+	/* A corrupt meta file too. */
+	path = xprintf("%s/ledger.json", dir);
+	spit(path, "{\"last_seq\": -4}");
+	l = open_ok(dir);
+	assert_int_equal(ledger_corrupt_count(l), 1);
+	ledger_free(l);
+	assert_int_equal(count_files(dir, "ledger.json.corrupt-"), 1);
+	free(path);
+	/* A leftover temporary file is removed. */
+	path = xprintf("%s/runs/.%s.json.1234.tmp", dir, RUN_B);
+	spit(path, "half a fi");
+	l = open_ok(dir);
+	assert_int_equal(access(path, F_OK), -1);
+	ledger_free(l);
+	free(path);
+	free(good);
+	free(runs_dir);
+	rmtree(dir);
+	free(dir);
+}
+
+/* One daemon per state directory. */
+static void
+test_lock(void **state)
+{
+	struct ledger	*l1, *l2;
+	char		*dir = tmpdir(), *cause = NULL, *file;
+
+	l1 = open_ok(dir);
+	l2 = ledger_open(dir, &cause);
+	assert_null(l2);
+	assert_non_null(strstr(cause, "in use"));
+	free(cause);
+	ledger_free(l1);
+	l2 = open_ok(dir);
+	ledger_free(l2);
+	/* Not a directory: a clear error. */
+	file = xprintf("%s/file", dir);
+	spit(file, "x");
+	cause = NULL;
+	assert_null(ledger_open(file, &cause));
+	assert_non_null(strstr(cause, file));
+	free(cause);
+	free(file);
+	rmtree(dir);
+	free(dir);
+}
+
+/* Sequence numbers never go back, even after pruning every run. */
+static void
+test_seq_and_prune(void **state)
+{
+	struct expectation	 x;
+	struct ledger		*l;
+	struct ledger_run	*ra, *rb, **runs;
+	struct ledger_entry	*e;
+	char			*dir = tmpdir(), *cause = NULL, *path;
+	size_t			 n;
+
+	l = open_ok(dir);
+	fill(&x, RUN_A, "CreateVpc", "a", 1000);
+	e = ledger_add(l, &x, 1900);
+	ra = e->run;
+	ledger_decide(e, VERDICT_MISSING, NULL, "gone", 1950);
+	assert_int_equal(ledger_queue(e), 1);
+	fill(&x, RUN_B, "CreateVpc", "b", 2000);
+	e = ledger_add(l, &x, 2900);
+	rb = e->run;
+	ledger_decide(e, VERDICT_UNVERIFIED, NULL, "denied", 2950);
+	assert_int_equal(ledger_queue(e), 2);
+	assert_false(ledger_run_complete(ra));	/* not ended */
+	ledger_run_end(ra, 1010, 0);
+	ledger_run_end(rb, 2010, 0);
+	assert_false(ledger_run_complete(ra));	/* not reported */
+	ledger_mark_reported(ra->entries[0]);
+	ledger_mark_reported(rb->entries[0]);
+	assert_true(ledger_run_complete(ra));
+	assert_int_equal(ledger_queue_summary(ra), 3);
+	assert_int_equal(ledger_queue_summary(rb), 4);
+	ledger_mark_summary_reported(ra);
+	ledger_mark_summary_reported(rb);
+	commit_ok(l);
+	/* Only runs that ended before the cut go. */
+	assert_int_equal(ledger_prune(l, 1500, &cause), 1);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(runs[0]->run_id, RUN_B);
+	path = xprintf("%s/runs/%s.json", dir, RUN_A);
+	assert_int_equal(access(path, F_OK), -1);
+	free(path);
+	assert_int_equal(ledger_prune(l, 1e12, &cause), 1);
+	ledger_free(l);
+
+	l = open_ok(dir);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(ledger_last_seq(l), 4);
+	fill(&x, RUN_A, "CreateVpc", "c", 3000);
+	e = ledger_add(l, &x, 3900);
+	ledger_decide(e, VERDICT_MISSING, NULL, "gone", 3950);
+	assert_int_equal(ledger_queue(e), 5);
+	ledger_bump_seq(l, 10);
+	fill(&x, RUN_A, "CreateVpc", "d", 3001);
+	e = ledger_add(l, &x, 3901);
+	ledger_decide(e, VERDICT_MISSING, NULL, "gone", 3951);
+	assert_int_equal(ledger_queue(e), 11);
+	ledger_free(l);
+	rmtree(dir);
+	free(dir);
+}
+
+/* The in-memory ledger (one-shot CLI) behaves the same, writes nothing. */
+static void
+test_memory(void **state)
+{
+	struct expectation	 x;
+	struct ledger		*l;
+	struct ledger_entry	*e;
+	struct ledger_counts	 c;
+	struct ledger_found	 f;
+	char			*cause = NULL;
+
+	l = ledger_open(NULL, &cause);
+	assert_non_null(l);
+	assert_null(ledger_dir(l));
+	fill(&x, RUN_A, "CreateVpc", "a", 1000);
+	e = ledger_add(l, &x, 1900);
+	memset(&f, 0, sizeof(f));
+	f.event_id = "ev";
+	f.found_at = 1100;
+	ledger_decide(e, VERDICT_LOGGED, &f, NULL, 1100);
+	fill(&x, RUN_A, "CreateVpc", "b", 1000);
+	e = ledger_add(l, &x, 1900);
+	f.found_at = 1300;
+	ledger_decide(e, VERDICT_LOGGED, &f, NULL, 1300);
+	fill(&x, RUN_A, "DeleteVpc", "c", 1000);
+	e = ledger_add(l, &x, 1900);
+	assert_int_equal(ledger_commit(l, &cause), 0);
+	ledger_run_counts(e->run, &c);
+	assert_int_equal(c.expected, 3);
+	assert_int_equal(c.logged, 2);
+	assert_int_equal(c.pending, 1);
+	assert_true(c.latency_min == 100);
+	assert_true(c.latency_max == 300);
+	assert_true(c.latency_sum == 400);
+	ledger_free(l);
+}
+
+/* Names round-trip; unknown names are refused. */
+static void
+test_names(void **state)
+{
+	enum verdict	 v;
+	enum coverage	 c;
+
+	assert_int_equal(verdict_from_name("missing", &v), 0);
+	assert_int_equal(v, VERDICT_MISSING);
+	assert_string_equal(verdict_name(VERDICT_UNVERIFIED), "unverified");
+	assert_int_equal(verdict_from_name("Missing", &v), -1);
+	assert_int_equal(verdict_from_name(NULL, &v), -1);
+	assert_int_equal(coverage_from_name("uncovered", &c), 0);
+	assert_int_equal(c, COVERAGE_UNCOVERED);
+	assert_int_equal(coverage_from_name("partly", &c), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_interrupted_run),
+		cmocka_unit_test(test_corrupt_files),
+		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_seq_and_prune),
+		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_names),
+	};
+
+	log_init(LOG_TO_STDERR, "test_ledger", LOG_WARNING);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
