@@ -25,13 +25,13 @@ class AllScenarios(unittest.TestCase):
         names = scenario_names()
         self.assertEqual(len(names), 6, names)
         with Sandbox() as sb:
-            sb.seed("instances", "us-east-1=1", "--metadata-tokens",
+            ts.seed(sb, "instances", "us-east-1=1", "--metadata-tokens",
                     "optional")
-            sb.seed("instances", "eu-west-1=2", "--metadata-tokens",
+            ts.seed(sb, "instances", "eu-west-1=2", "--metadata-tokens",
                     "required")
-            sb.seed("vpcs", "eu-west-1=1")
-            sb.seed("db", "shop", "--public", "--region", "eu-west-1")
-            sb.seed("bucket", "cloudsaga-e2e-existing")
+            ts.seed(sb, "vpcs", "eu-west-1=1")
+            ts.seed(sb, "db", "shop", "--public", "--region", "eu-west-1")
+            ts.seed(sb, "bucket", "cloudsaga-e2e-existing")
             before = sb.admin("inventory")
             self.assertTrue(before["accounts"], before)
 

@@ -12,7 +12,7 @@ REGIONS = ["ap-south-1", "eu-west-1", "sa-east-1", "us-east-1", "us-west-2"]
 class RegionFault(unittest.TestCase):
     def test_failed_region_isolated(self):
         with Sandbox("--fault", "ec2@eu-west-1:500:1") as sb:
-            sb.seed("instances", "us-west-2=1")
+            ts.seed(sb, "instances", "us-west-2=1")
             p, rep = ts.run_scenario(sb, "network-changes", "--regions",
                                      ",".join(REGIONS))
             print(p.stdout)
