@@ -6,6 +6,10 @@
 #define CLOUDSAGA_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+struct custom_scenario;
+struct run_call;
 
 /* Exit statuses shared by the one-shot commands. */
 #define CLI_EXIT_OK		0	/* success (or nothing missing) */
@@ -25,8 +29,27 @@ struct cli_opts {
 	int		 allow_live;
 	const char	*endpoint_url;
 	const char	*profile;
+	/* --chapters, --about, --scenario (cli_scenario.c) */
+	int		 chapters;
+	const char	*about;
+	const char	*scenario;
+	const char	*regions;	/* "us-east-1,eu-*" */
+	const char	*account;
 };
 
 int	 cli_call(const struct cli_opts *);
+
+/*
+ * custom: the config's custom scenarios (NULL-terminated, or NULL when no
+ * config is loaded); they are listed and runnable next to the built-ins.
+ */
+int	 cli_chapters(const struct cli_opts *, struct custom_scenario *const *);
+int	 cli_about(const struct cli_opts *, struct custom_scenario *const *);
+int	 cli_scenario(const struct cli_opts *,
+	    struct custom_scenario *const *);
+/* The final table of --scenario, sorted (exposed for tests). */
+void	 cli_scenario_table(FILE *, const struct run_call *const *, size_t);
+/* "r1, r2,eu-*" -> NULL-terminated list; NULL + *cause if malformed. */
+char	**cli_split_regions(const char *, char **cause);
 
 #endif

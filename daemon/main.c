@@ -24,6 +24,11 @@ enum {
 	OPT_PROFILE,
 	OPT_VERSION,
 	OPT_PRINT_CONFIG,
+	OPT_CHAPTERS,
+	OPT_ABOUT,
+	OPT_SCENARIO,
+	OPT_REGIONS,
+	OPT_ACCOUNT,
 };
 
 static const struct option longopts[] = {
@@ -40,6 +45,11 @@ static const struct option longopts[] = {
 	{ "live",		no_argument,		NULL, OPT_LIVE },
 	{ "endpoint-url",	required_argument,	NULL, OPT_ENDPOINT_URL },
 	{ "profile",		required_argument,	NULL, OPT_PROFILE },
+	{ "chapters",		no_argument,		NULL, OPT_CHAPTERS },
+	{ "about",		required_argument,	NULL, OPT_ABOUT },
+	{ "scenario",		required_argument,	NULL, OPT_SCENARIO },
+	{ "regions",		required_argument,	NULL, OPT_REGIONS },
+	{ "account",		required_argument,	NULL, OPT_ACCOUNT },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -52,6 +62,8 @@ usage(int status)
 "usage: cloudsagad [-dnv] [-c file] [--print-config]\n"
 "       cloudsagad --call service:Action [--region r] [--param Key=Value]...\n"
 "                  [--endpoint-url url] [--profile name] [--live]\n"
+"       cloudsagad --chapters | --about NAME\n"
+"       cloudsagad --scenario NAME [--regions r1,r2] [--account NAME]\n"
 "       cloudsagad --version\n"
 "\n"
 "  -c, --config FILE   configuration file (default %s/cloudsagad/cloudsagad.conf,\n"
@@ -63,7 +75,11 @@ usage(int status)
 "  -v, --verbose       more logging (repeat for debug)\n"
 "  --call SVC:Action   send one signed call and print the result as JSON;\n"
 "                      mutating EC2 calls need --param DryRun=true\n"
-"  --live              allow a --call that changes the account (not EC2)\n",
+"  --live              allow a --call that changes the account (not EC2)\n"
+"  --chapters          list every scenario with its one-line summary\n"
+"  --about NAME        what a scenario does, its calls and permissions\n"
+"  --scenario NAME     run a scenario once in the foreground and print\n"
+"                      every call; --regions limits it (names or eu-*)\n",
 	    CLOUDSAGA_SYSCONFDIR);
 	exit(status);
 }
@@ -120,6 +136,21 @@ main(int argc, char *argv[])
 		case OPT_PROFILE:
 			o.profile = optarg;
 			break;
+		case OPT_CHAPTERS:
+			o.chapters = 1;
+			break;
+		case OPT_ABOUT:
+			o.about = optarg;
+			break;
+		case OPT_SCENARIO:
+			o.scenario = optarg;
+			break;
+		case OPT_REGIONS:
+			o.regions = optarg;
+			break;
+		case OPT_ACCOUNT:
+			o.account = optarg;
+			break;
 		default:
 			usage(CLI_EXIT_USAGE);
 		}
@@ -133,6 +164,19 @@ main(int argc, char *argv[])
 	if (o.call != NULL) {
 		int	 rc = cli_call(&o);
 
+		free(o.params);
+		return rc;
+	}
+	/* Scenario commands; custom scenarios come with the config loader. */
+	if (o.chapters || o.about != NULL || o.scenario != NULL) {
+		int	 rc;
+
+		if (o.chapters)
+			rc = cli_chapters(&o, NULL);
+		else if (o.about != NULL)
+			rc = cli_about(&o, NULL);
+		else
+			rc = cli_scenario(&o, NULL);
 		free(o.params);
 		return rc;
 	}
