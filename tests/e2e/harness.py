@@ -131,7 +131,8 @@ class Sandbox:
         return json.loads(raw) if raw else None
 
     def seed(self, *args):
-        cmd = [PYTHON, os.path.join(SRC, "tests", "sandbox", "seed"),
+        # seed is a /bin/sh wrapper that picks the Python with moto.
+        cmd = [os.path.join(SRC, "tests", "sandbox", "seed"),
                "--endpoint", self.url] + [str(a) for a in args]
         subprocess.run(cmd, check=True, env=clean_env(),
                        stdout=subprocess.DEVNULL)
