@@ -21,7 +21,9 @@
 
 #include "buf.h"
 #include "config.h"
+#include "custom.h"
 #include "log.h"
+#include "scenario.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -140,6 +142,33 @@ config_err(struct config_parse *p, const config_setting_t *s,
 	va_end(ap);
 }
 
+/*
+ * An error the step validator (custom.c) already formatted as
+ * "FILE:LINE: message": keep its line, fall back to the setting's.
+ */
+static void
+config_err_cause(struct config_parse *p, const config_setting_t *s,
+    const char *cause)
+{
+	struct config_error	*e;
+	const char		*c;
+	char			*end;
+	long			 line;
+
+	/* Find ":LINE: " after the file name (which may contain ':'). */
+	for (c = strchr(cause, ':'); c != NULL; c = strchr(c + 1, ':')) {
+		line = strtol(c + 1, &end, 10);
+		if (end != c + 1 && end[0] == ':' && end[1] == ' ' &&
+		    line > 0) {
+			e = config_err_new(p, config_setting_source_file(s),
+			    (int)line);
+			e->msg = xstrdup(end + 2);
+			return;
+		}
+	}
+	config_err(p, s, "%s", cause);
+}
+
 static int
 config_error_cmp(const void *a, const void *b)
 {
@@ -207,16 +236,7 @@ config_errors_free(struct config_parse *p)
 int
 config_scenario_builtin(const char *name)
 {
-	static const char *const builtins[] = {
-		"cloudtrail-tampering", "iam-credentials", "imds-reveal",
-		"mining-bitcoin", "network-changes", "public-resources",
-	};
-	size_t	 i;
-
-	for (i = 0; i < nitems(builtins); i++)
-		if (strcmp(name, builtins[i]) == 0)
-			return 1;
-	return 0;
+	return scenario_find(name) != NULL;
 }
 
 /* Services an endpoint override may name (ids and the SDKs' aliases). */
@@ -1163,7 +1183,8 @@ config_parse_customs(struct config_parse *p, const config_setting_t *root)
 	struct config		*c = p->cfg;
 	const config_setting_t	*l, *g, *s;
 	struct config_custom	*cu;
-	char			 path[64];
+	struct custom_scenario	*cs;
+	char			 path[64], *cause;
 	const char		*v;
 	size_t			 j;
 	int			 i, n;
@@ -1209,10 +1230,20 @@ config_parse_customs(struct config_parse *p, const config_setting_t *root)
 			    "(first at line %d)", path, v, c->customs[j].line);
 			continue;
 		}
+		if ((cs = custom_from_config(g, &cause)) == NULL) {
+			config_err_cause(p, g, cause);
+			free(cause);
+			continue;
+		}
 		cu = &c->customs[c->ncustoms++];
 		cu->name = xstrdup(v);
 		cu->setting = g;
 		cu->line = config_setting_source_line(g);
+		cu->scenario = cs;
+		c->custom_list = xreallocarray(c->custom_list, c->ncustoms + 1,
+		    sizeof(*c->custom_list));
+		c->custom_list[c->ncustoms - 1] = cs;
+		c->custom_list[c->ncustoms] = NULL;
 	}
 }
 
@@ -1482,9 +1513,12 @@ config_free(struct config *c)
 		json_decref(c->entries[i].settings);
 	}
 	free(c->entries);
-	for (i = 0; i < c->ncustoms; i++)
+	for (i = 0; i < c->ncustoms; i++) {
 		free(c->customs[i].name);
+		custom_free(c->customs[i].scenario);
+	}
 	free(c->customs);
+	free(c->custom_list);
 	if (c->lc != NULL) {
 		config_destroy(c->lc);
 		free(c->lc);

@@ -96,15 +96,17 @@ struct config_entry {
 };
 
 /*
- * A custom scenario from the scenarios list.  Until the step model and its
- * validator land, only the name is checked; setting points into the
- * libconfig tree that the struct config keeps alive for exactly this
- * reason (struct config.lc), valid until config_free().
+ * A custom scenario from the scenarios list, validated and built by the
+ * step model (scenarios/custom.h).  setting points into the libconfig tree
+ * that the struct config keeps alive for config_print() (struct
+ * config.lc), valid until config_free().
  */
+struct custom_scenario;
 struct config_custom {
-	char		*name;
-	const void	*setting;	/* const config_setting_t * */
-	int		 line;
+	char			*name;
+	const void		*setting;	/* const config_setting_t * */
+	int			 line;
+	struct custom_scenario	*scenario;	/* owned */
 };
 
 struct config {
@@ -119,6 +121,9 @@ struct config {
 	size_t			 nentries;
 	struct config_custom	*customs;
 	size_t			 ncustoms;
+	/* The same scenarios, NULL-terminated (custom_find() and the CLI);
+	 * NULL when there are none. */
+	struct custom_scenario	**custom_list;
 	int			 live;
 	void			*lc;		/* config_t *, or NULL */
 };

@@ -148,7 +148,7 @@ test_full(void **state)
 	    "  { name = \"dev\"; } );\n"
 	    "verify = { lookup_rate = 1; };\n"
 	    "coverage = { eventbridge = false; guardduty = true; metric_filters = true; };\n"
-	    "scenarios = ( { name = \"my-steps\"; steps = ( { service = \"ec2\"; action = \"DescribeVpcs\"; } ); } );\n"
+	    "scenarios = ( { name = \"my-steps\"; summary = \"sweep\"; steps = ( { service = \"ec2\"; action = \"DescribeVpcs\"; } ); } );\n"
 	    "schedule = ( { name = \"nightly\"; scenario = \"my-steps\"; at = \"03:15:30\";\n"
 	    "  accounts = [ \"dev\" ]; settings = { targets = [ \"a\", \"b\" ]; timeout = \"5s\"; }; },\n"
 	    "  { scenario = \"imds-reveal\"; every = \"1d\"; at = \"00:00\"; enabled = false; } );\n"
@@ -315,7 +315,10 @@ static const struct {
 	{ "scenarios = ( { name = \"Mine\"; } );\n",
 	  "t.conf:1: scenarios[0].name: bad scenario name \"Mine\" (lower-case "
 	  "letters, digits, '-'; at most 64)" },
-	{ "scenarios = ( { name = \"mine\"; },\n { name = \"mine\"; } );\n",
+	{ "scenarios = ( { name = \"mine\"; summary = \"s\"; steps = ( { "
+	  "service = \"ec2\"; action = \"DescribeVpcs\"; } ); },\n { name = "
+	  "\"mine\"; summary = \"s\"; steps = ( { service = \"ec2\"; "
+	  "action = \"DescribeVpcs\"; } ); } );\n",
 	  "t.conf:2: scenarios[1].name: duplicate scenario \"mine\" (first at "
 	  "line 1)" },
 	{ "live = \"no\";\n",
@@ -414,7 +417,7 @@ test_print_round_trip(void **state)
 	    "aws = { endpoint_url = \"http://127.0.0.1:4566\"; endpoints = { s3 = \"http://h/\\\"q\"; }; };\n"
 	    "accounts = ( { name = \"prod\"; role_arn = \"arn:aws:iam::111122223333:role/cloudsaga\";\n"
 	    "  external_id = \"ext-1\"; regions = { exclude = [ \"ap-east-1\" ]; }; } );\n"
-	    "scenarios = ( { name = \"x\"; steps = ( { service = \"ec2\"; n = 3; f = 1.5; big = 5000000000L; on = true; } ); } );\n"
+	    "scenarios = ( { name = \"x\"; summary = \"s\"; steps = ( { service = \"events\"; action = \"ListRules\"; params = { n = 3; f = 1.5; big = 5000000000L; on = true; }; } ); } );\n"
 	    "schedule = ( { name = \"n1\"; scenario = \"x\"; at = \"03:00:05\"; jitter = \"1m\";\n"
 	    "  settings = { targets = [ \"http://a\" ]; nested = { k = \"v\"; }; }; } );\n";
 	for (i = 0; i < 2; i++) {
