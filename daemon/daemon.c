@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
+#include "pipeline.h"
 #include "schedule.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -25,10 +26,19 @@ struct daemon_timer {
 	struct event	*ev;
 };
 
+/* Runs of one schedule entry still firing or verifying. */
+struct daemon_busy {
+	char	*name;
+	size_t	 runs;
+};
+
 struct daemon {
 	struct event_base	*base;
 	char			*config_path;
-	struct config		*cfg;
+	struct config		*cfg;		/* the pipeline's current one */
+	struct pipeline		*pipeline;
+	struct daemon_busy	*busy;
+	size_t			 nbusy;
 	struct sched		*sched;
 	struct daemon_timer	*timers;
 	size_t			 ntimers;
@@ -65,12 +75,22 @@ daemon_log_lines(int prio, const char *text)
 static void
 daemon_set_status(struct daemon *d, const char *prefix)
 {
-	struct buf	 b;
+	struct pipeline_stats	 st;
+	struct buf		 b;
 
 	buf_init(&b);
 	if (prefix != NULL)
 		buf_printf(&b, "%s; ", prefix);
 	sched_status(d->sched, &b);
+	if (d->pipeline != NULL) {
+		pipeline_stats(d->pipeline, &st);
+		buf_printf(&b, "; %zu runs active, %zu expectations pending; "
+		    "%lu logged, %lu missing, %lu unverified", st.runs_active,
+		    st.pending, st.logged, st.missing, st.unverified);
+		if (st.covered + st.uncovered > 0)
+			buf_printf(&b, ", %lu covered, %lu uncovered",
+			    st.covered, st.uncovered);
+	}
 	notify_status("%s", buf_str(&b));
 	buf_free(&b);
 }
@@ -191,21 +211,96 @@ daemon_timers_arm(struct daemon *d)
 
 /* ---- runs ------------------------------------------------------------ */
 
+static struct daemon_busy *
+daemon_busy(struct daemon *d, const char *name, int create)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->nbusy; i++)
+		if (strcmp(d->busy[i].name, name) == 0)
+			return &d->busy[i];
+	if (!create)
+		return NULL;
+	d->busy = xreallocarray(d->busy, d->nbusy + 1, sizeof(*d->busy));
+	d->busy[d->nbusy].name = xstrdup(name);
+	d->busy[d->nbusy].runs = 0;
+	return &d->busy[d->nbusy++];
+}
+
 void
 daemon_run_entry(struct daemon *d, const struct config_entry *e)
 {
-	/* The scenario runs, the ledger and the verifier are wired here. */
-	log_notice("%s: would run %s", e->name, e->scenario);
-	daemon_entry_done(d, e->name);
+	struct pipeline_run_opts	 o;
+	struct daemon_busy		*b;
+	char				*cause = NULL;
+	size_t				 i, started = 0;
+
+	b = daemon_busy(d, e->name, 1);
+	for (i = 0; i < d->cfg->naccounts; i++) {
+		const struct config_account *a = &d->cfg->accounts[i];
+		size_t	 j;
+
+		if (e->accounts != NULL && e->accounts[0] != NULL) {
+			for (j = 0; e->accounts[j] != NULL; j++)
+				if (strcmp(e->accounts[j], a->name) == 0)
+					break;
+			if (e->accounts[j] == NULL)
+				continue;
+		}
+		memset(&o, 0, sizeof(o));
+		o.scenario = e->scenario;
+		o.account = a->name;
+		o.regions = (const char *const *)e->regions;
+		o.settings = e->settings;
+		o.entry = e->name;
+		if (pipeline_start(d->pipeline, &o, &cause) == NULL) {
+			log_warnx("%s: cannot start %s for account %s: %s",
+			    e->name, e->scenario, a->name, cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		b->runs++;
+		started++;
+	}
+	if (started == 0)
+		daemon_entry_done(d, e->name);
+}
+
+/* The pipeline: a run's calls are all answered. */
+static void
+daemon_run_ran(struct pipeline_run *pr, int halted, void *arg)
+{
+	struct daemon	*d = arg;
+
+	log_info("%s: run %s: every call answered%s, verifying",
+	    pipeline_run_entry(pr) ? pipeline_run_entry(pr) : "-",
+	    pipeline_run_id(pr), halted ? " (halted)" : "");
+	daemon_set_status(d, NULL);
+}
+
+/* The pipeline: every verdict of a run is reported. */
+static void
+daemon_run_verified(struct pipeline_run *pr, const struct ledger_run *lr,
+    void *arg)
+{
+	struct daemon		*d = arg;
+	struct daemon_busy	*b;
+	const char		*name = pipeline_run_entry(pr);
+
+	if (name == NULL || (b = daemon_busy(d, name, 0)) == NULL)
+		return;
+	if (b->runs > 0 && --b->runs == 0)
+		daemon_entry_done(d, name);
 }
 
 static void
-daemon_exit_if_drained(struct daemon *d)
+daemon_verdict(const struct ledger_entry *e, void *arg)
 {
-	if (d->stopping && sched_nrunning(d->sched) == 0) {
-		log_info("no run pending, exiting");
-		event_base_loopexit(d->base, NULL);
-	}
+	struct daemon	*d = arg;
+
+	(void)e;
+	daemon_set_status(d, NULL);
 }
 
 void
@@ -213,10 +308,8 @@ daemon_entry_done(struct daemon *d, const char *name)
 {
 	if (sched_done(d->sched, name) == -1)
 		log_debug("%s: finished, but no longer scheduled", name);
-	if (d->stopping) {
-		daemon_exit_if_drained(d);
+	if (d->stopping)
 		return;
-	}
 	daemon_set_status(d, NULL);
 }
 
@@ -251,7 +344,8 @@ daemon_reload(struct daemon *d)
 		return;
 	}
 	sched_load(d->sched, cfg);
-	config_free(d->cfg);
+	pipeline_set_config(d->pipeline, cfg);	/* frees the old one when
+						   no run uses it */
 	d->cfg = cfg;
 	daemon_apply_log_level(d);
 	daemon_timers_arm(d);
@@ -266,17 +360,27 @@ daemon_drain_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
 
-	log_warnx("drain timeout: %zu runs still pending, exiting anyway",
-	    sched_nrunning(d->sched));
+	log_warnx("drain timeout: exiting with work in flight (pending "
+	    "expectations are in the state directory)");
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+daemon_drained(void *arg)
+{
+	struct daemon	*d = arg;
+
+	log_info("drained: state saved");
 	event_base_loopexit(d->base, NULL);
 }
 
 static void
 daemon_stop(struct daemon *d, const char *why)
 {
-	struct timeval	 tv;
-	size_t		 n, i;
-	double		 t = d->cfg->daemon.drain_timeout;
+	struct pipeline_stats	 st;
+	struct timeval		 tv;
+	size_t			 i;
+	double			 t = d->cfg->daemon.drain_timeout;
 
 	if (d->stopping) {
 		log_notice("%s again, exiting now", why);
@@ -288,19 +392,18 @@ daemon_stop(struct daemon *d, const char *why)
 	for (i = 0; i < d->ntimers; i++)
 		if (d->timers[i].ev != NULL)
 			event_del(d->timers[i].ev);
-	n = sched_nrunning(d->sched);
-	log_notice("%s: stopping, %zu runs pending", why, n);
-	notify_status("stopping: draining %zu runs", n);
-	if (n == 0) {
-		event_base_loopexit(d->base, NULL);
-		return;
-	}
+	pipeline_stats(d->pipeline, &st);
+	log_notice("%s: stopping; %zu runs active, %zu expectations pending "
+	    "(kept for the next start)", why, st.runs_active, st.pending);
+	notify_status("stopping: draining (%zu runs, %zu pending)",
+	    st.runs_active, st.pending);
 	notify_extend_timeout(t + 5);
 	tv.tv_sec = (time_t)floor(t);
 	tv.tv_usec = (suseconds_t)((t - floor(t)) * 1e6);
 	if ((d->drain_ev = evtimer_new(d->base, daemon_drain_cb, d)) == NULL)
 		fatalx("evtimer_new");
 	evtimer_add(d->drain_ev, &tv);
+	pipeline_drain(d->pipeline, daemon_drained, d);
 }
 
 static void
@@ -364,7 +467,10 @@ daemon_free(struct daemon *d)
 		event_free(d->drain_ev);
 	notify_watchdog_stop();
 	sched_free(d->sched);
-	config_free(d->cfg);
+	pipeline_free(d->pipeline);	/* and every config */
+	for (size_t i = 0; i < d->nbusy; i++)
+		free(d->busy[i].name);
+	free(d->busy);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	free(d->config_path);
@@ -373,10 +479,13 @@ daemon_free(struct daemon *d)
 int
 daemon_main(const struct daemon_opts *o)
 {
-	struct daemon	 d;
-	char		*cause;
-	double		 wd;
-	size_t		 i;
+	struct daemon		 d;
+	struct pipeline_opts	 popts;
+	struct pipeline_hooks	 phooks;
+	struct config		*cfg;
+	char			*cause;
+	double			 wd;
+	size_t			 i, n;
 
 	memset(&d, 0, sizeof(d));
 	d.verbose = o->verbose;
@@ -410,9 +519,36 @@ daemon_main(const struct daemon_opts *o)
 	log_notice("cloudsagad %s starting: %s, %zu schedule entries, %zu "
 	    "accounts%s", CLOUDSAGA_VERSION, d.config_path, d.cfg->nentries,
 	    d.cfg->naccounts, d.cfg->live ? ", live steps allowed" : "");
+
+	memset(&popts, 0, sizeof(popts));
+	popts.base = d.base;
+	popts.state_dir = d.cfg->daemon.state_dir;
+	popts.report_file = d.cfg->daemon.report_file;
+	popts.log_records = 1;
+	memset(&phooks, 0, sizeof(phooks));
+	phooks.ran = daemon_run_ran;
+	phooks.verified = daemon_run_verified;
+	phooks.verdict = daemon_verdict;
+	phooks.arg = &d;
+	cfg = d.cfg;
+	d.cfg = NULL;
+	if ((d.pipeline = pipeline_new(&popts, cfg, &phooks, &cause)) == NULL) {
+		log_crit("cannot start: %s", cause);
+		notify_status("cannot start: %s", cause);
+		free(cause);
+		daemon_free(&d);
+		return 1;
+	}
+	d.cfg = pipeline_config(d.pipeline);
+	log_info("state in %s, report file %s", d.cfg->daemon.state_dir,
+	    d.cfg->daemon.report_file ? d.cfg->daemon.report_file : "none");
+
 	d.sched = sched_new(NULL, NULL);
 	sched_load(d.sched, d.cfg);
 	daemon_timers_arm(&d);
+	if ((n = pipeline_resume(d.pipeline)) > 0)
+		log_notice("resumed verifying %zu expectations from the last "
+		    "run of the daemon", n);
 	if ((wd = notify_watchdog_init(d.base)) > 0)
 		log_info("watchdog: pinging every %.3gs", wd);
 	daemon_set_status(&d, NULL);

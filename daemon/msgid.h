@@ -25,5 +25,7 @@
 #define MSGID_STATE_CORRUPT	"14eb6d2df4e6450cb5043adb460707cd"
 /* LookupEvents keeps failing for an account and region. */
 #define MSGID_LOOKUP_FAILING	"c891d895891d4bd08aa07b940d8619d6"
+/* A posture finding of a scenario (IMDSv1 allowed, public database). */
+#define MSGID_POSTURE		"3bfd468e2f4f43218fd06fd982fcca23"
 
 #endif

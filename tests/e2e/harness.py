@@ -44,6 +44,9 @@ def clean_env(**extra):
         "AWS_CONFIG_FILE": "/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "AWS_DEFAULT_REGION": "us-east-1",
+        # Safety net: a daemon or CLI started without an explicit endpoint
+        # talks to a closed loopback port, never to real AWS.
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
     })
     env.update({k: str(v) for k, v in extra.items()})
     return env

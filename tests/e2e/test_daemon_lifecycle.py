@@ -175,9 +175,11 @@ class LifecycleTest(unittest.TestCase):
         status = [m for m in msgs[:ready] if m.startswith("STATUS=")]
         self.assertTrue(status, msgs)
         self.assertRegex(status[-1], r"^STATUS=1 scheduled, 0 running; "
-                         r"next alpha at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+                         r"next alpha at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; "
+                         r"0 runs active, 0 expectations pending; "
+                         r"0 logged, 0 missing, 0 unverified$")
         # The schedule runs; next-run times are logged.
-        d.wait_log(r"alpha: would run network-changes")
+        d.wait_log(r"alpha: starting scenario network-changes")
         d.wait_log(r"alpha: next run \S+Z \(in \d")
         # WATCHDOG=1 at half of WATCHDOG_USEC: every 200 ms.
         first = n.wait(lambda m: m == "WATCHDOG=1")
@@ -197,10 +199,10 @@ class LifecycleTest(unittest.TestCase):
                          r"^RELOADING=1\nMONOTONIC_USEC=\d+$")
         n.wait(lambda m: m == "READY=1", start=rel + 1)
         d.wait_log(r"configuration reloaded: 1 schedule entries")
-        d.wait_log(r"beta: would run iam-credentials")
-        alpha_runs = d.count(r"alpha: would run")
+        d.wait_log(r"beta: starting scenario iam-credentials")
+        alpha_runs = d.count(r"alpha: starting scenario")
         time.sleep(2.0)
-        self.assertEqual(d.count(r"alpha: would run"), alpha_runs)
+        self.assertEqual(d.count(r"alpha: starting scenario"), alpha_runs)
 
         # SIGHUP with a broken file: still RELOADING=1/READY=1, FILE:LINE
         # in the log, the daemon keeps running the previous schedule.
@@ -214,10 +216,10 @@ class LifecycleTest(unittest.TestCase):
                    r"unknown scenario \"no-such-scenario\"", start=log_mark)
         d.wait_log(r"reload failed, keeping the previous configuration",
                    start=log_mark)
-        beta_runs = d.count(r"beta: would run")
+        beta_runs = d.count(r"beta: starting scenario")
         time.sleep(2.0)
         self.assertIsNone(d.proc.poll())
-        self.assertGreater(d.count(r"beta: would run"), beta_runs)
+        self.assertGreater(d.count(r"beta: starting scenario"), beta_runs)
         self.assertEqual(d.count(r"gamma"), 0)
         statuses = [m for _, m in n.snapshot()[mark:]
                     if m.startswith("STATUS=reload failed")]
@@ -230,7 +232,7 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(d.wait(), 0)
         d.wait_log(r"SIGTERM: stopping")
         stop_at = next(i for i, l in enumerate(d.log()) if "SIGTERM" in l)
-        self.assertFalse([l for l in d.log()[stop_at:] if "would run" in l])
+        self.assertFalse([l for l in d.log()[stop_at:] if "starting scenario" in l])
 
     def test_broken_config_at_start(self):
         self.write(BROKEN)

@@ -1,0 +1,776 @@
+/*
+ * pipeline: run -> expectations -> ledger -> verifier -> coverage -> report
+ * (pipeline.h).
+ */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "client.h"
+#include "config.h"
+#include "creds.h"
+#include "custom.h"
+#include "http.h"
+#include "ledger.h"
+#include "log.h"
+#include "msgid.h"
+#include "pipeline.h"
+#include "report.h"
+#include "scenario.h"
+#include "util.h"
+#include "verify.h"
+#include "xmalloc.h"
+
+/* A configuration and the runs that still use it. */
+struct cfgref {
+	TAILQ_ENTRY(cfgref)	 entry;
+	struct config		*cfg;
+	int			 refs;
+};
+
+/* Long-lived credentials of one account (lookups, non-role runs). */
+struct acct_creds {
+	char			*name;
+	struct creds_provider	*provider;
+};
+
+struct pipeline_run {
+	TAILQ_ENTRY(pipeline_run) entry;
+	struct pipeline		*p;
+	struct cfgref		*cfgref;
+	struct run		*run;
+	char			 run_id[33];
+	char			*scenario;
+	char			*account;
+	char			*entry_name;
+	json_t			*settings;
+	struct creds_provider	*own_creds;	/* per-run AssumeRole */
+	struct ledger_run	*lrun;
+	int			 verify_after_run;
+	int			 no_verify;
+	struct expectation	**held;		/* verify_after_run */
+	size_t			 nheld;
+	int			 ran;
+	int			 halted;
+	void			*userdata;
+};
+
+struct pipeline {
+	struct event_base	*base;
+	struct pipeline_opts	 opts;
+	char			*endpoint_url;
+	char			*profile;
+	struct pipeline_hooks	 hooks;
+
+	struct http_engine	*http;
+	struct aws_client	*client;
+	char			**service_urls;
+	TAILQ_HEAD(, cfgref)	 cfgs;
+	struct cfgref		*cur;
+	struct acct_creds	*accts;
+	size_t			 naccts;
+	/* Providers of older configurations: freed with the pipeline (a
+	 * lookup or run of the old config may still hold them). */
+	struct creds_provider	**retired;
+	size_t			 nretired;
+
+	struct ledger		*ledger;
+	struct reporter		*rp;
+	struct verifier		*v;
+	struct verify_params	 vp;
+
+	TAILQ_HEAD(, pipeline_run) runs;
+	struct pipeline_stats	 stats;
+
+	void			(*drained)(void *);
+	void			*drained_arg;
+	int			 draining;
+};
+
+static void	 pipeline_run_release(struct pipeline_run *);
+
+/* ---- configuration and credentials ------------------------------------- */
+
+static void
+pipeline_cfg_unref(struct pipeline *p, struct cfgref *r)
+{
+	if (--r->refs > 0)
+		return;
+	TAILQ_REMOVE(&p->cfgs, r, entry);
+	config_free(r->cfg);
+	free(r);
+}
+
+static void
+pipeline_verify_from_config(struct verify_params *vp, const struct config *c)
+{
+	verify_params_default(vp);
+	vp->initial_delay = c->verify.initial_delay;
+	vp->interval = c->verify.interval;
+	vp->deadline = c->verify.deadline;
+	vp->lookup_rate = c->verify.lookup_rate;
+	vp->skew = c->verify.skew;
+	verify_params_resolve(vp);
+}
+
+static void
+pipeline_creds_ctx(struct pipeline *p, struct creds_ctx *ctx,
+    const char *session_name)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->base = p->base;
+	ctx->http = p->http;
+	ctx->client = p->client;
+	ctx->session_name = session_name;
+}
+
+static const char *
+pipeline_home_region(void)
+{
+	const char	*r;
+
+	if ((r = getenv("AWS_REGION")) != NULL && *r != '\0')
+		return r;
+	if ((r = getenv("AWS_DEFAULT_REGION")) != NULL && *r != '\0')
+		return r;
+	return "us-east-1";
+}
+
+/*
+ * Credentials for an account: the ambient chain, with an AssumeRole on
+ * top for role accounts under session_name.
+ */
+static struct creds_provider *
+pipeline_make_creds(struct pipeline *p, const struct config *cfg,
+    const struct config_account *a, const char *session_name)
+{
+	struct creds_ctx	 ctx;
+	struct creds_provider	*base;
+	const char		*profile;
+
+	profile = p->profile != NULL ? p->profile : cfg->aws.profile;
+	pipeline_creds_ctx(p, &ctx, session_name);
+	base = creds_default_chain(&ctx, profile);
+	if (a == NULL || a->role_arn == NULL)
+		return base;
+	return creds_assume_role(&ctx, base, a->role_arn, a->external_id,
+	    session_name, (int)a->session_duration, pipeline_home_region());
+}
+
+static void
+pipeline_accounts_build(struct pipeline *p)
+{
+	const struct config	*cfg = p->cur->cfg;
+	size_t			 i;
+
+	for (i = 0; i < p->naccts; i++) {
+		p->retired = xreallocarray(p->retired, p->nretired + 1,
+		    sizeof(*p->retired));
+		p->retired[p->nretired++] = p->accts[i].provider;
+		free(p->accts[i].name);
+	}
+	free(p->accts);
+	p->naccts = cfg->naccounts;
+	p->accts = xcalloc(p->naccts > 0 ? p->naccts : 1, sizeof(*p->accts));
+	for (i = 0; i < cfg->naccounts; i++) {
+		p->accts[i].name = xstrdup(cfg->accounts[i].name);
+		p->accts[i].provider = pipeline_make_creds(p, cfg,
+		    &cfg->accounts[i], "cloudsagad-verify");
+	}
+}
+
+static struct creds_provider *
+pipeline_account_provider(struct pipeline *p, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->naccts; i++)
+		if (strcmp(p->accts[i].name, name) == 0)
+			return p->accts[i].provider;
+	return NULL;
+}
+
+static struct creds_provider *
+pipeline_verify_creds(const char *account, void *arg)
+{
+	struct pipeline	*p = arg;
+
+	return pipeline_account_provider(p, account);
+}
+
+void
+pipeline_set_config(struct pipeline *p, struct config *cfg)
+{
+	struct cfgref	*r, *old = p->cur;
+
+	r = xcalloc(1, sizeof(*r));
+	r->cfg = cfg;
+	r->refs = 1;			/* the pipeline's */
+	TAILQ_INSERT_TAIL(&p->cfgs, r, entry);
+	p->cur = r;
+	if (old != NULL)
+		pipeline_cfg_unref(p, old);
+	pipeline_accounts_build(p);
+	pipeline_verify_from_config(&p->vp, cfg);
+	if (p->v != NULL)
+		verifier_set_params(p->v, &p->vp);
+}
+
+struct config *
+pipeline_config(const struct pipeline *p)
+{
+	return p->cur->cfg;
+}
+
+void
+pipeline_set_verify(struct pipeline *p, const struct verify_params *vp)
+{
+	p->vp = *vp;
+	verify_params_resolve(&p->vp);
+	verifier_set_params(p->v, &p->vp);
+}
+
+struct ledger *
+pipeline_ledger(struct pipeline *p)
+{
+	return p->ledger;
+}
+
+/* ---- verdicts ------------------------------------------------------------ */
+
+static void
+pipeline_count(struct pipeline *p, const struct ledger_entry *e)
+{
+	switch (e->verdict) {
+	case VERDICT_LOGGED:
+		p->stats.logged++;
+		break;
+	case VERDICT_MISSING:
+		p->stats.missing++;
+		break;
+	case VERDICT_UNVERIFIED:
+		p->stats.unverified++;
+		break;
+	case VERDICT_PENDING:
+		break;
+	}
+	if (e->coverage == COVERAGE_COVERED)
+		p->stats.covered++;
+	else if (e->coverage == COVERAGE_UNCOVERED)
+		p->stats.uncovered++;
+}
+
+static void
+pipeline_report(struct pipeline *p, struct ledger_entry **rows, size_t n)
+{
+	char	*cause = NULL;
+	size_t	 i;
+
+	if (report_verdicts(p->rp, rows, n, &cause) == -1) {
+		log_warnx("reporting %zu verdicts: %s (will retry)", n, cause);
+		free(cause);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		pipeline_count(p, rows[i]);
+		if (p->hooks.verdict != NULL)
+			p->hooks.verdict(rows[i], p->hooks.arg);
+	}
+}
+
+/* The verifier decided rows: (coverage,) then report. */
+static void
+pipeline_verdicts(struct ledger_entry **rows, size_t n, void *arg)
+{
+	struct pipeline	*p = arg;
+
+	pipeline_report(p, rows, n);
+}
+
+static struct pipeline_run *
+pipeline_find_run(struct pipeline *p, const char *run_id)
+{
+	struct pipeline_run	*pr;
+
+	TAILQ_FOREACH(pr, &p->runs, entry)
+		if (strcmp(pr->run_id, run_id) == 0)
+			return pr;
+	return NULL;
+}
+
+/* Every row of a run reported, and its summary: the run is over. */
+static void
+pipeline_summary(const struct ledger_run *lr, void *arg)
+{
+	struct pipeline		*p = arg;
+	struct pipeline_run	*pr;
+
+	if ((pr = pipeline_find_run(p, lr->run_id)) == NULL || !pr->ran)
+		return;
+	if (p->hooks.verified != NULL)
+		p->hooks.verified(pr, lr, p->hooks.arg);
+	pipeline_run_release(pr);
+}
+
+/* ---- runs ------------------------------------------------------------------ */
+
+static void
+pipeline_hook_call(struct run *run, const struct run_call *c, void *arg)
+{
+	struct pipeline_run	*pr = arg;
+	struct pipeline		*p = pr->p;
+	const struct aws_service *svc;
+	json_t			*j;
+	char			*line;
+
+	ledger_run_call(pr->lrun, c->outcome);
+	if (c->aws_outcome == AWS_UNSAFE)
+		report_safety(p->rp, pr->run_id, pr->scenario, pr->account,
+		    c->region, c->service, c->action, "the endpoint ignored "
+		    "DryRun=true and answered with success; the run was halted");
+	if (p->opts.json != NULL) {
+		svc = aws_service_find(c->service);
+		j = report_call_json(pr->run_id, pr->scenario, pr->account,
+		    svc != NULL ? svc->event_source : NULL, c, now_real());
+		line = report_json_line(j);
+		fputs(line, p->opts.json);
+		fflush(p->opts.json);
+		free(line);
+		json_decref(j);
+	}
+	if (p->hooks.call != NULL)
+		p->hooks.call(pr, c, p->hooks.arg);
+}
+
+static void
+pipeline_hook_expect(struct run *run, const struct expectation *x, void *arg)
+{
+	struct pipeline_run	*pr = arg;
+
+	if (pr->no_verify)
+		return;
+	if (pr->verify_after_run) {
+		pr->held = xreallocarray(pr->held, pr->nheld + 1,
+		    sizeof(*pr->held));
+		pr->held[pr->nheld++] = expectation_dup(x);
+		return;
+	}
+	verifier_add(pr->p->v, x);
+}
+
+static void
+pipeline_hook_note(struct run *run, const char *region, const char *msg,
+    void *arg)
+{
+	struct pipeline_run	*pr = arg;
+
+	log_info("%s %s (run %.8s)%s%s: %s", pr->scenario, pr->account,
+	    pr->run_id, region ? " " : "", region ? region : "", msg);
+}
+
+static void
+pipeline_hook_progress(struct run *run, const char *region, const char *step,
+    void *arg)
+{
+	struct pipeline_run	*pr = arg;
+
+	if (pr->p->hooks.progress != NULL)
+		pr->p->hooks.progress(pr, region, step, pr->p->hooks.arg);
+}
+
+static void
+pipeline_hook_finding(struct run *run, const struct run_finding *f, void *arg)
+{
+	struct pipeline_run	*pr = arg;
+	struct pipeline		*p = pr->p;
+	char			*fields[8];
+	size_t			 n = 0, i;
+
+	if (p->opts.log_records) {
+		fields[n++] = xprintf("CLOUDSAGA_RUN_ID=%s", pr->run_id);
+		fields[n++] = xprintf("CLOUDSAGA_SCENARIO=%s", pr->scenario);
+		fields[n++] = xprintf("CLOUDSAGA_ACCOUNT=%s", pr->account);
+		fields[n++] = xprintf("CLOUDSAGA_REGION=%s",
+		    f->region ? f->region : "");
+		fields[n++] = xprintf("CLOUDSAGA_FINDING=%s", f->kind);
+		fields[n++] = xprintf("CLOUDSAGA_RESOURCE=%s", f->resource);
+		fields[n] = NULL;
+		log_fields(LOG_NOTICE, MSGID_POSTURE, (const char *const *)fields,
+		    "posture finding in %s: %s %s%s%s", f->region ? f->region :
+		    "the account", f->kind, f->resource, f->detail ? ": " : "",
+		    f->detail ? f->detail : "");
+		for (i = 0; i < n; i++)
+			free(fields[i]);
+	}
+	if (p->hooks.finding != NULL)
+		p->hooks.finding(pr, f, p->hooks.arg);
+}
+
+static void
+pipeline_release_held(struct pipeline_run *pr)
+{
+	size_t	 i;
+
+	for (i = 0; i < pr->nheld; i++)
+		expectation_free(pr->held[i]);
+	free(pr->held);
+	pr->held = NULL;
+	pr->nheld = 0;
+}
+
+static void
+pipeline_hook_done(struct run *run, int halted, void *arg)
+{
+	struct pipeline_run	*pr = arg;
+	struct pipeline		*p = pr->p;
+	struct verify_params	 vp;
+	double			 first = 0, last = 0, now = now_real();
+	char			*cause = NULL;
+	size_t			 i;
+
+	pr->ran = 1;
+	pr->halted = halted;
+	ledger_run_end(pr->lrun, now, halted);
+
+	if (pr->nheld > 0) {
+		/* One-shot: the first poll one interval after the last call. */
+		for (i = 0; i < pr->nheld; i++) {
+			if (first == 0 || pr->held[i]->fired_at < first)
+				first = pr->held[i]->fired_at;
+			if (pr->held[i]->fired_at > last)
+				last = pr->held[i]->fired_at;
+		}
+		vp = p->vp;
+		vp.initial_delay = (now - first) + vp.interval;
+		if (vp.initial_delay >= vp.deadline)
+			vp.initial_delay = vp.deadline;
+		verifier_set_params(p->v, &vp);
+		for (i = 0; i < pr->nheld; i++)
+			verifier_add(p->v, pr->held[i]);
+	}
+	pipeline_release_held(pr);
+	verifier_commit_soon(p->v);
+	if (p->hooks.ran != NULL)
+		p->hooks.ran(pr, halted, p->hooks.arg);
+	/* A run without expectations (or all reported) is complete now. */
+	if (report_flush(p->rp, &cause) == -1) {
+		log_warnx("report: %s", cause);
+		free(cause);
+	}
+	if (p->draining)
+		pipeline_drain(p, p->drained, p->drained_arg);
+}
+
+struct pipeline_run *
+pipeline_start(struct pipeline *p, const struct pipeline_run_opts *o,
+    char **cause)
+{
+	struct config			*cfg = p->cur->cfg;
+	const struct scenario_def	*def;
+	const struct custom_scenario	*cs = NULL;
+	const struct config_account	*a;
+	struct pipeline_run		*pr;
+	struct run_opts			 ropts;
+	struct run_hooks		 hooks;
+	char				 session[64];
+	const char *const		*exclude = NULL, *const *include;
+
+	if ((def = scenario_find(o->scenario)) == NULL) {
+		if ((cs = custom_find(cfg->custom_list, o->scenario)) == NULL) {
+			xasprintf(cause, "unknown scenario \"%s\"", o->scenario);
+			return NULL;
+		}
+		def = custom_def(cs);
+	}
+	if ((a = config_account_find(cfg, o->account)) == NULL) {
+		xasprintf(cause, "unknown account \"%s\"", o->account);
+		return NULL;
+	}
+
+	pr = xcalloc(1, sizeof(*pr));
+	pr->p = p;
+	pr->cfgref = p->cur;
+	pr->cfgref->refs++;
+	random_id128(pr->run_id);
+	pr->scenario = xstrdup(def->name);
+	pr->account = xstrdup(a->name);
+	pr->entry_name = xstrdup_or_null(o->entry);
+	pr->verify_after_run = o->verify_after_run;
+	pr->no_verify = o->no_verify;
+	if (o->settings != NULL)
+		pr->settings = json_deep_copy(o->settings);
+	TAILQ_INSERT_TAIL(&p->runs, pr, entry);
+	p->stats.runs_active++;
+
+	if (a->role_arn != NULL) {
+		/* The run's own session: its keys identify its calls. */
+		snprintf(session, sizeof(session), "cloudsagad-%s", pr->run_id);
+		pr->own_creds = pipeline_make_creds(p, cfg, a, session);
+	}
+	pr->lrun = ledger_run_begin(p->ledger, pr->run_id, pr->scenario,
+	    pr->account, now_real());
+
+	include = o->include;
+	if (include == NULL || include[0] == NULL)
+		include = (const char *const *)a->include;
+	if (a->exclude != NULL && a->exclude[0] != NULL)
+		exclude = (const char *const *)a->exclude;
+
+	memset(&ropts, 0, sizeof(ropts));
+	ropts.base = p->base;
+	ropts.client = p->client;
+	ropts.creds = pr->own_creds != NULL ? pr->own_creds :
+	    pipeline_account_provider(p, a->name);
+	ropts.account = pr->account;
+	ropts.regions = o->regions != NULL && o->regions[0] != NULL ?
+	    o->regions : NULL;
+	ropts.include = include != NULL && include[0] != NULL ? include : NULL;
+	ropts.exclude = exclude;
+	ropts.allow_live = cfg->live || p->opts.allow_live;
+	ropts.custom = cs;
+	ropts.settings = pr->settings;
+	ropts.run_id = pr->run_id;
+
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.call = pipeline_hook_call;
+	hooks.expect = pipeline_hook_expect;
+	hooks.note = pipeline_hook_note;
+	hooks.progress = pipeline_hook_progress;
+	hooks.finding = pipeline_hook_finding;
+	hooks.done = pipeline_hook_done;
+	hooks.arg = pr;
+
+	log_info("%s: run %s of %s for account %s started", o->entry ?
+	    o->entry : "one-shot", pr->run_id, pr->scenario, pr->account);
+	pr->run = run_start(def, &ropts, &hooks);
+	return pr;
+}
+
+void
+pipeline_abort(struct pipeline_run *pr, const char *why)
+{
+	if (pr->run != NULL && !pr->ran && !run_finished(pr->run))
+		run_abort(pr->run, why);
+}
+
+static void
+pipeline_run_release(struct pipeline_run *pr)
+{
+	struct pipeline	*p = pr->p;
+
+	TAILQ_REMOVE(&p->runs, pr, entry);
+	if (p->stats.runs_active > 0)
+		p->stats.runs_active--;
+	run_free(pr->run);
+	creds_provider_free(pr->own_creds);
+	pipeline_release_held(pr);
+	json_decref(pr->settings);
+	pipeline_cfg_unref(p, pr->cfgref);
+	free(pr->scenario);
+	free(pr->account);
+	free(pr->entry_name);
+	free(pr);
+}
+
+const char *
+pipeline_run_id(const struct pipeline_run *pr)
+{
+	return pr->run_id;
+}
+
+const char *
+pipeline_run_entry(const struct pipeline_run *pr)
+{
+	return pr->entry_name;
+}
+
+struct run *
+pipeline_run_run(struct pipeline_run *pr)
+{
+	return pr->run;
+}
+
+void *
+pipeline_run_userdata(struct pipeline_run *pr)
+{
+	return pr->userdata;
+}
+
+void
+pipeline_run_set_userdata(struct pipeline_run *pr, void *u)
+{
+	pr->userdata = u;
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+struct pipeline *
+pipeline_new(const struct pipeline_opts *o, struct config *cfg,
+    const struct pipeline_hooks *hooks, char **cause)
+{
+	struct pipeline		*p;
+	struct http_engine_opts	 hopts;
+	struct aws_client_opts	 copts;
+	struct verify_hooks	 vh;
+
+	p = xcalloc(1, sizeof(*p));
+	p->base = o->base;
+	p->opts = *o;
+	p->endpoint_url = xstrdup_or_null(o->endpoint_url);
+	p->profile = xstrdup_or_null(o->profile);
+	p->opts.endpoint_url = p->endpoint_url;
+	p->opts.profile = p->profile;
+	if (hooks != NULL)
+		p->hooks = *hooks;
+	TAILQ_INIT(&p->cfgs);
+	TAILQ_INIT(&p->runs);
+
+	if ((p->ledger = ledger_open(o->state_dir, cause)) == NULL) {
+		free(p->endpoint_url);
+		free(p->profile);
+		free(p);
+		config_free(cfg);
+		return NULL;
+	}
+	if ((p->rp = report_open(p->ledger, o->report_file, cause)) == NULL) {
+		ledger_free(p->ledger);
+		free(p->endpoint_url);
+		free(p->profile);
+		free(p);
+		config_free(cfg);
+		return NULL;
+	}
+	report_set_log(p->rp, o->log_records);
+	report_set_stream(p->rp, o->json);
+
+	memset(&hopts, 0, sizeof(hopts));
+	hopts.max_total = o->max_connections > 0 ? o->max_connections :
+	    cfg->daemon.max_connections;
+	p->http = http_engine_new(p->base, &hopts);
+	memset(&copts, 0, sizeof(copts));
+	copts.allow_live = cfg->live || o->allow_live;
+	copts.endpoints.partition = cfg->aws.partition;
+	copts.endpoints.endpoint_url = p->endpoint_url != NULL ?
+	    p->endpoint_url : cfg->aws.endpoint_url;
+	copts.endpoints.service_urls = (const char *const *)
+	    cfg->aws.service_urls;
+	p->client = aws_client_new(p->base, p->http, &copts);
+
+	pipeline_set_config(p, cfg);
+
+	memset(&vh, 0, sizeof(vh));
+	vh.creds = pipeline_verify_creds;
+	vh.verdicts = pipeline_verdicts;
+	vh.arg = p;
+	p->v = verifier_new(p->base, p->client, p->ledger, &p->vp, &vh);
+	report_set_summary_hook(p->rp, pipeline_summary, p);
+	return p;
+}
+
+size_t
+pipeline_resume(struct pipeline *p)
+{
+	size_t	 n;
+	char	*cause = NULL;
+
+	n = verifier_resume(p->v);
+	if (report_flush(p->rp, &cause) == -1) {
+		log_warnx("report: %s", cause);
+		free(cause);
+	}
+	return n;
+}
+
+void
+pipeline_stats(const struct pipeline *p, struct pipeline_stats *st)
+{
+	*st = p->stats;
+	st->pending = verifier_pending_count(p->v);
+}
+
+static void
+pipeline_drained(void *arg)
+{
+	struct pipeline	*p = arg;
+	char		*cause = NULL;
+
+	if (ledger_commit(p->ledger, &cause) == -1) {
+		log_warnx("saving state: %s", cause);
+		free(cause);
+	}
+	if (p->drained != NULL) {
+		void (*done)(void *) = p->drained;
+
+		p->drained = NULL;
+		done(p->drained_arg);
+	}
+}
+
+void
+pipeline_drain(struct pipeline *p, void (*done)(void *), void *arg)
+{
+	struct pipeline_run	*pr;
+	int			 firing = 0;
+
+	p->drained = done;
+	p->drained_arg = arg;
+	if (!p->draining) {
+		p->draining = 1;
+		/* Calls still being fired are stopped: nothing is lost, the
+		 * expectations already made stay in the ledger. */
+		TAILQ_FOREACH(pr, &p->runs, entry)
+			if (!pr->ran)
+				pipeline_abort(pr, "stopping");
+	}
+	TAILQ_FOREACH(pr, &p->runs, entry)
+		if (!pr->ran)
+			firing++;
+	if (firing > 0)
+		return;		/* pipeline_hook_done comes back here */
+	verifier_drain(p->v, pipeline_drained, p);
+}
+
+void
+pipeline_free(struct pipeline *p)
+{
+	struct pipeline_run	*pr;
+	struct cfgref		*r;
+	char			*cause = NULL;
+	size_t			 i;
+
+	if (p == NULL)
+		return;
+	verifier_free(p->v);
+	/* run_free() cancels whatever a run still has in flight. */
+	while ((pr = TAILQ_FIRST(&p->runs)) != NULL)
+		pipeline_run_release(pr);
+	if (ledger_commit(p->ledger, &cause) == -1) {
+		log_warnx("saving state: %s", cause);
+		free(cause);
+	}
+	report_free(p->rp);
+	ledger_free(p->ledger);
+	/* Providers before the client they use. */
+	for (i = 0; i < p->naccts; i++) {
+		creds_provider_free(p->accts[i].provider);
+		free(p->accts[i].name);
+	}
+	free(p->accts);
+	for (i = 0; i < p->nretired; i++)
+		creds_provider_free(p->retired[i]);
+	free(p->retired);
+	aws_client_free(p->client);
+	http_engine_free(p->http);
+	while ((r = TAILQ_FIRST(&p->cfgs)) != NULL) {
+		TAILQ_REMOVE(&p->cfgs, r, entry);
+		config_free(r->cfg);
+		free(r);
+	}
+	free(p->endpoint_url);
+	free(p->profile);
+	free(p);
+}
