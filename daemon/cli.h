@@ -16,6 +16,8 @@ struct run_call;
 #define CLI_EXIT_FAIL		1	/* the call failed / a gap was found */
 #define CLI_EXIT_USAGE		2	/* bad command line, unknown name */
 #define CLI_EXIT_REFUSED	3	/* the safety guard refused */
+#define CLI_EXIT_UNVERIFIED	4	/* nothing missing, but not everything
+					   could be checked in CloudTrail */
 
 struct cli_opts {
 	const char	*config_file;
@@ -35,6 +37,11 @@ struct cli_opts {
 	const char	*scenario;
 	const char	*regions;	/* "us-east-1,eu-*" */
 	const char	*account;
+	/* --scenario verification (the daemon's pipeline, in memory) */
+	double		 verify_timeout;	/* --verify-timeout: deadline */
+	double		 verify_interval;	/* --verify-interval */
+	int		 no_verify;		/* --no-verify */
+	int		 output_json;		/* --output json */
 };
 
 int	 cli_call(const struct cli_opts *);

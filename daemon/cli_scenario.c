@@ -27,10 +27,15 @@
 #include "cli.h"
 #include "client.h"
 #include "creds.h"
+#include "config.h"
 #include "custom.h"
 #include "http.h"
+#include "ledger.h"
 #include "log.h"
+#include "pipeline.h"
+#include "report.h"
 #include "scenario.h"
+#include "verify.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -267,9 +272,18 @@ struct cli_region {
 };
 
 struct cli_run {
-	struct run		*run;
-	int			 done;
+	const struct cli_opts	*o;
+	struct pipeline		*p;
+	struct pipeline_run	*pr;
+	int			 done;		/* every call answered */
+	int			 verified;	/* every verdict reported */
 	int			 halted;
+	int			 json;		/* --output json */
+	int			 interrupted;
+	int			 ok_calls;	/* every call as intended */
+	struct ledger_entry	**verdicts;	/* as they arrive */
+	size_t			 nverdicts;
+	struct ledger_counts	 counts;
 	int			 tty;
 	FILE			*out;		/* progress: stderr */
 	struct cli_region	*regions;
@@ -325,8 +339,8 @@ cli_draw(struct cli_run *cr)
 }
 
 static void
-cli_hook_progress(struct run *run, const char *region, const char *step,
-    void *arg)
+cli_hook_progress(struct pipeline_run *pr, const char *region,
+    const char *step, void *arg)
 {
 	struct cli_run		*cr = arg;
 	struct cli_region	*r;
@@ -340,7 +354,7 @@ cli_hook_progress(struct run *run, const char *region, const char *step,
 }
 
 static void
-cli_hook_call(struct run *run, const struct run_call *c, void *arg)
+cli_hook_call(struct pipeline_run *pr, const struct run_call *c, void *arg)
 {
 	struct cli_run		*cr = arg;
 	struct cli_region	*r;
@@ -363,7 +377,8 @@ cli_hook_call(struct run *run, const struct run_call *c, void *arg)
 }
 
 static void
-cli_hook_finding(struct run *run, const struct run_finding *f, void *arg)
+cli_hook_finding(struct pipeline_run *pr, const struct run_finding *f,
+    void *arg)
 {
 	struct cli_run		*cr = arg;
 	struct run_finding	*n;
@@ -377,13 +392,45 @@ cli_hook_finding(struct run *run, const struct run_finding *f, void *arg)
 	n->detail = xstrdup_or_null(f->detail);
 }
 
+static void	 cli_report(FILE *, struct cli_run *, struct run *);
+
 static void
-cli_hook_done(struct run *run, int halted, void *arg)
+cli_hook_ran(struct pipeline_run *pr, int halted, void *arg)
 {
 	struct cli_run	*cr = arg;
 
 	cr->done = 1;
 	cr->halted = halted;
+	cli_draw(cr);
+	/* The call table now, while verification goes on. */
+	cli_report(cr->json ? stderr : stdout, cr, pipeline_run_run(pr));
+	fflush(stdout);
+}
+
+static void
+cli_hook_verdict(const struct ledger_entry *e, void *arg)
+{
+	struct cli_run	*cr = arg;
+	char		*m;
+
+	cr->verdicts = xreallocarray(cr->verdicts, cr->nverdicts + 1,
+	    sizeof(*cr->verdicts));
+	cr->verdicts[cr->nverdicts++] = (struct ledger_entry *)e;
+	m = report_verdict_message(e);
+	fprintf(stderr, "  %s\n", m);
+	fflush(stderr);
+	free(m);
+}
+
+static void
+cli_hook_verified(struct pipeline_run *pr, const struct ledger_run *lr,
+    void *arg)
+{
+	struct cli_run	*cr = arg;
+
+	ledger_run_counts(lr, &cr->counts);
+	cr->verified = 1;
+	cr->pr = NULL;		/* freed by the pipeline after this */
 }
 
 static void
@@ -391,8 +438,13 @@ cli_signal(evutil_socket_t sig, short ev, void *arg)
 {
 	struct cli_run	*cr = arg;
 
-	if (cr->run != NULL && !run_finished(cr->run))
-		run_abort(cr->run, sig == SIGINT ? "interrupted" :
+	if (cr->interrupted++ > 0 || cr->done) {
+		/* Second signal, or while verifying: stop waiting. */
+		cr->verified = 1;
+		return;
+	}
+	if (cr->pr != NULL)
+		pipeline_abort(cr->pr, sig == SIGINT ? "interrupted" :
 		    "terminated");
 }
 
@@ -430,8 +482,10 @@ cli_report(FILE *f, struct cli_run *cr, struct run *run)
 	}
 	run_summarize(run, &s);
 	fprintf(f, "\n%zu calls: %zu permitted, %zu denied, %zu skipped, %zu "
-	    "error; %zu CloudTrail expectations (not verified)\n", s.calls,
-	    s.permitted, s.denied, s.skipped, s.errors, s.expectations);
+	    "error; %zu CloudTrail expectations (%s)\n", s.calls,
+	    s.permitted, s.denied, s.skipped, s.errors, s.expectations,
+	    cr->o->no_verify ? "not verified" : s.expectations > 0 ?
+	    "verifying" : "nothing to verify");
 	failed = run_failed_regions(run);
 	if (failed[0] != NULL) {
 		fprintf(f, "failed regions:");
@@ -444,107 +498,285 @@ cli_report(FILE *f, struct cli_run *cr, struct run *run)
 	free(failed);
 	fprintf(f, "result: %s\n", s.ok ? "OK (every call went as intended)" :
 	    s.halted ? "HALTED" : "FAILED (not every call went as intended)");
+	cr->halted = s.halted;
+	cr->ok_calls = s.ok;
+}
+
+static int
+cli_verdict_cmp(const void *a, const void *b)
+{
+	const struct ledger_entry *x = *(const struct ledger_entry *const *)a;
+	const struct ledger_entry *y = *(const struct ledger_entry *const *)b;
+	int	 c;
+
+	if ((c = strcmp(x->region, y->region)) != 0)
+		return c;
+	if ((c = strcmp(x->event_name, y->event_name)) != 0)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static const char *
+cli_coverage_label(const struct ledger_entry *e)
+{
+	switch (e->coverage) {
+	case COVERAGE_COVERED:
+		return "covered";
+	case COVERAGE_UNCOVERED:
+		return "UNCOVERED";
+	case COVERAGE_UNKNOWN:
+		return "unknown";
+	case COVERAGE_NONE:
+		break;
+	}
+	return "-";
+}
+
+/* The verdict table: one row per expectation, sorted. */
+static void
+cli_verdict_table(FILE *f, struct cli_run *cr)
+{
+	struct ledger_entry	**v;
+	struct ledger_counts	*c = &cr->counts;
+	size_t			  i, wr = 6, we = 5, len;
+	char			  lat[32], *ev, *line, *detail;
+
+	if (cr->nverdicts == 0)
+		return;
+	v = xcalloc(cr->nverdicts, sizeof(*v));
+	memcpy(v, cr->verdicts, cr->nverdicts * sizeof(*v));
+	qsort(v, cr->nverdicts, sizeof(*v), cli_verdict_cmp);
+	for (i = 0; i < cr->nverdicts; i++) {
+		if ((len = strlen(v[i]->region)) > wr)
+			wr = len;
+		if ((len = strlen(v[i]->event_name)) > we)
+			we = len;
+	}
+	fprintf(f, "\nCloudTrail verdicts\n\n%-*s  %-*s  %-10s  %-8s  %-9s  "
+	    "%s\n", (int)wr, "REGION", (int)we, "EVENT", "VERDICT",
+	    "LATENCY", "ALERT", "EVENT ID / REASON");
+	for (i = 0; i < cr->nverdicts; i++) {
+		ev = xstrdup(v[i]->event_name);
+		if (v[i]->verdict == VERDICT_LOGGED)
+			snprintf(lat, sizeof(lat), "%.1fs",
+			    v[i]->found_at - v[i]->fired_at);
+		else
+			lat[0] = '\0';
+		if (v[i]->verdict == VERDICT_LOGGED)
+			detail = xstrdup(v[i]->event_id ? v[i]->event_id : "");
+		else if (v[i]->verdict == VERDICT_MISSING)
+			detail = xprintf("LOGGING GAP: not in CloudTrail %.0fs "
+			    "after the call (request %s)", v[i]->deadline -
+			    v[i]->fired_at, v[i]->request_id ?
+			    v[i]->request_id : "?");
+		else
+			detail = xstrdup(v[i]->reason ? v[i]->reason : "");
+		line = xprintf("%-*s  %-*s  %-10s  %-8s  %-9s  %s", (int)wr,
+		    v[i]->region, (int)we, ev, verdict_name(v[i]->verdict),
+		    lat, cli_coverage_label(v[i]), detail);
+		for (len = strlen(line); len > 0 && line[len - 1] == ' '; len--)
+			line[len - 1] = '\0';
+		fprintf(f, "%s\n", line);
+		free(line);
+		free(detail);
+		free(ev);
+	}
+	free(v);
+	fprintf(f, "\n%u expectations: %u logged", c->expected, c->logged);
+	if (c->logged > 0)
+		fprintf(f, " (latency %.1fs to %.1fs, mean %.1fs)",
+		    c->latency_min, c->latency_max,
+		    c->latency_sum / c->logged);
+	fprintf(f, ", %u missing, %u unverified", c->missing, c->unverified);
+	if (c->covered + c->uncovered + c->coverage_unknown > 0)
+		fprintf(f, "; alerts: %u covered, %u uncovered, %u unknown",
+		    c->covered, c->uncovered, c->coverage_unknown);
+	fprintf(f, "\n");
+	if (c->missing > 0)
+		fprintf(f, "logging gaps: %u call%s never reached CloudTrail\n",
+		    c->missing, c->missing == 1 ? "" : "s");
+}
+
+/* The one-shot config: the -c file, or the defaults with one account. */
+static struct config *
+cli_config(const struct cli_opts *o, int *rc)
+{
+	struct config	*cfg;
+	char		*cause = NULL, *text;
+	int		 r;
+
+	if (o->config_given) {
+		if (config_load(o->config_file, &cfg, &cause) == -1) {
+			fprintf(stderr, "%s\n", cause);
+			free(cause);
+			*rc = CLI_EXIT_USAGE;
+			return NULL;
+		}
+		return cfg;
+	}
+	/* No file: the implicit account, named as --account says. */
+	if (o->account != NULL)
+		text = xprintf("accounts = ( { name = \"%s\"; } );\n",
+		    o->account);
+	else
+		text = xstrdup("");
+	r = config_load_string(text, "(command line)", &cfg, &cause);
+	free(text);
+	if (r == -1) {
+		fprintf(stderr, "cloudsagad: %s\n", cause);
+		free(cause);
+		*rc = CLI_EXIT_USAGE;
+		return NULL;
+	}
+	return cfg;
 }
 
 int
 cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 {
 	const struct scenario_def	*d;
-	const struct custom_scenario	*cs;
 	struct event_base		*base;
-	struct http_engine		*http;
-	struct aws_client		*client;
-	struct aws_client_opts		 copts;
-	struct creds_provider		*creds;
-	struct creds_ctx		 cctx;
-	struct run_opts			 ropts;
-	struct run_hooks		 hooks;
-	struct run_summary		 s;
+	struct pipeline_opts		 popts;
+	struct pipeline_hooks		 phooks;
+	struct pipeline_run_opts	 ro;
+	struct verify_params		 vp;
+	struct config			*cfg;
 	struct cli_run			 cr;
 	struct event			*sigint, *sigterm;
 	char				**include = NULL, *cause = NULL;
-	const char			*term;
+	const char			*term, *account;
 	size_t				 i;
-	int				 rc;
+	int				 rc = CLI_EXIT_OK;
 
+	if ((cfg = cli_config(o, &rc)) == NULL)
+		return rc;
+	if (custom == NULL)
+		custom = cfg->custom_list;
 	if ((d = cli_find(o->scenario, custom)) == NULL) {
 		cli_unknown(o->scenario, custom);
+		config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
-	cs = custom_find(custom, o->scenario);
 	if (o->regions != NULL &&
 	    (include = cli_split_regions(o->regions, &cause)) == NULL) {
 		fprintf(stderr, "cloudsagad: %s\n", cause);
 		free(cause);
+		config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
 	if (o->account != NULL && *o->account == '\0') {
 		fprintf(stderr, "cloudsagad: --account wants a name\n");
+		config_free(cfg);
+		free(include);
+		return CLI_EXIT_USAGE;
+	}
+	account = o->account != NULL ? o->account : cfg->accounts[0].name;
+	if (config_account_find(cfg, account) == NULL) {
+		fprintf(stderr, "cloudsagad: unknown account \"%s\" (not in "
+		    "%s)\n", account, cfg->path ? cfg->path : "the config");
+		config_free(cfg);
 		free(include);
 		return CLI_EXIT_USAGE;
 	}
 
 	memset(&cr, 0, sizeof(cr));
+	cr.o = o;
 	cr.out = stderr;
+	cr.json = o->output_json;
 	term = getenv("TERM");
 	cr.tty = isatty(STDERR_FILENO) && (term == NULL ||
 	    strcmp(term, "dumb") != 0);
 
-	base = event_base_new();
-	if (base == NULL)
+	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	http = http_engine_new(base, NULL);
-	memset(&copts, 0, sizeof(copts));
-	copts.allow_live = o->allow_live;
-	copts.endpoints.endpoint_url = o->endpoint_url;
-	client = aws_client_new(base, http, &copts);
-	memset(&cctx, 0, sizeof(cctx));
-	cctx.base = base;
-	cctx.http = http;
-	cctx.client = client;
-	creds = creds_default_chain(&cctx, o->profile);
-
-	memset(&ropts, 0, sizeof(ropts));
-	ropts.base = base;
-	ropts.client = client;
-	ropts.creds = creds;
-	ropts.account = o->account ? o->account : "default";
-	ropts.include = (const char *const *)include;
-	ropts.allow_live = o->allow_live;
-	ropts.custom = cs;
-
-	memset(&hooks, 0, sizeof(hooks));
-	hooks.call = cli_hook_call;
-	hooks.progress = cli_hook_progress;
-	hooks.finding = cli_hook_finding;
-	hooks.done = cli_hook_done;
-	hooks.arg = &cr;
+	memset(&popts, 0, sizeof(popts));
+	popts.base = base;
+	popts.json = cr.json ? stdout : NULL;
+	popts.log_records = 0;
+	popts.endpoint_url = o->endpoint_url;
+	popts.profile = o->profile;
+	popts.allow_live = o->allow_live;
+	memset(&phooks, 0, sizeof(phooks));
+	phooks.call = cli_hook_call;
+	phooks.progress = cli_hook_progress;
+	phooks.finding = cli_hook_finding;
+	phooks.ran = cli_hook_ran;
+	phooks.verdict = cli_hook_verdict;
+	phooks.verified = cli_hook_verified;
+	phooks.arg = &cr;
+	if ((cr.p = pipeline_new(&popts, cfg, &phooks, &cause)) == NULL) {
+		fprintf(stderr, "cloudsagad: %s\n", cause);
+		free(cause);
+		event_base_free(base);
+		free(include);
+		return CLI_EXIT_FAIL;
+	}
+	cfg = pipeline_config(cr.p);
+	verify_params_default(&vp);
+	vp.initial_delay = cfg->verify.initial_delay;
+	vp.interval = cfg->verify.interval;
+	vp.deadline = cfg->verify.deadline;
+	vp.lookup_rate = cfg->verify.lookup_rate;
+	vp.skew = cfg->verify.skew;
+	if (o->verify_interval > 0)
+		vp.interval = o->verify_interval;
+	if (o->verify_timeout > 0)
+		vp.deadline = o->verify_timeout;
+	if (vp.interval > vp.deadline)
+		vp.interval = vp.deadline;
+	pipeline_set_verify(cr.p, &vp);
 
 	sigint = evsignal_new(base, SIGINT, cli_signal, &cr);
 	sigterm = evsignal_new(base, SIGTERM, cli_signal, &cr);
 	evsignal_add(sigint, NULL);
 	evsignal_add(sigterm, NULL);
 
+	memset(&ro, 0, sizeof(ro));
+	ro.scenario = d->name;
+	ro.account = account;
+	ro.include = (const char *const *)include;
+	ro.verify_after_run = 1;
+	ro.no_verify = o->no_verify;
 	fprintf(cr.out, "cloudsagad: running %s for account %s\n", d->name,
-	    ropts.account);
-	cr.run = run_start(d, &ropts, &hooks);
+	    account);
+	if ((cr.pr = pipeline_start(cr.p, &ro, &cause)) == NULL) {
+		fprintf(stderr, "cloudsagad: %s\n", cause);
+		free(cause);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
 	while (!cr.done)
 		if (event_base_loop(base, EVLOOP_ONCE) != 0)
 			break;
-	cli_draw(&cr);
+	if (!o->no_verify && !cr.verified) {
+		char	 a[32], b[32];
 
-	cli_report(stdout, &cr, cr.run);
+		duration_format(vp.interval, a, sizeof(a));
+		duration_format(vp.deadline, b, sizeof(b));
+		fprintf(stderr, "\ncloudsagad: verifying in CloudTrail: polling "
+		    "every %s, deadline %s after each call\n", a, b);
+	}
+	while (!cr.verified)
+		if (event_base_loop(base, EVLOOP_ONCE) != 0)
+			break;
+	if (!o->no_verify && !cr.json)
+		cli_verdict_table(stdout, &cr);
 	fflush(stdout);
-	run_summarize(cr.run, &s);
-	rc = s.ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 
-	run_free(cr.run);
+	if (cr.halted)
+		rc = CLI_EXIT_FAIL;
+	else if (cr.counts.missing > 0)
+		rc = CLI_EXIT_FAIL;
+	else if (!cr.verified || cr.interrupted)
+		rc = CLI_EXIT_FAIL;
+	else if (cr.counts.unverified > 0)
+		rc = CLI_EXIT_UNVERIFIED;
+	else if (!cr.ok_calls)
+		rc = CLI_EXIT_FAIL;
+out:
 	event_free(sigint);
 	event_free(sigterm);
-	/* Providers first: an AssumeRole provider may hold a client call. */
-	creds_provider_free(creds);
-	aws_client_free(client);
-	http_engine_free(http);
+	pipeline_free(cr.p);
 	event_base_free(base);
 
 	for (i = 0; i < cr.nregions; i++) {
@@ -559,6 +791,7 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 		free((char *)cr.findings[i].detail);
 	}
 	free(cr.findings);
+	free(cr.verdicts);
 	if (include != NULL) {
 		for (i = 0; include[i] != NULL; i++)
 			free(include[i]);

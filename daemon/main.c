@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 enum {
@@ -29,6 +31,10 @@ enum {
 	OPT_SCENARIO,
 	OPT_REGIONS,
 	OPT_ACCOUNT,
+	OPT_VERIFY_TIMEOUT,
+	OPT_VERIFY_INTERVAL,
+	OPT_NO_VERIFY,
+	OPT_OUTPUT,
 };
 
 static const struct option longopts[] = {
@@ -50,6 +56,10 @@ static const struct option longopts[] = {
 	{ "scenario",		required_argument,	NULL, OPT_SCENARIO },
 	{ "regions",		required_argument,	NULL, OPT_REGIONS },
 	{ "account",		required_argument,	NULL, OPT_ACCOUNT },
+	{ "verify-timeout",	required_argument,	NULL, OPT_VERIFY_TIMEOUT },
+	{ "verify-interval",	required_argument,	NULL, OPT_VERIFY_INTERVAL },
+	{ "no-verify",		no_argument,		NULL, OPT_NO_VERIFY },
+	{ "output",		required_argument,	NULL, OPT_OUTPUT },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -64,6 +74,8 @@ usage(int status)
 "                  [--endpoint-url url] [--profile name] [--live]\n"
 "       cloudsagad --chapters | --about NAME\n"
 "       cloudsagad --scenario NAME [--regions r1,r2] [--account NAME]\n"
+"                  [--verify-timeout DUR] [--verify-interval DUR]\n"
+"                  [--no-verify] [--output text|json] [-c file]\n"
 "       cloudsagad --version\n"
 "\n"
 "  -c, --config FILE   configuration file (default %s/cloudsagad/cloudsagad.conf,\n"
@@ -78,8 +90,17 @@ usage(int status)
 "  --live              allow a --call that changes the account (not EC2)\n"
 "  --chapters          list every scenario with its one-line summary\n"
 "  --about NAME        what a scenario does, its calls and permissions\n"
-"  --scenario NAME     run a scenario once in the foreground and print\n"
-"                      every call; --regions limits it (names or eu-*)\n",
+"  --scenario NAME     run a scenario once in the foreground, print every\n"
+"                      call, then wait for each one in CloudTrail;\n"
+"                      --regions limits it (names or eu-*); exit 0 when\n"
+"                      nothing is missing, 1 on a logging gap or a failed\n"
+"                      call, 4 when something could not be verified\n"
+"  --verify-timeout D  how long after each call to look for it (deadline)\n"
+"  --verify-interval D how often to poll LookupEvents (the first poll one\n"
+"                      interval after the last call)\n"
+"  --no-verify         only fire the calls\n"
+"  --output json       one JSON object per line on stdout: every call, every\n"
+"                      verdict, then the run summary\n",
 	    CLOUDSAGA_SYSCONFDIR);
 	exit(status);
 }
@@ -88,6 +109,7 @@ int
 main(int argc, char *argv[])
 {
 	struct cli_opts	 o;
+	double		 dur;
 	int		 ch, check = 0, foreground = 0, print_config = 0;
 
 	memset(&o, 0, sizeof(o));
@@ -151,6 +173,32 @@ main(int argc, char *argv[])
 		case OPT_ACCOUNT:
 			o.account = optarg;
 			break;
+		case OPT_VERIFY_TIMEOUT:
+		case OPT_VERIFY_INTERVAL:
+			if (duration_parse(optarg, &dur) == -1 || dur <= 0) {
+				fprintf(stderr, "cloudsagad: --%s: bad duration "
+				    "\"%s\" (e.g. 90s, 15m)\n", ch ==
+				    OPT_VERIFY_TIMEOUT ? "verify-timeout" :
+				    "verify-interval", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			if (ch == OPT_VERIFY_TIMEOUT)
+				o.verify_timeout = dur;
+			else
+				o.verify_interval = dur;
+			break;
+		case OPT_NO_VERIFY:
+			o.no_verify = 1;
+			break;
+		case OPT_OUTPUT:
+			if (strcmp(optarg, "json") == 0)
+				o.output_json = 1;
+			else if (strcmp(optarg, "text") != 0) {
+				fprintf(stderr, "cloudsagad: --output: \"%s\": "
+				    "text or json\n", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
 		default:
 			usage(CLI_EXIT_USAGE);
 		}
@@ -167,16 +215,26 @@ main(int argc, char *argv[])
 		free(o.params);
 		return rc;
 	}
-	/* Scenario commands; custom scenarios come with the config loader. */
+	/* Scenario commands: with -c, the config's custom scenarios too. */
 	if (o.chapters || o.about != NULL || o.scenario != NULL) {
-		int	 rc;
+		struct config	*cfg = NULL;
+		char		*cause = NULL;
+		int		 rc;
 
+		if (o.config_given && (o.chapters || o.about != NULL) &&
+		    config_load(o.config_file, &cfg, &cause) == -1) {
+			fprintf(stderr, "%s\n", cause);
+			free(cause);
+			free(o.params);
+			return CLI_EXIT_USAGE;
+		}
 		if (o.chapters)
-			rc = cli_chapters(&o, NULL);
+			rc = cli_chapters(&o, cfg ? cfg->custom_list : NULL);
 		else if (o.about != NULL)
-			rc = cli_about(&o, NULL);
+			rc = cli_about(&o, cfg ? cfg->custom_list : NULL);
 		else
 			rc = cli_scenario(&o, NULL);
+		config_free(cfg);
 		free(o.params);
 		return rc;
 	}
