@@ -724,6 +724,7 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 		vp.deadline = o->verify_timeout;
 	if (vp.interval > vp.deadline)
 		vp.interval = vp.deadline;
+	vp.grace = 0;		/* derived from the interval */
 	pipeline_set_verify(cr.p, &vp);
 
 	sigint = evsignal_new(base, SIGINT, cli_signal, &cr);

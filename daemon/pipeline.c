@@ -114,6 +114,7 @@ pipeline_verify_from_config(struct verify_params *vp, const struct config *c)
 	vp->deadline = c->verify.deadline;
 	vp->lookup_rate = c->verify.lookup_rate;
 	vp->skew = c->verify.skew;
+	vp->grace = 0;		/* derived from the interval */
 	verify_params_resolve(vp);
 }
 
