@@ -214,6 +214,8 @@ struct coverage_ctx {
 static void	 cov_job_release(struct cjob *);
 static void	 cov_gd_release(struct gdjob *);
 static void	 cov_check_drained(struct coverage_ctx *);
+static void	 cov_apply_params(struct coverage_ctx *,
+		    const struct coverage_params *);
 
 /* ---- parameters ------------------------------------------------------------ */
 
@@ -1522,7 +1524,7 @@ coverage_new(struct event_base *base, struct aws_client *client,
 	if (cov->done_ev == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	cov->st.cycle = 1;
-	coverage_set_params(cov, p);
+	cov_apply_params(cov, p);
 	return cov;
 }
 
@@ -1571,8 +1573,8 @@ coverage_free(struct coverage_ctx *cov)
 	free(cov);
 }
 
-void
-coverage_set_params(struct coverage_ctx *cov, const struct coverage_params *p)
+static void
+cov_apply_params(struct coverage_ctx *cov, const struct coverage_params *p)
 {
 	if (p != NULL)
 		cov->p = *p;
@@ -1583,6 +1585,12 @@ coverage_set_params(struct coverage_ctx *cov, const struct coverage_params *p)
 	    cov->p.test_rate, cov->p.test_rate);
 	aws_client_set_limit(cov->client, "logs", "TestMetricFilter",
 	    cov->p.test_rate, cov->p.test_rate);
+}
+
+void
+coverage_set_params(struct coverage_ctx *cov, const struct coverage_params *p)
+{
+	cov_apply_params(cov, p);
 	coverage_cycle_reset(cov);
 }
 
