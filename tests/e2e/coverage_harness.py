@@ -135,15 +135,19 @@ class CoverageTool:
                 pass
 
     def verdicts(self, run_id):
-        """The run's verdict lines of the report file, by event name and
-        region: {(name, region): line}."""
-        out = {}
-        for line in self.work.lines():
-            if line["kind"] == "verdict" and line["run_id"] == run_id:
-                key = (line["event_name"], line["region"])
-                assert key not in out, "two verdicts for %s" % (key,)
-                out[key] = line
-        return out
+        return verdicts(self.work, run_id)
+
+
+def verdicts(work, run_id):
+    """The run's verdict lines of the report file, by event name and
+    region: {(name, region): line}."""
+    out = {}
+    for line in work.lines():
+        if line["kind"] == "verdict" and line["run_id"] == run_id:
+            key = (line["event_name"], line["region"])
+            assert key not in out, "two verdicts for %s" % (key,)
+            out[key] = line
+    return out
 
 
 def rule_names(verdict):
