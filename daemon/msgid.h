@@ -19,6 +19,9 @@
 #define MSGID_UNCOVERED		"3f9a4d952275426e9ae1f114f1288c50" /* alert gap */
 #define MSGID_COVERED		"b91e03a6394f4a1f80fa7540826dd4d2"
 #define MSGID_COVERAGE_UNKNOWN	"17292e97e5cf45dfbc0e9cb129085693"
+/* GuardDuty after a run (information, never a gap). */
+#define MSGID_GUARDDUTY_FINDING	"f1117afdfa244a8eaf849a8ceb67e78f"
+#define MSGID_GUARDDUTY_SUMMARY	"65e7190b4c764654a320b4303838d7d8"
 /* A DryRun call answered 2xx: the run is halted. */
 #define MSGID_SAFETY		"4378ec0255af4417b5fb3a4f0a4e0f45"
 /* A state file could not be read and was set aside. */

@@ -16,6 +16,7 @@
 #include <systemd/sd-journal.h>
 
 #include "buf.h"
+#include "coverage.h"
 #include "ledger.h"
 #include "log.h"
 #include "msgid.h"
@@ -182,6 +183,9 @@ report_verdict_json(const struct ledger_entry *e, double now)
 		if (e->coverage_reason != NULL)
 			json_object_set_new(o, "coverage_reason",
 			    json_string(e->coverage_reason));
+		if (e->coverage == COVERAGE_UNCOVERED)
+			json_object_set_new(o, "remediation",
+			    coverage_remediation_json(e));
 	}
 	return o;
 }
@@ -430,6 +434,19 @@ report_verdict_fields(const struct ledger_entry *e)
 		if (e->coverage_reason != NULL)
 			report_field(&f, "CLOUDSAGA_COVERAGE_REASON", "%s",
 			    e->coverage_reason);
+		if (e->coverage == COVERAGE_UNCOVERED) {
+			char *pat = coverage_suggest_pattern(e->event_source,
+			    e->event_name);
+			char *text = coverage_remediation_text(e);
+
+			report_field(&f, "CLOUDSAGA_EVENT_PATTERN", "%s", pat);
+			report_field(&f, "CLOUDSAGA_RULE_STATE", "%s",
+			    coverage_read_only(e) ? COVERAGE_STATE_ALL :
+			    "ENABLED");
+			report_field(&f, "CLOUDSAGA_REMEDIATION", "%s", text);
+			free(pat);
+			free(text);
+		}
 	}
 	if (e->seq > 0)
 		report_field(&f, "CLOUDSAGA_REPORT_SEQ", "%llu",
@@ -476,14 +493,15 @@ report_verdict_message(const struct ledger_entry *e)
 	case COVERAGE_COVERED:
 		if (e->rules != NULL)
 			report_rules(e->rules, &names, &targets);
-		cov = xprintf("%s; alert: rule %s -> %s", m,
+		cov = xprintf("%s; would alert: rule %s -> %s", m,
 		    names != NULL && *names ? names : "?",
 		    targets != NULL && *targets ? targets : "no target");
 		break;
 	case COVERAGE_UNCOVERED:
-		cov = xprintf("alert gap: no alert would fire for %s; %s", m,
+		cov = xprintf("alert gap: no rule would alert on %s:%s in %s "
+		    "(%s); %s", s, e->event_name, e->region,
 		    e->coverage_reason != NULL ? e->coverage_reason :
-		    "no rule matches the event");
+		    "no rule matches the event", m);
 		break;
 	case COVERAGE_UNKNOWN:
 		cov = xprintf("%s; alert coverage unknown: %s", m,
@@ -1123,4 +1141,158 @@ report_safety(struct reporter *rp, const char *run_id, const char *scenario,
 	    fsync(rp->fd) == -1))
 		log_warn("report file %s", rp->path);
 	free(line);
+}
+
+/* ---- GuardDuty (coverage_guardduty) ----------------------------------------- */
+
+/* An unsequenced line (safety, GuardDuty) to the stream and the file. */
+static void
+report_extra_line(struct reporter *rp, json_t *o)
+{
+	char	*line;
+
+	if (rp == NULL || (rp->fd == -1 && rp->stream == NULL))
+		return;
+	line = report_json_line(o);
+	if (rp->stream != NULL) {
+		fputs(line, rp->stream);
+		fflush(rp->stream);
+	}
+	if (rp->fd != -1 && (report_write(rp, line) == -1 ||
+	    fsync(rp->fd) == -1))
+		log_warn("report file %s", rp->path);
+	free(line);
+}
+
+void
+report_guardduty(struct reporter *rp, const struct coverage_gd_report *r)
+{
+	const struct coverage_gd_finding *x;
+	const struct coverage_gd_region	*g;
+	struct report_fields		 f;
+	struct buf			 checked, off, failed;
+	json_t				*o, *regions;
+	char				 t[21], sev[32];
+	size_t				 i;
+
+	report_time(now_real(), t);
+	for (i = 0; i < r->nfindings; i++) {
+		x = &r->findings[i];
+		snprintf(sev, sizeof(sev), "%g", x->severity);
+		memset(&f, 0, sizeof(f));
+		report_field(&f, "CLOUDSAGA_RUN_ID", "%s", r->run_id);
+		report_field(&f, "CLOUDSAGA_SCENARIO", "%s",
+		    r->scenario ? r->scenario : "");
+		report_field(&f, "CLOUDSAGA_ACCOUNT", "%s",
+		    r->account ? r->account : "");
+		report_field(&f, "CLOUDSAGA_REGION", "%s", x->region);
+		report_field(&f, "CLOUDSAGA_FINDING_ID", "%s",
+		    x->id ? x->id : "");
+		report_field(&f, "CLOUDSAGA_FINDING_TYPE", "%s",
+		    x->type ? x->type : "");
+		report_field(&f, "CLOUDSAGA_FINDING_SEVERITY", "%s", sev);
+		if (x->title != NULL)
+			report_field(&f, "CLOUDSAGA_FINDING_TITLE", "%s",
+			    x->title);
+		if (x->api != NULL)
+			report_field(&f, "CLOUDSAGA_EVENT_NAME", "%s", x->api);
+		if (x->service != NULL)
+			report_field(&f, "CLOUDSAGA_EVENT_SOURCE", "%s",
+			    x->service);
+		report_field(&f, "CLOUDSAGA_MATCH", "%s", x->match);
+		if (x->detector_id != NULL)
+			report_field(&f, "CLOUDSAGA_DETECTOR_ID", "%s",
+			    x->detector_id);
+		if (rp == NULL || !rp->nolog)
+			log_fields(LOG_NOTICE, MSGID_GUARDDUTY_FINDING,
+			    (const char *const *)f.v, "GuardDuty finding %s "
+			    "(severity %s) in %s concerns %s of run %s (%s, "
+			    "account %s; matched by %s)", x->type ? x->type :
+			    "?", sev, x->region, x->api ? x->api : "a call",
+			    r->run_id, r->scenario ? r->scenario : "?",
+			    r->account ? r->account : "?", x->match);
+		report_fields_free(f.v);
+		o = json_object();
+		json_object_set_new(o, "kind", json_string("guardduty_finding"));
+		json_object_set_new(o, "time", json_string(t));
+		json_object_set_new(o, "run_id", json_string(r->run_id));
+		json_object_set_new(o, "scenario", report_str(r->scenario));
+		json_object_set_new(o, "account", report_str(r->account));
+		json_object_set_new(o, "region", report_str(x->region));
+		json_object_set_new(o, "finding_id", report_str(x->id));
+		json_object_set_new(o, "type", report_str(x->type));
+		json_object_set_new(o, "title", report_str(x->title));
+		json_object_set_new(o, "severity", json_real(x->severity));
+		json_object_set_new(o, "updated_at", report_str(x->updated_at));
+		json_object_set_new(o, "event_name", report_str(x->api));
+		json_object_set_new(o, "event_source", report_str(x->service));
+		json_object_set_new(o, "access_key_id",
+		    report_str(x->access_key_id));
+		json_object_set_new(o, "match", json_string(x->match));
+		json_object_set_new(o, "detector_id",
+		    report_str(x->detector_id));
+		report_extra_line(rp, o);
+		json_decref(o);
+	}
+
+	buf_init(&checked);
+	buf_init(&off);
+	buf_init(&failed);
+	regions = json_array();
+	for (i = 0; i < r->nregions; i++) {
+		g = &r->regions[i];
+		if (g->error != NULL) {
+			buf_printf(&failed, "%s%s: %s", failed.len ? "; " : "",
+			    g->region, g->error);
+		} else if (g->detectors == 0)
+			buf_printf(&off, "%s%s", off.len ? "," : "", g->region);
+		else
+			buf_printf(&checked, "%s%s", checked.len ? "," : "",
+			    g->region);
+		json_array_append_new(regions, json_pack("{s:s,s:i,s:i,s:o}",
+		    "region", g->region, "detectors", (int)g->detectors,
+		    "findings_seen", (int)g->seen, "error",
+		    report_str(g->error)));
+	}
+	memset(&f, 0, sizeof(f));
+	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", r->run_id);
+	report_field(&f, "CLOUDSAGA_SCENARIO", "%s",
+	    r->scenario ? r->scenario : "");
+	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s",
+	    r->account ? r->account : "");
+	report_field(&f, "CLOUDSAGA_FINDINGS", "%zu", r->nfindings);
+	report_field(&f, "CLOUDSAGA_REGIONS_CHECKED", "%s", buf_str(&checked));
+	report_field(&f, "CLOUDSAGA_REGIONS_NO_DETECTOR", "%s", buf_str(&off));
+	if (failed.len > 0)
+		report_field(&f, "CLOUDSAGA_REGIONS_FAILED", "%s",
+		    buf_str(&failed));
+	if (rp == NULL || !rp->nolog)
+		log_fields(r->nfindings > 0 ? LOG_NOTICE : LOG_INFO,
+		    MSGID_GUARDDUTY_SUMMARY, (const char *const *)f.v,
+		    "GuardDuty: %zu finding%s concern%s run %s of %s for "
+		    "account %s (detectors in: %s; no detector in: %s%s%s)%s",
+		    r->nfindings, r->nfindings == 1 ? "" : "s",
+		    r->nfindings == 1 ? "s" : "", r->run_id,
+		    r->scenario ? r->scenario : "?",
+		    r->account ? r->account : "?",
+		    checked.len ? buf_str(&checked) : "none",
+		    off.len ? buf_str(&off) : "none",
+		    failed.len ? "; not checked: " : "", buf_str(&failed),
+		    r->nfindings == 0 ? "; information, not a gap: GuardDuty "
+		    "does not promise findings for dry-run calls" : "");
+	report_fields_free(f.v);
+	o = json_object();
+	json_object_set_new(o, "kind", json_string("guardduty"));
+	json_object_set_new(o, "time", json_string(t));
+	json_object_set_new(o, "run_id", json_string(r->run_id));
+	json_object_set_new(o, "scenario", report_str(r->scenario));
+	json_object_set_new(o, "account", report_str(r->account));
+	json_object_set_new(o, "findings", json_integer((json_int_t)
+	    r->nfindings));
+	json_object_set_new(o, "regions", regions);
+	report_extra_line(rp, o);
+	json_decref(o);
+	buf_free(&checked);
+	buf_free(&off);
+	buf_free(&failed);
 }

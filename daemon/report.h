@@ -125,6 +125,17 @@ char	*report_summary_message(const struct ledger_run *);
 void	 report_fields_free(char **);
 
 /*
+ * GuardDuty findings that concern a run (coverage_guardduty): one record
+ * per finding (LOG_NOTICE, MSGID_GUARDDUTY_FINDING) and one summary
+ * (MSGID_GUARDDUTY_SUMMARY, LOG_INFO when nothing was found: information,
+ * never a gap - GuardDuty does not promise findings for dry runs), and
+ * "guardduty_finding"/"guardduty" lines (without "seq") in the report file
+ * and stream.  rp may be NULL (journal only).
+ */
+struct coverage_gd_report;
+void	 report_guardduty(struct reporter *, const struct coverage_gd_report *);
+
+/*
  * A safety event (a DryRun call answered 2xx, the run halted): LOG_CRIT,
  * MSGID_SAFETY, and a "safety" line in the report file.
  */

@@ -19,6 +19,19 @@
  * --crash-at STEP exits abruptly after that step of the report protocol.
  * SIGTERM drains the verifier (no new lookups, the one in flight ends) and
  * exits: "drained pending=N".
+ *
+ * Coverage mode (--coverage eventbridge,metric-filters,guardduty or all):
+ * every verdict batch goes through the alerting check (daemon/coverage)
+ * before it is reported.  Each cycle prints
+ *   "cycle K run=RUNID logged=N missing=N unverified=N covered=N
+ *    uncovered=N coverage_unknown=N"
+ *   "coverage-stats cycle=K rows=N questions=N tep_calls=N tmf_calls=N
+ *    api_calls=N failures=N"
+ * and, with guardduty, "guardduty findings=N" once the run's GuardDuty
+ * check is reported.  With --cycles N the tool then prints "waiting",
+ * reads one line from stdin (the test changes the world meanwhile), starts
+ * a new coverage cycle (coverage_cycle_reset) and fires the same calls
+ * again under a new run ID; after the last cycle it prints "done ...".
  */
 #include <getopt.h>
 #include <signal.h>
@@ -32,6 +45,7 @@
 
 #include "aws.h"
 #include "client.h"
+#include "coverage.h"
 #include "creds.h"
 #include "http.h"
 #include "ledger.h"
@@ -60,7 +74,18 @@ struct tool {
 	struct event		*timeout_ev;
 	struct event		*term_ev;
 	int			 timed_out;
+
+	/* Coverage mode. */
+	struct coverage_ctx	*cov;
+	int			 cycle, ncycles;
+	char			**calls;
+	int			 ncalls;
+	int			 waiting;	/* for a line on stdin */
+	int			 gd_state;	/* 0 none, 1 running, 2 done */
+	struct event		*stdin_ev;
 };
+
+static void	tool_fire(struct tool *);
 
 static void
 usage(void)
@@ -71,6 +96,7 @@ usage(void)
 	    "    [--initial-delay S] [--interval S] [--deadline S] [--skew S]\n"
 	    "    [--grace S] [--rate R] [--max-pages N] [--max-queries N]\n"
 	    "    [--timeout S] [--json] [--crash-at STEP] [--journal-wait S]\n"
+	    "    [--coverage LIST] [--cycles N] [--test-rate R]\n"
 	    "    [SERVICE:Action[@region][?Key=Value&...]]...\n");
 	exit(2);
 }
@@ -86,6 +112,61 @@ tool_crash(const char *step, void *arg)
 	}
 }
 
+static void	tool_check_done(struct tool *);
+
+static void
+tool_gd_done(const struct coverage_gd_report *r, void *arg)
+{
+	struct tool	*t = arg;
+
+	report_guardduty(t->rp, r);
+	printf("guardduty findings=%zu\n", r->nfindings);
+	fflush(stdout);
+	t->gd_state = 2;
+	tool_check_done(t);
+}
+
+/* Coverage mode: the end of a cycle. */
+static void
+tool_cycle_done(struct tool *t)
+{
+	struct ledger_run	*r = ledger_run_get(t->ledger, t->run_id);
+	struct ledger_counts	 c;
+	struct coverage_stats	 st;
+
+	if (r != NULL && t->gd_state == 0 && coverage_guardduty(t->cov,
+	    t->creds, r, NULL, 0, r->started, tool_gd_done, t) == 0) {
+		t->gd_state = 1;
+		return;
+	}
+	if (t->gd_state == 1)
+		return;
+	memset(&c, 0, sizeof(c));
+	if (r != NULL)
+		ledger_run_counts(r, &c);
+	coverage_stats(t->cov, &st);
+	printf("cycle %d run=%s logged=%u missing=%u unverified=%u "
+	    "covered=%u uncovered=%u coverage_unknown=%u\n", t->cycle,
+	    t->run_id, c.logged,
+	    c.missing, c.unverified, c.covered, c.uncovered,
+	    c.coverage_unknown);
+	printf("coverage-stats cycle=%u rows=%lu questions=%lu tep_calls=%lu "
+	    "tmf_calls=%lu api_calls=%lu failures=%lu\n", st.cycle, st.rows,
+	    st.questions, st.tep_calls, st.tmf_calls, st.api_calls,
+	    st.failures);
+	if (t->cycle < t->ncycles) {
+		printf("waiting\n");
+		fflush(stdout);
+		t->waiting = 1;
+		event_add(t->stdin_ev, NULL);
+		return;
+	}
+	printf("done logged=%u missing=%u unverified=%u\n", c.logged,
+	    c.missing, c.unverified);
+	fflush(stdout);
+	event_base_loopexit(t->base, NULL);
+}
+
 /* Done when nothing is pending, nothing is owed, and every run ended. */
 static void
 tool_check_done(struct tool *t)
@@ -94,7 +175,10 @@ tool_check_done(struct tool *t)
 	struct ledger_counts	 c, all;
 	size_t			 n, i;
 
-	if (t->outstanding > 0 || verifier_pending_count(t->v) > 0)
+	if (t->waiting || t->outstanding > 0 ||
+	    verifier_pending_count(t->v) > 0)
+		return;
+	if (t->cov != NULL && coverage_pending(t->cov) > 0)
 		return;
 	runs = ledger_runs(t->ledger, &n);
 	memset(&all, 0, sizeof(all));
@@ -106,11 +190,61 @@ tool_check_done(struct tool *t)
 		all.missing += c.missing;
 		all.unverified += c.unverified;
 	}
+	if (t->cov != NULL) {
+		tool_cycle_done(t);
+		return;
+	}
 	printf("done logged=%u missing=%u unverified=%u\n", all.logged,
 	    all.missing, all.unverified);
 	fflush(stdout);
 	event_base_loopexit(t->base, NULL);
 }
+
+/* A line on stdin: the next cycle. */
+static void
+tool_stdin(evutil_socket_t fd, short ev, void *arg)
+{
+	struct tool	*t = arg;
+	char		 buf[256];
+	ssize_t		 n;
+
+	n = read(fd, buf, sizeof(buf));
+	if (n <= 0 || !t->waiting) {
+		if (n <= 0)
+			event_del(t->stdin_ev);
+		if (n <= 0 && t->waiting)
+			event_base_loopexit(t->base, NULL);
+		return;
+	}
+	event_del(t->stdin_ev);
+	t->waiting = 0;
+	t->cycle++;
+	t->gd_state = 0;
+	coverage_cycle_reset(t->cov);
+	random_id128(t->run_id);
+	tool_fire(t);
+}
+
+static void
+tool_covered(struct ledger_entry **e, size_t n, void *arg)
+{
+	struct tool	*t = arg;
+	char		*cause = NULL;
+
+	if (ledger_commit(t->ledger, &cause) == -1) {
+		log_warnx("ledger: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (report_verdicts(t->rp, e, n, &cause) == -1) {
+		log_warnx("report: %s", cause);
+		free(cause);
+		t->failed = 1;
+	}
+	tool_check_done(t);
+}
+
+static struct creds_provider *tool_creds(const char *, void *);
 
 static void
 tool_verdicts(struct ledger_entry **e, size_t n, void *arg)
@@ -118,6 +252,11 @@ tool_verdicts(struct ledger_entry **e, size_t n, void *arg)
 	struct tool	*t = arg;
 	char		*cause = NULL;
 
+	if (t->cov != NULL) {
+		coverage_check_rows(t->cov, tool_creds, t, e, n, tool_covered,
+		    t);
+		return;
+	}
 	if (report_verdicts(t->rp, e, n, &cause) == -1) {
 		log_warnx("report: %s", cause);
 		free(cause);
@@ -252,13 +391,25 @@ tool_request(struct tool *t, const char *spec)
 }
 
 static void
-tool_drained(void *arg)
+tool_cov_drained(void *arg)
 {
 	struct tool	*t = arg;
 
 	printf("drained pending=%zu\n", verifier_pending_count(t->v));
 	fflush(stdout);
 	event_base_loopexit(t->base, NULL);
+}
+
+static void
+tool_drained(void *arg)
+{
+	struct tool	*t = arg;
+
+	if (t->cov != NULL) {
+		coverage_drain(t->cov, 5, tool_cov_drained, t);
+		return;
+	}
+	tool_cov_drained(t);
 }
 
 /* SIGTERM: stop polling, wait for the lookup in flight, exit. */
@@ -268,6 +419,43 @@ tool_term(evutil_socket_t fd, short ev, void *arg)
 	struct tool	*t = arg;
 
 	verifier_drain(t->v, tool_drained, t);
+}
+
+static void
+tool_fire(struct tool *t)
+{
+	int	 i;
+
+	for (i = 0; i < t->ncalls; i++) {
+		t->outstanding++;
+		aws_client_send(t->client, t->creds,
+		    tool_request(t, t->calls[i]), tool_call_done, t);
+	}
+	if (t->ncalls == 0)
+		tool_all_fired(t);
+}
+
+/* "eventbridge,metric-filters,guardduty", "all", "none". */
+static void
+tool_coverage_opt(struct coverage_params *cp, const char *arg)
+{
+	char	*s = xstrdup(arg), *p = s, *w;
+
+	memset(cp, 0, sizeof(*cp));
+	while ((w = strsep(&p, ",")) != NULL) {
+		if (strcmp(w, "eventbridge") == 0)
+			cp->eventbridge = 1;
+		else if (strcmp(w, "metric-filters") == 0)
+			cp->metric_filters = 1;
+		else if (strcmp(w, "guardduty") == 0)
+			cp->guardduty = 1;
+		else if (strcmp(w, "all") == 0)
+			cp->eventbridge = cp->metric_filters =
+			    cp->guardduty = 1;
+		else if (strcmp(w, "none") != 0 && *w != '\0')
+			fatalx("unknown coverage check \"%s\"", w);
+	}
+	free(s);
 }
 
 static void
@@ -304,6 +492,9 @@ main(int argc, char *argv[])
 		{ "crash-at", required_argument, NULL, 'c' },
 		{ "journal-wait", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "coverage", required_argument, NULL, 'C' },
+		{ "cycles", required_argument, NULL, 'N' },
+		{ "test-rate", required_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct tool		 t;
@@ -315,11 +506,14 @@ main(int argc, char *argv[])
 	const char		*endpoint = NULL, *state = NULL, *report = NULL;
 	const char		*backend = "stderr";
 	double			 timeout = 120, journal_wait = 3;
-	int			 ch, json = 0, verbose = 0, i;
+	struct coverage_params	 cp;
+	int			 ch, json = 0, verbose = 0, coverage = 0;
+	double			 test_rate = 0;
 	char			*cause = NULL;
 	enum log_backend	 lb;
 
 	memset(&t, 0, sizeof(t));
+	memset(&cp, 0, sizeof(cp));
 	t.scenario = "verify-e2e";
 	t.account = "sandbox";
 	random_id128(t.run_id);
@@ -350,6 +544,9 @@ main(int argc, char *argv[])
 		case 'c': t.crash_at = optarg; break;
 		case 'w': journal_wait = atof(optarg); break;
 		case 'v': verbose = 1; break;
+		case 'C': tool_coverage_opt(&cp, optarg); coverage = 1; break;
+		case 'N': t.ncycles = atoi(optarg); break;
+		case 'X': test_rate = atof(optarg); break;
 		default: usage();
 		}
 	}
@@ -389,6 +586,17 @@ main(int argc, char *argv[])
 	hooks.verdicts = tool_verdicts;
 	hooks.arg = &t;
 	t.v = verifier_new(t.base, t.client, t.ledger, &p, &hooks);
+	t.cycle = 1;
+	if (t.ncycles < 1)
+		t.ncycles = 1;
+	if (coverage) {
+		cp.test_rate = test_rate;
+		t.cov = coverage_new(t.base, t.client, &cp);
+		t.stdin_ev = event_new(t.base, 0, EV_READ | EV_PERSIST,
+		    tool_stdin, &t);
+	}
+	t.calls = argv;
+	t.ncalls = argc;
 
 	t.term_ev = evsignal_new(t.base, SIGTERM, tool_term, &t);
 	evsignal_add(t.term_ev, NULL);
@@ -401,18 +609,16 @@ main(int argc, char *argv[])
 		printf("resumed %zu\n", verifier_resume(t.v));
 		fflush(stdout);
 		tool_check_done(&t);
-	} else {
-		for (i = 0; i < argc; i++) {
-			t.outstanding++;
-			aws_client_send(t.client, t.creds,
-			    tool_request(&t, argv[i]), tool_call_done, &t);
-		}
-		if (argc == 0)
-			tool_all_fired(&t);
-	}
+	} else
+		tool_fire(&t);
 	event_base_dispatch(t.base);
 
 	verifier_free(t.v);
+	if (t.cov != NULL) {
+		coverage_cycle_reset(t.cov);	/* logs the last cycle */
+		coverage_free(t.cov);
+		event_free(t.stdin_ev);
+	}
 	if (ledger_commit(t.ledger, &cause) == -1) {
 		log_warnx("ledger: %s", cause);
 		free(cause);
