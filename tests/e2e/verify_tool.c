@@ -577,6 +577,9 @@ main(int argc, char *argv[])
 	http = http_engine_new(t.base, NULL);
 	memset(&copts, 0, sizeof(copts));
 	copts.endpoints.endpoint_url = endpoint;
+	/* AWS_ENDPOINT_URL would beat the config-level endpoint (the SDKs'
+	 * order); the tool's --endpoint is meant to win. */
+	setenv("AWS_ENDPOINT_URL", endpoint, 1);
 	t.client = aws_client_new(t.base, http, &copts);
 	if ((t.creds = creds_from_env()) == NULL)
 		fatalx("AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY not set");

@@ -851,7 +851,7 @@ test_catalog(void **state)
 	char		*hpath = src_path("daemon/msgid.h");
 	char		*cpath = src_path("systemd/cloudsagad.catalog");
 	char		*h = slurp(hpath), *cat = slurp(cpath), *p, *code;
-	char		 id[33], *needle, *srcs[3];
+	char		 id[33], *needle, *srcs[5];
 	regex_t		 re;
 	regmatch_t	 m[3];
 	int		 ids = 0, entries = 0, i;
@@ -894,8 +894,10 @@ test_catalog(void **state)
 	srcs[0] = src_path("daemon/report.c");
 	srcs[1] = src_path("daemon/verify.c");
 	srcs[2] = src_path("daemon/ledger.c");
+	srcs[3] = src_path("daemon/pipeline.c");
+	srcs[4] = src_path("daemon/coverage.c");
 	code = xstrdup("");
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 5; i++) {
 		char *s = slurp(srcs[i]), *joined = xprintf("%s%s", code, s);
 
 		free(code);
