@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "aws.h"
+#include "buf.h"
 #include "cli.h"
 #include "client.h"
 #include "creds.h"
@@ -532,6 +533,31 @@ cli_coverage_label(const struct ledger_entry *e)
 	return "-";
 }
 
+/* Event ID, and the rules that would alert on it. */
+static char *
+cli_logged_detail(const struct ledger_entry *e)
+{
+	struct buf	 b;
+	json_t		*r, *t;
+	size_t		 i, j;
+
+	buf_init(&b);
+	buf_addstr(&b, e->event_id ? e->event_id : "");
+	if (e->coverage == COVERAGE_COVERED && json_is_array(e->rules)) {
+		json_array_foreach(e->rules, i, r) {
+			buf_printf(&b, "%s %s", i == 0 ? "; alert:" : ",",
+			    json_string_value(json_object_get(r, "name")) ?
+			    json_string_value(json_object_get(r, "name")) :
+			    "?");
+			json_array_foreach(json_object_get(r, "targets"), j, t)
+				buf_printf(&b, "%s%s", j == 0 ? " -> " : " ",
+				    json_string_value(t) ? json_string_value(t) :
+				    "?");
+		}
+	}
+	return buf_release(&b);
+}
+
 /* The verdict table: one row per expectation, sorted. */
 static void
 cli_verdict_table(FILE *f, struct cli_run *cr)
@@ -563,7 +589,7 @@ cli_verdict_table(FILE *f, struct cli_run *cr)
 		else
 			lat[0] = '\0';
 		if (v[i]->verdict == VERDICT_LOGGED)
-			detail = xstrdup(v[i]->event_id ? v[i]->event_id : "");
+			detail = cli_logged_detail(v[i]);
 		else if (v[i]->verdict == VERDICT_MISSING)
 			detail = xprintf("LOGGING GAP: not in CloudTrail %.0fs "
 			    "after the call (request %s)", v[i]->deadline -

@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "config.h"
+#include "coverage.h"
 #include "creds.h"
 #include "custom.h"
 #include "http.h"
@@ -82,6 +83,8 @@ struct pipeline {
 	struct reporter		*rp;
 	struct verifier		*v;
 	struct verify_params	 vp;
+	struct coverage_ctx	*cov;
+	struct coverage_params	 cp;
 
 	TAILQ_HEAD(, pipeline_run) runs;
 	struct pipeline_stats	 stats;
@@ -116,6 +119,17 @@ pipeline_verify_from_config(struct verify_params *vp, const struct config *c)
 	vp->skew = c->verify.skew;
 	vp->grace = 0;		/* derived from the interval */
 	verify_params_resolve(vp);
+}
+
+static void
+pipeline_coverage_from_config(struct coverage_params *cp,
+    const struct config *c)
+{
+	coverage_params_default(cp);
+	cp->eventbridge = c->coverage.eventbridge;
+	cp->guardduty = c->coverage.guardduty;
+	cp->metric_filters = c->coverage.metric_filters;
+	coverage_params_resolve(cp);
 }
 
 static void
@@ -219,6 +233,9 @@ pipeline_set_config(struct pipeline *p, struct config *cfg)
 	pipeline_verify_from_config(&p->vp, cfg);
 	if (p->v != NULL)
 		verifier_set_params(p->v, &p->vp);
+	pipeline_coverage_from_config(&p->cp, cfg);
+	if (p->cov != NULL)
+		coverage_set_params(p->cov, &p->cp);
 }
 
 struct config *
@@ -283,13 +300,32 @@ pipeline_report(struct pipeline *p, struct ledger_entry **rows, size_t n)
 	}
 }
 
-/* The verifier decided rows: (coverage,) then report. */
+static void
+pipeline_covered(struct ledger_entry **rows, size_t n, void *arg)
+{
+	pipeline_report(arg, rows, n);
+}
+
+/* The verifier decided rows: alert coverage of the logged ones, then the
+ * report. */
 static void
 pipeline_verdicts(struct ledger_entry **rows, size_t n, void *arg)
 {
 	struct pipeline	*p = arg;
 
-	pipeline_report(p, rows, n);
+	if (p->cov != NULL && coverage_enabled(p->cov))
+		coverage_check_rows(p->cov, pipeline_verify_creds, p, rows, n,
+		    pipeline_covered, p);
+	else
+		pipeline_report(p, rows, n);
+}
+
+static void
+pipeline_guardduty_done(const struct coverage_gd_report *rep, void *arg)
+{
+	struct pipeline	*p = arg;
+
+	report_guardduty(p->rp, rep);
 }
 
 static struct pipeline_run *
@@ -312,6 +348,11 @@ pipeline_summary(const struct ledger_run *lr, void *arg)
 
 	if ((pr = pipeline_find_run(p, lr->run_id)) == NULL || !pr->ran)
 		return;
+	/* GuardDuty findings since the run started (after its deadline). */
+	if (p->cp.guardduty && lr->nentries > 0)
+		coverage_guardduty(p->cov, pipeline_account_provider(p,
+		    lr->account), lr, NULL, 0, lr->started,
+		    pipeline_guardduty_done, p);
 	if (p->hooks.verified != NULL)
 		p->hooks.verified(pr, lr, p->hooks.arg);
 	pipeline_run_release(pr);
@@ -545,6 +586,8 @@ pipeline_start(struct pipeline *p, const struct pipeline_run_opts *o,
 	hooks.done = pipeline_hook_done;
 	hooks.arg = pr;
 
+	/* A new cycle: rules created since the last one are seen. */
+	coverage_cycle_reset(p->cov);
 	log_info("%s: run %s of %s for account %s started", o->entry ?
 	    o->entry : "one-shot", pr->run_id, pr->scenario, pr->account);
 	pr->run = run_start(def, &ropts, &hooks);
@@ -668,6 +711,7 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	vh.verdicts = pipeline_verdicts;
 	vh.arg = p;
 	p->v = verifier_new(p->base, p->client, p->ledger, &p->vp, &vh);
+	p->cov = coverage_new(p->base, p->client, &p->cp);
 	report_set_summary_hook(p->rp, pipeline_summary, p);
 	return p;
 }
@@ -694,7 +738,20 @@ pipeline_stats(const struct pipeline *p, struct pipeline_stats *st)
 }
 
 static void
-pipeline_drained(void *arg)
+pipeline_coverage_drained(void *arg);
+
+static void
+pipeline_verifier_drained(void *arg)
+{
+	struct pipeline	*p = arg;
+
+	/* Coverage checks in flight get a moment, then are cancelled: their
+	 * rows stay decided in the ledger and are checked after a restart. */
+	coverage_drain(p->cov, 5.0, pipeline_coverage_drained, p);
+}
+
+static void
+pipeline_coverage_drained(void *arg)
 {
 	struct pipeline	*p = arg;
 	char		*cause = NULL;
@@ -732,7 +789,7 @@ pipeline_drain(struct pipeline *p, void (*done)(void *), void *arg)
 			firing++;
 	if (firing > 0)
 		return;		/* pipeline_hook_done comes back here */
-	verifier_drain(p->v, pipeline_drained, p);
+	verifier_drain(p->v, pipeline_verifier_drained, p);
 }
 
 void
@@ -746,6 +803,7 @@ pipeline_free(struct pipeline *p)
 	if (p == NULL)
 		return;
 	verifier_free(p->v);
+	coverage_free(p->cov);
 	/* run_free() cancels whatever a run still has in flight. */
 	while ((pr = TAILQ_FIRST(&p->runs)) != NULL)
 		pipeline_run_release(pr);
