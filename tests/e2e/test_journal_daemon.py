@@ -19,6 +19,7 @@ from journald import Journald, records, wait_records
 
 MSGID_MISSING = "9997f1a77c534c2d99ffbad67e9dfeee"
 MSGID_LOGGED = "121fd4057c964ff68b7a8f51d7e25376"
+MSGID_UNCOVERED = "3f9a4d952275426e9ae1f114f1288c50"
 MSGID_UNVERIFIED = "b628b917cbc44c9cb97a3ae9251c73d1"
 MSGID_SUMMARY = "6c4b6d07ef144b20ac538296a8cf3833"
 
@@ -160,12 +161,15 @@ class DaemonJournalTest(unittest.TestCase):
             self.assertEqual(len(logged), EXPECTED - 1)
             by_id = {v["event_id"]: v for v in verdicts if v["event_id"]}
             for r in logged:
-                self.assertEqual(r["MESSAGE_ID"], MSGID_LOGGED)
                 self.assertIn(r["CLOUDSAGA_EVENT_ID"], by_id)
                 self.assertAlmostEqual(
                     float(r["CLOUDSAGA_LATENCY_S"]),
                     by_id[r["CLOUDSAGA_EVENT_ID"]]["latency_s"], places=1)
-                self.assertEqual(int(r["PRIORITY"]), 6)
+                # Alert coverage is on by default and the sandbox has no
+                # rules: every logged event is also an alert gap.
+                self.assertEqual(r["CLOUDSAGA_COVERAGE"], "uncovered")
+                self.assertEqual(r["MESSAGE_ID"], MSGID_UNCOVERED)
+                self.assertEqual(int(r["PRIORITY"]), 4)
             summ = wait_records("CLOUDSAGA_RUN_ID=" + run_id,
                                 "MESSAGE_ID=" + MSGID_SUMMARY)
             self.assertEqual(len(summ), 1)
