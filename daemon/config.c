@@ -1357,6 +1357,67 @@ config_parse_schedule(struct config_parse *p, const config_setting_t *root)
 	}
 }
 
+/* Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF). */
+static int
+config_utf8_valid(const unsigned char *s)
+{
+	unsigned int	 c, n, i, min;
+
+	while ((c = *s++) != 0) {
+		if (c < 0x80)
+			continue;
+		if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			c &= 0x1f;
+			min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			c &= 0x0f;
+			min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			c &= 0x07;
+			min = 0x10000;
+		} else
+			return 0;
+		for (i = 0; i < n; i++) {
+			if ((*s & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (*s++ & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+	}
+	return 1;
+}
+
+/* Every string in the file is text: reports and the journal carry them. */
+static void
+config_check_utf8(struct config_parse *p, const config_setting_t *s)
+{
+	const char	*v;
+	int		 i, n;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		v = config_setting_get_string(s);
+		if (v != NULL && !config_utf8_valid((const unsigned char *)v))
+			config_err(p, s, "%s: not valid UTF-8",
+			    config_setting_name(s) ? config_setting_name(s) :
+			    "string");
+		break;
+	case CONFIG_TYPE_GROUP:
+	case CONFIG_TYPE_LIST:
+	case CONFIG_TYPE_ARRAY:
+		n = config_setting_length(s);
+		for (i = 0; i < n; i++)
+			config_check_utf8(p, config_setting_get_elem(s, i));
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 config_parse_root(struct config_parse *p, const config_setting_t *root)
 {
@@ -1380,6 +1441,8 @@ static int
 config_finish(struct config_parse *p, config_t *lc, struct config **ret,
     char **cause)
 {
+	if (p->nerrs == 0)
+		config_check_utf8(p, config_root_setting(lc));
 	if (p->nerrs == 0)
 		config_parse_root(p, config_root_setting(lc));
 	if (p->nerrs > 0) {

@@ -10,6 +10,9 @@
 # them with target_sources(fuzz_NAME ...) in its area's fragment, guarded by
 # if(TARGET fuzz_NAME): this file sorts first, so the targets exist by then.
 #
+# Leaks inside third-party libraries are suppressed by tests/fuzz/lsan.supp
+# (LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp for runs by hand).
+#
 # Longer runs by hand, e.g. for 60 s, growing a corpus outside the tree's
 # seeds (tests/fuzz/corpus-*/ is ignored by git):
 #   mkdir -p tests/fuzz/corpus-sigv4
@@ -45,5 +48,7 @@ if(CLOUDSAGA_FUZZ)
               ${_scratch} ${_corpus})
     set_tests_properties(fuzz.${_name} PROPERTIES
       LABELS fuzz TIMEOUT 300 ENVIRONMENT "${CLOUDSAGA_TEST_ENV}")
+    set_property(TEST fuzz.${_name} APPEND PROPERTY ENVIRONMENT
+      "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/fuzz/lsan.supp")
   endforeach()
 endif()

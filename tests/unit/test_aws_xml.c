@@ -163,14 +163,14 @@ test_doctype_and_entities(void **state)
 {
 	static const char *const bombs[] = {
 		/* billion laughs */
-		"<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">"
+		("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">"
 		"<!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">"
 		"<!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">"
 		"<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">"
-		"]><lolz>&lol3;</lolz>",
+		"]><lolz>&lol3;</lolz>"),
 		/* external entity (XXE) */
-		"<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM "
-		"\"file:///etc/passwd\">]><r>&x;</r>",
+		("<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM "
+		"\"file:///etc/passwd\">]><r>&x;</r>"),
 		/* external DTD */
 		"<!DOCTYPE r SYSTEM \"http://127.0.0.1:1/x.dtd\"><r/>",
 		/* a harmless-looking DOCTYPE is refused too */
