@@ -36,6 +36,27 @@ _DROP = ("CREDENTIALS_DIRECTORY", "NOTIFY_SOCKET", "JOURNAL_STREAM",
          "CONFIGURATION_DIRECTORY")
 
 
+def _scrub_own_env():
+    """This process too: no route to real credentials or endpoints, even if
+    a client is made without an explicit endpoint (a closed loopback port
+    then answers)."""
+    for k in list(os.environ):
+        if k.startswith(_DROP_PREFIXES) or k in _DROP:
+            del os.environ[k]
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": FAKE_KEY,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    })
+
+
+_scrub_own_env()
+
+
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 

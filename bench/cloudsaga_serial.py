@@ -11,18 +11,20 @@ clients, the number of calls and regions.
 """
 import json
 import os
-import sys
 import time
+import urllib.parse
 
 import boto3
 import botocore.config
 import botocore.exceptions
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import benchlib  # noqa: E402
-
-ENDPOINT = os.environ["AWS_ENDPOINT_URL"]
-benchlib.check_loopback(ENDPOINT)
+# Started by fanout.py with fake keys and the sandbox's endpoint; refuse
+# anything else.
+ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "")
+_host = urllib.parse.urlsplit(ENDPOINT).hostname or ""
+if not _host.startswith("127.") or os.environ.get(
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
+    raise SystemExit("cloudsaga_serial: AWS_ENDPOINT_URL must be loopback")
 # The same retry budget as cloudsagad (SDK standard mode, 3 attempts).
 CONFIG = botocore.config.Config(retries={"mode": "standard",
                                          "max_attempts": 3})

@@ -171,9 +171,11 @@ def measure(sb, tmp, nruns, nsteps, nregions):
     out["after_stop"] = ledger(state)
 
     d = Daemon(off, env, logpath)
-    wait_for(lambda: "resumed verifying" in open(logpath,
-                                                 errors="replace").read(),
-             60, "resume", d, logpath)
+    def resumed():
+        with open(logpath, errors="replace") as f:
+            return "resumed verifying" in f.read()
+
+    wait_for(resumed, 60, "resume", d, logpath)
     out["restart"] = settle(d.proc.pid)
     d.stop()
     return out

@@ -121,15 +121,13 @@ def naive_verify(env, expectations, t_last, interval, deadline):
     found_at = {}
     errors = []
     lock = threading.Lock()
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        clients = {r: boto3.client("cloudtrail", region_name=r, config=cfg)
-                   for r in by_region}
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    B.check_loopback(env["AWS_ENDPOINT_URL"])
+    clients = {r: boto3.client("cloudtrail", region_name=r, config=cfg,
+                               endpoint_url=env["AWS_ENDPOINT_URL"],
+                               aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                               aws_secret_access_key=env[
+                                   "AWS_SECRET_ACCESS_KEY"])
+               for r in by_region}
 
     def worker(region, pending):
         ct, bucket = clients[region], Bucket()
