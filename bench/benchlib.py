@@ -201,8 +201,10 @@ def tool(name):
     src = os.path.join(TOP, "bench", name + ".c")
     out = os.path.join(BUILD, "bench", name)
     deps = [src]
+    # The project's warning flags (CMakeLists.txt); a warning is an error.
     cmd = [os.environ.get("CC", "cc"), "-O2", "-g", "-std=gnu11", "-Wall",
-           "-Wextra", "-o", out, src]
+           "-Wextra", "-Wformat=2", "-Wshadow", "-Wmissing-prototypes",
+           "-Wstrict-prototypes", "-o", out, src]
     if name == "sigv4_bench":
         lib = os.path.join(BUILD, "libcloudsaga.a")
         deps += [lib, os.path.join(TOP, "common", "sigv4.h")]
