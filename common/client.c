@@ -81,6 +81,7 @@ struct aws_client {
 	char			*user_agent;
 	struct endpoint_opts	 eopts;
 	char			*endpoint_url;
+	char			*explicit_url;
 	char			**service_urls;
 	int			 max_attempts;
 	int			 allow_live;
@@ -149,6 +150,9 @@ aws_client_new(struct event_base *base, struct http_engine *http,
 	if (c->user_agent == NULL)
 		c->user_agent = xstrdup("cloudsagad/" CLOUDSAGA_VERSION);
 	c->eopts.endpoint_url = c->endpoint_url;
+	if (opts != NULL && opts->endpoints.explicit_url != NULL)
+		c->explicit_url = xstrdup(opts->endpoints.explicit_url);
+	c->eopts.explicit_url = c->explicit_url;
 	c->eopts.service_urls = (const char *const *)c->service_urls;
 	if (c->eopts.partition != NULL)
 		c->eopts.partition = xstrdup(c->eopts.partition);
@@ -177,6 +181,7 @@ aws_client_free(struct aws_client *c)
 	}
 	free((char *)c->eopts.partition);
 	free(c->endpoint_url);
+	free(c->explicit_url);
 	free(c->user_agent);
 	sigv4_keycache_free(c->keys);
 	ratelimits_free(c->limits);

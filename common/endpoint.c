@@ -269,6 +269,14 @@ endpoint_override(const struct aws_service *svc,
 	const char		*v, *eq;
 	char			*name, *var;
 
+	/* An explicit endpoint (the command line's --endpoint-url) beats
+	 * every configured one, as in the AWS CLI. */
+	if (opts != NULL &&
+	    (v = endpoint_nonempty(opts->explicit_url)) != NULL) {
+		*ret_url = v;
+		*ret_src = xstrdup("--endpoint-url");
+		return 1;
+	}
 	if (endpoint_env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"))
 		return 0;
 	if (svc->env_name != NULL) {

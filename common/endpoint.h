@@ -42,6 +42,9 @@ struct endpoint_opts {
 	const char	*endpoint_url;	/* config override, lowest priority */
 	/* Per-service config overrides, NULL-terminated "service=url". */
 	const char *const *service_urls;
+	/* Explicit endpoint (--endpoint-url): beats everything above and
+	 * AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, as in the AWS CLI. */
+	const char	*explicit_url;
 };
 
 struct aws_endpoint {

@@ -166,7 +166,7 @@ cli_call(const struct cli_opts *o)
 	http = http_engine_new(base, NULL);
 	memset(&copts, 0, sizeof(copts));
 	copts.allow_live = o->allow_live;
-	copts.endpoints.endpoint_url = o->endpoint_url;
+	copts.endpoints.explicit_url = o->endpoint_url;
 	client = aws_client_new(base, http, &copts);
 	cctx.base = base;
 	cctx.http = http;

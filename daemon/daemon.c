@@ -327,6 +327,57 @@ daemon_config(struct daemon *d)
 
 /* ---- signals --------------------------------------------------------- */
 
+static int
+daemon_str_differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+static int
+daemon_strv_differs(char *const *a, char *const *b)
+{
+	size_t	 i;
+
+	for (i = 0; a != NULL && b != NULL && a[i] != NULL && b[i] != NULL;
+	    i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 1;
+	return (a != NULL && a[i] != NULL) || (b != NULL && b[i] != NULL);
+}
+
+/*
+ * Settings the running engine was built with: a reload cannot change
+ * them (the state directory is locked, connections are open).  Say so
+ * instead of ignoring the change silently.
+ */
+static void
+daemon_reload_restart_only(const struct config *o, const struct config *n)
+{
+	struct buf	 b;
+
+	buf_init(&b);
+	if (daemon_str_differs(o->daemon.state_dir, n->daemon.state_dir))
+		buf_addstr(&b, " daemon.state_dir");
+	if (daemon_str_differs(o->daemon.report_file, n->daemon.report_file))
+		buf_addstr(&b, " daemon.report_file");
+	if (o->daemon.max_connections != n->daemon.max_connections)
+		buf_addstr(&b, " daemon.max_connections");
+	if (daemon_str_differs(o->aws.partition, n->aws.partition))
+		buf_addstr(&b, " aws.partition");
+	if (daemon_str_differs(o->aws.endpoint_url, n->aws.endpoint_url))
+		buf_addstr(&b, " aws.endpoint_url");
+	if (daemon_strv_differs(o->aws.service_urls, n->aws.service_urls))
+		buf_addstr(&b, " aws.endpoints");
+	if (o->live != n->live)
+		buf_addstr(&b, " live");
+	if (b.len > 0)
+		log_warnx("reload: changed settings that take effect at the "
+		    "next restart only:%s", buf_str(&b));
+	buf_free(&b);
+}
+
 static void
 daemon_reload(struct daemon *d)
 {
@@ -343,6 +394,7 @@ daemon_reload(struct daemon *d)
 		notify_ready();
 		return;
 	}
+	daemon_reload_restart_only(d->cfg, cfg);
 	sched_load(d->sched, cfg);
 	pipeline_set_config(d->pipeline, cfg);	/* frees the old one when
 						   no run uses it */

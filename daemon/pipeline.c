@@ -89,10 +89,16 @@ struct pipeline {
 	TAILQ_HEAD(, pipeline_run) runs;
 	struct pipeline_stats	 stats;
 
+	struct event		*prune_ev;
+	int			 persistent;	/* a state directory */
+
 	void			(*drained)(void *);
 	void			*drained_arg;
 	int			 draining;
 };
+
+/* How often finished runs are dropped from the state directory. */
+#define PIPELINE_PRUNE_EVERY	600.0
 
 static void	 pipeline_run_release(struct pipeline_run *);
 
@@ -664,6 +670,8 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	p = xcalloc(1, sizeof(*p));
 	p->base = o->base;
 	p->opts = *o;
+	p->persistent = o->state_dir != NULL;
+	p->opts.state_dir = p->opts.report_file = NULL;	/* not kept */
 	p->endpoint_url = xstrdup_or_null(o->endpoint_url);
 	p->profile = xstrdup_or_null(o->profile);
 	p->opts.endpoint_url = p->endpoint_url;
@@ -698,8 +706,8 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	memset(&copts, 0, sizeof(copts));
 	copts.allow_live = cfg->live || o->allow_live;
 	copts.endpoints.partition = cfg->aws.partition;
-	copts.endpoints.endpoint_url = p->endpoint_url != NULL ?
-	    p->endpoint_url : cfg->aws.endpoint_url;
+	copts.endpoints.endpoint_url = cfg->aws.endpoint_url;
+	copts.endpoints.explicit_url = p->endpoint_url;	/* --endpoint-url */
 	copts.endpoints.service_urls = (const char *const *)
 	    cfg->aws.service_urls;
 	p->client = aws_client_new(p->base, p->http, &copts);
@@ -716,6 +724,33 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	return p;
 }
 
+/* Drop runs that are over (every verdict and the summary reported) and
+ * older than LEDGER_KEEP_DEFAULT: the state directory stays small. */
+static void
+pipeline_prune(struct pipeline *p)
+{
+	char	*cause = NULL;
+	int	 n;
+
+	if ((n = ledger_prune(p->ledger, now_real() - LEDGER_KEEP_DEFAULT,
+	    &cause)) == -1) {
+		log_warnx("pruning the state directory: %s", cause);
+		free(cause);
+	} else if (n > 0)
+		log_debug("pruned %d finished runs from the state directory",
+		    n);
+}
+
+static void
+pipeline_prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pipeline	*p = arg;
+	struct timeval	 tv = { (time_t)PIPELINE_PRUNE_EVERY, 0 };
+
+	pipeline_prune(p);
+	evtimer_add(p->prune_ev, &tv);
+}
+
 size_t
 pipeline_resume(struct pipeline *p)
 {
@@ -726,6 +761,13 @@ pipeline_resume(struct pipeline *p)
 	if (report_flush(p->rp, &cause) == -1) {
 		log_warnx("report: %s", cause);
 		free(cause);
+	}
+	if (p->persistent) {
+		struct timeval	 tv = { (time_t)PIPELINE_PRUNE_EVERY, 0 };
+
+		pipeline_prune(p);
+		p->prune_ev = evtimer_new(p->base, pipeline_prune_cb, p);
+		evtimer_add(p->prune_ev, &tv);
 	}
 	return n;
 }
@@ -802,6 +844,8 @@ pipeline_free(struct pipeline *p)
 
 	if (p == NULL)
 		return;
+	if (p->prune_ev != NULL)
+		event_free(p->prune_ev);
 	verifier_free(p->v);
 	coverage_free(p->cov);
 	/* run_free() cancels whatever a run still has in flight. */

@@ -587,7 +587,7 @@ custom_step_regions(struct custom_step *st, const config_setting_t *g,
 		return 0;
 	if (config_setting_type(r) == CONFIG_TYPE_STRING) {
 		s = config_setting_get_string(r);
-		if (strcmp(s, "all") == 0 && st->svc->global) {
+		if (strcmp(s, "global") != 0 && st->svc->global) {
 			custom_err(cause, r, "%s is a global service: regions "
 			    "must be \"global\"", st->svc->id);
 			return -1;

@@ -263,7 +263,7 @@ test_precedence(void **state)
 		"eventbridge=http://127.0.0.1:1006", NULL,
 	};
 	struct endpoint_opts	 opts = {
-		NULL, "http://127.0.0.1:1004", svc_cfg,
+		.endpoint_url = "http://127.0.0.1:1004", .service_urls = svc_cfg,
 	};
 	struct aws_endpoint	 ep;
 
@@ -315,6 +315,19 @@ test_precedence(void **state)
 	setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false", 1);
 	resolve_ok("iam", "us-west-2", NULL, &opts, &ep);
 	assert_string_equal(ep.url, "http://127.0.0.1:1001");
+	endpoint_free(&ep);
+	/* an explicit URL (--endpoint-url) beats every one of them, the
+	 * ignore switch included, and keeps the call's signing region */
+	opts.explicit_url = "http://127.0.0.1:1000";
+	resolve_ok("iam", "us-west-2", NULL, &opts, &ep);
+	assert_string_equal(ep.url, "http://127.0.0.1:1000");
+	assert_string_equal(ep.signing_region, "us-east-1");
+	endpoint_free(&ep);
+	setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true", 1);
+	resolve_ok("ec2", "eu-west-1", NULL, &opts, &ep);
+	assert_string_equal(ep.url, "http://127.0.0.1:1000");
+	assert_string_equal(ep.signing_region, "eu-west-1");
+	assert_true(ep.overridden);
 	endpoint_free(&ep);
 	clear_env();
 }
@@ -421,7 +434,7 @@ test_bad_overrides(void **state)
 		{ "http://[::1]x", "invalid host" },
 		{ "http://ho$t", "invalid host" },
 	};
-	struct endpoint_opts	 opts = { NULL, NULL, NULL };
+	struct endpoint_opts	 opts = { .partition = NULL };
 	static const char *const bad_cfg[] = { "ec2", NULL };
 	char			*cause;
 	size_t			 i;
@@ -467,7 +480,7 @@ test_bad_regions(void **state)
 		"x-", "us east", "us-east-1\n",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	};
-	struct endpoint_opts	 opts = { "bogus", NULL, NULL };
+	struct endpoint_opts	 opts = { .partition = "bogus" };
 	struct aws_endpoint	 ep;
 	char			*cause = NULL;
 	size_t			 i;

@@ -395,6 +395,10 @@ test_err_regions(void **state)
 	expect_error(HEAD
 "      { service = \"iam\"; action = \"ListUsers\"; regions = \"all\"; }\n"
 	    TAIL, 4, "iam is a global service: regions must be \"global\"");
+	/* A single region name is refused as a list of one would be. */
+	expect_error(HEAD
+"      { service = \"iam\"; action = \"ListUsers\"; regions = \"eu-west-1\"; }\n"
+	    TAIL, 4, "iam is a global service: regions must be \"global\"");
 	expect_error(HEAD
 "      { service = \"ec2\"; action = \"DescribeVpcs\";\n"
 "        regions = \"everywhere\"; }\n" TAIL,
