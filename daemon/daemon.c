@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "config.h"
 #include "daemon.h"
+#include "ledger.h"
 #include "log.h"
 #include "notify.h"
 #include "pipeline.h"
@@ -140,6 +141,9 @@ daemon_timer_cb(evutil_socket_t fd, short what, void *arg)
 	switch (sched_fire(d->sched, sl)) {
 	case SCHED_START:
 		log_info("%s: starting scenario %s", sl->name, sl->scenario);
+		/* Remembered so that a restart keeps the entry's phase. */
+		ledger_sched_set(pipeline_ledger(d->pipeline), sl->name,
+		    now_real());
 		daemon_run_entry(d, sl->entry);
 		/* daemon_run_entry may have finished it already. */
 		sl = sched_slot(d->sched, t->idx);
@@ -597,6 +601,16 @@ daemon_main(const struct daemon_opts *o)
 
 	d.sched = sched_new(NULL, NULL);
 	sched_load(d.sched, d.cfg);
+	/* Entries that ran before the restart keep their phase. */
+	for (i = 0; i < sched_count(d.sched); i++) {
+		struct sched_slot	*sl = sched_slot(d.sched, i);
+		double			 last;
+
+		last = ledger_sched_get(pipeline_ledger(d.pipeline), sl->name);
+		if (last > 0 && sched_resume(d.sched, sl->name, last) == 0)
+			log_debug("%s: last started before the restart, at "
+			    "%.0f", sl->name, last);
+	}
 	daemon_timers_arm(&d);
 	if ((n = pipeline_resume(d.pipeline)) > 0)
 		log_notice("resumed verifying %zu expectations from the last "

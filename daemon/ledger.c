@@ -33,7 +33,11 @@ struct ledger {
 	size_t		  nruns;
 	uint64_t	  last_seq;
 	unsigned	  corrupt;
+	json_t		 *sched;	/* {"entry": last start} */
+	int		  meta_dirty;	/* sched changed: rewrite ledger.json */
 };
+
+static int	 ledger_write_meta(struct ledger *, char **);
 
 static const char *const ledger_verdicts[] = {
 	"pending", "logged", "missing", "unverified",
@@ -647,8 +651,19 @@ ledger_load_meta(struct ledger *l)
 	    !json_is_integer(v = json_object_get(root, "last_seq")) ||
 	    json_integer_value(v) < 0)
 		ledger_bad(&ld, "no valid \"last_seq\"");
-	else
+	else {
 		l->last_seq = (uint64_t)json_integer_value(v);
+		/* Optional: when each schedule entry last started. */
+		if (json_is_object(v = json_object_get(root, "schedule"))) {
+			const char	*k;
+			json_t		*t;
+
+			json_object_foreach(v, k, t)
+				if (json_is_number(t))
+					json_object_set_new(l->sched, k,
+					    json_real(json_number_value(t)));
+		}
+	}
 	if (ld.why != NULL)
 		ledger_set_aside(l, l->dirfd, "", LEDGER_META, ld.why);
 	free(ld.why);
@@ -733,6 +748,7 @@ ledger_open(const char *dir, char **cause)
 
 	l = xcalloc(1, sizeof(*l));
 	l->dirfd = l->runsfd = l->lockfd = -1;
+	l->sched = json_object();
 	if (dir == NULL)
 		return l;
 	l->dir = xstrdup(dir);
@@ -784,6 +800,7 @@ ledger_free(struct ledger *l)
 	for (i = 0; i < l->nruns; i++)
 		ledger_run_free(l->runs[i]);
 	free(l->runs);
+	json_decref(l->sched);
 	if (l->runsfd != -1)
 		close(l->runsfd);
 	if (l->dirfd != -1)
@@ -1114,6 +1131,8 @@ ledger_commit(struct ledger *l, char **cause)
 		r->dirty = 0;
 		wrote = 1;
 	}
+	if (rc == 0 && l->meta_dirty && ledger_write_meta(l, cause) == -1)
+		rc = -1;
 	/* One directory fsync makes every rename above durable. */
 	if (wrote && fsync(l->runsfd) == -1 && rc == 0) {
 		*cause = xprintf("fsync %s/%s: %s", l->dir, LEDGER_RUNS,
@@ -1125,12 +1144,57 @@ ledger_commit(struct ledger *l, char **cause)
 	return rc;
 }
 
+/* ledger.json: the report high-water mark and the schedule memory. */
+static int
+ledger_write_meta(struct ledger *l, char **cause)
+{
+	json_t	*o;
+	char	*data, *why = NULL;
+
+	if (l->dir == NULL) {
+		l->meta_dirty = 0;
+		return 0;
+	}
+	o = json_pack("{s:s,s:i,s:I,s:O}", "format", LEDGER_FORMAT,
+	    "version", LEDGER_VERSION, "last_seq", (json_int_t)l->last_seq,
+	    "schedule", l->sched);
+	data = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	    JSON_SORT_KEYS);
+	json_decref(o);
+	if (data == NULL)
+		fatalx("%s: out of memory", __func__);
+	if (ledger_replace(l->dirfd, LEDGER_META, data, strlen(data),
+	    &why) == -1 || fsync(l->dirfd) == -1) {
+		*cause = why != NULL ? why : xprintf("fsync %s: %s", l->dir,
+		    strerror(errno));
+		free(data);
+		return -1;
+	}
+	free(data);
+	l->meta_dirty = 0;
+	return 0;
+}
+
+void
+ledger_sched_set(struct ledger *l, const char *entry, double last_start)
+{
+	json_object_set_new(l->sched, entry, json_real(last_start));
+	l->meta_dirty = 1;
+}
+
+double
+ledger_sched_get(const struct ledger *l, const char *entry)
+{
+	json_t	*t = json_object_get(l->sched, entry);
+
+	return json_is_number(t) ? json_number_value(t) : 0;
+}
+
 int
 ledger_prune(struct ledger *l, double before, char **cause)
 {
 	struct ledger_run	*r;
-	json_t			*o;
-	char			*data, name[40], *why = NULL;
+	char			 name[40];
 	size_t			 i, j;
 	int			 n = 0;
 
@@ -1142,22 +1206,9 @@ ledger_prune(struct ledger *l, double before, char **cause)
 	}
 	if (n == 0)
 		return 0;
-	if (l->dir != NULL) {
-		/* First the high-water mark, so sequence numbers never go back. */
-		o = json_pack("{s:s,s:i,s:I}", "format", LEDGER_FORMAT,
-		    "version", LEDGER_VERSION, "last_seq",
-		    (json_int_t)l->last_seq);
-		data = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(o);
-		if (ledger_replace(l->dirfd, LEDGER_META, data, strlen(data),
-		    &why) == -1 || fsync(l->dirfd) == -1) {
-			*cause = why != NULL ? why : xprintf("fsync %s: %s",
-			    l->dir, strerror(errno));
-			free(data);
-			return -1;
-		}
-		free(data);
-	}
+	/* First the high-water mark, so sequence numbers never go back. */
+	if (ledger_write_meta(l, cause) == -1)
+		return -1;
 	n = 0;
 	for (i = 0, j = 0; i < l->nruns; i++) {
 		r = l->runs[i];

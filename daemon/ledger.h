@@ -195,6 +195,15 @@ uint64_t	 ledger_last_seq(const struct ledger *);
 void		 ledger_bump_seq(struct ledger *, uint64_t seq);
 size_t		 ledger_pending_count(const struct ledger *);
 
+/*
+ * The schedule's memory (ledger.json, written by the next commit): when
+ * each schedule entry last started, so a restart resumes the entry's
+ * phase instead of firing everything at once.  0 when unknown.
+ */
+void		 ledger_sched_set(struct ledger *, const char *entry,
+		    double last_start);
+double		 ledger_sched_get(const struct ledger *, const char *entry);
+
 /* Write every dirty run atomically.  -1 + *cause; dirty runs stay dirty. */
 int		 ledger_commit(struct ledger *, char **cause);
 /*

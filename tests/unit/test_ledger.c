@@ -394,6 +394,34 @@ test_lock(void **state)
 	free(dir);
 }
 
+/* The schedule's memory survives a restart (ledger.json). */
+static void
+test_sched_memory(void **state)
+{
+	struct ledger	*l;
+	char		*dir = tmpdir(), *cause = NULL;
+
+	l = open_ok(dir);
+	assert_true(ledger_sched_get(l, "nightly") == 0);
+	ledger_sched_set(l, "nightly", 1795600000.5);
+	ledger_sched_set(l, "hourly", 1795603600.25);
+	assert_int_equal(ledger_commit(l, &cause), 0);
+	ledger_free(l);
+	l = open_ok(dir);
+	assert_true(ledger_sched_get(l, "nightly") == 1795600000.5);
+	assert_true(ledger_sched_get(l, "hourly") == 1795603600.25);
+	assert_true(ledger_sched_get(l, "other") == 0);
+	/* A later start replaces the earlier one. */
+	ledger_sched_set(l, "nightly", 1795686400.0);
+	assert_int_equal(ledger_commit(l, &cause), 0);
+	ledger_free(l);
+	l = open_ok(dir);
+	assert_true(ledger_sched_get(l, "nightly") == 1795686400.0);
+	ledger_free(l);
+	rmtree(dir);
+	free(dir);
+}
+
 /* Sequence numbers never go back, even after pruning every run. */
 static void
 test_seq_and_prune(void **state)
@@ -519,6 +547,7 @@ main(void)
 		cmocka_unit_test(test_interrupted_run),
 		cmocka_unit_test(test_corrupt_files),
 		cmocka_unit_test(test_lock),
+		cmocka_unit_test(test_sched_memory),
 		cmocka_unit_test(test_seq_and_prune),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_names),
