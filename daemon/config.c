@@ -840,44 +840,6 @@ config_check_name(struct config_parse *p, const config_setting_t *s,
 
 /* ---- settings as JSON ---------------------------------------------- */
 
-static json_t *
-config_to_json(const config_setting_t *s)
-{
-	const config_setting_t	*e;
-	json_t			*j;
-	int			 i, n;
-
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:
-		j = json_object();
-		n = config_setting_length(s);
-		for (i = 0; i < n; i++) {
-			e = config_setting_get_elem(s, i);
-			json_object_set_new(j, config_setting_name(e),
-			    config_to_json(e));
-		}
-		return j;
-	case CONFIG_TYPE_ARRAY:
-	case CONFIG_TYPE_LIST:
-		j = json_array();
-		n = config_setting_length(s);
-		for (i = 0; i < n; i++)
-			json_array_append_new(j,
-			    config_to_json(config_setting_get_elem(s, i)));
-		return j;
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return json_integer(config_setting_get_int64(s));
-	case CONFIG_TYPE_FLOAT:
-		return json_real(config_setting_get_float(s));
-	case CONFIG_TYPE_BOOL:
-		return json_boolean(config_setting_get_bool(s));
-	case CONFIG_TYPE_STRING:
-		return json_string(config_setting_get_string(s));
-	}
-	return json_null();
-}
-
 /* ---- the groups ------------------------------------------------------- */
 
 static const char *
@@ -1321,7 +1283,7 @@ config_parse_entry(struct config_parse *p, const config_setting_t *g,
 		if (config_setting_type(s) != CONFIG_TYPE_GROUP)
 			config_want(p, s, path, "settings", CONFIG_TYPE_GROUP);
 		else
-			e->settings = config_to_json(s);
+			e->settings = custom_to_json(s);
 	}
 }
 
@@ -1937,7 +1899,7 @@ config_print(FILE *f, const struct config *c)
 	fputs("scenarios = (", f);
 	for (i = 0; i < c->ncustoms; i++) {
 		fputs(i == 0 ? "\n\t" : ",\n\t", f);
-		j = config_to_json(c->customs[i].setting);
+		j = custom_to_json(c->customs[i].setting);
 		config_print_json(f, 8, j);
 		json_decref(j);
 	}

@@ -445,7 +445,7 @@ custom_flat_params(struct custom_step *st, const config_setting_t *p,
 	return 0;
 }
 
-static json_t *
+json_t *
 custom_to_json(const config_setting_t *s)
 {
 	config_setting_t	*e;

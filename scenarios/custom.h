@@ -117,6 +117,12 @@ int	 custom_name_ok(const char *, char **cause);
  */
 char	*custom_subst(const char *s, const char *run_id, const char *region,
 	    char **cause);
+/*
+ * A libconfig setting as JSON: groups become objects, lists and arrays
+ * arrays, scalars their JSON values (also used by the config loader for
+ * scenario settings and by --print-config).
+ */
+json_t	*custom_to_json(const config_setting_t *);
 /* The request of step for region, placeholders substituted. */
 struct aws_request *custom_step_request(const struct custom_step *,
 	    const char *region, const char *run_id);
