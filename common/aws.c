@@ -166,6 +166,7 @@ aws_request_new(const struct aws_service *svc, const char *action,
 	req->action = xstrdup_or_null(action);
 	req->region = xstrdup_or_null(region);
 	req->safety = AWS_SAFE_AUTO;
+	req->call_seq = -1;
 	return req;
 }
 
@@ -217,6 +218,7 @@ aws_request_dup(const struct aws_request *req)
 		n->input = json_deep_copy(req->input);
 	n->safety = req->safety;
 	n->run_id = xstrdup_or_null(req->run_id);
+	n->call_seq = req->call_seq;
 	n->expect_error = xstrdup_or_null(req->expect_error);
 	return n;
 }
@@ -365,13 +367,80 @@ aws_request_is_dry_run(const struct aws_request *req)
 }
 
 char *
-aws_user_agent(const char *base, const struct aws_request *req)
+aws_user_agent(const char *base, const struct aws_request *req, int attempt)
 {
 	if (base == NULL)
 		base = "cloudsagad/" CLOUDSAGA_VERSION;
-	if (req != NULL && req->run_id != NULL && *req->run_id != '\0')
+	if (req == NULL || req->run_id == NULL || *req->run_id == '\0')
+		return xstrdup(base);
+	if (req->call_seq < 0)
 		return xprintf("%s run/%s", base, req->run_id);
-	return xstrdup(base);
+	if (attempt <= 0)
+		return xprintf("%s run/%s/%ld", base, req->run_id,
+		    req->call_seq);
+	return xprintf("%s run/%s/%ld/%d", base, req->run_id, req->call_seq,
+	    attempt);
+}
+
+/* A decimal number of at most 9 digits at *pp; -1 if none. */
+static long
+aws_marker_number(const char **pp)
+{
+	const char	*p = *pp;
+	long		 v = 0;
+	int		 n = 0;
+
+	while (isdigit((unsigned char)*p) && n < 9) {
+		v = v * 10 + (*p++ - '0');
+		n++;
+	}
+	if (n == 0 || isdigit((unsigned char)*p))
+		return -1;
+	*pp = p;
+	return v;
+}
+
+int
+aws_marker_parse(const char *ua, struct aws_marker *m)
+{
+	const char	*p, *q;
+	size_t		 i;
+
+	for (p = ua; p != NULL && (p = strstr(p, "run/")) != NULL; p += 4) {
+		if (p != ua && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
+			continue;
+		for (i = 0; i < 32; i++)
+			if (!isxdigit((unsigned char)p[4 + i]))
+				break;
+		if (i != 32 || isalnum((unsigned char)p[4 + 32]))
+			continue;
+		for (i = 0; i < 32; i++)
+			m->run_id[i] = (char)tolower((unsigned char)p[4 + i]);
+		m->run_id[32] = '\0';
+		m->seq = m->attempt = -1;
+		q = p + 4 + 32;
+		if (*q == '/' && isdigit((unsigned char)q[1])) {
+			q++;
+			if ((m->seq = aws_marker_number(&q)) == -1)
+				continue;
+			if (*q == '/' && isdigit((unsigned char)q[1])) {
+				q++;
+				if ((m->attempt = aws_marker_number(&q)) == -1)
+					continue;
+			}
+		}
+		if (isalnum((unsigned char)*q))
+			continue;
+		return 0;
+	}
+	return -1;
+}
+
+int
+aws_marker_equal(const struct aws_marker *a, const struct aws_marker *b)
+{
+	return strcmp(a->run_id, b->run_id) == 0 && a->seq == b->seq &&
+	    a->attempt == b->attempt;
 }
 
 /* ---- flattening (EC2 query / query) ----------------------------------- */

@@ -109,8 +109,14 @@ struct aws_request {
 	json_t			*input;
 
 	enum aws_safety		 safety;
-	/* The run marker: sent as "User-Agent: cloudsagad/V run/<run_id>". */
+	/*
+	 * The call marker: sent as "User-Agent: cloudsagad/V
+	 * run/<run_id>/<call_seq>/<attempt>" (aws_user_agent), so every
+	 * attempt of every call carries its own; call_seq -1 = per run only
+	 * ("run/<run_id>").
+	 */
 	char			*run_id;
+	long			 call_seq;
 	/* safe-fail: the error code that proves the attempt (e.g.
 	 * TrailNotFoundException); answered with it = AWS_PERMITTED. */
 	char			*expect_error;
@@ -168,11 +174,33 @@ int			 aws_request_remove(struct aws_request *, const char *key);
 void			 aws_request_add_flat(struct aws_request *,
 			    const char *name, const json_t *value);
 /*
- * The User-Agent value: "<base> run/<run_id>", or base alone without a run
- * ID; base NULL = "cloudsagad/<version>".  Allocated.
+ * The User-Agent value of one attempt (1, 2, ...):
+ * "<base> run/<run_id>/<call_seq>/<attempt>", "<base> run/<run_id>" when
+ * the request has no call_seq (attempt 0 also leaves the attempt out), or
+ * base alone without a run ID; base NULL = "cloudsagad/<version>".
+ * Allocated.
  */
 char			*aws_user_agent(const char *base,
-			    const struct aws_request *);
+			    const struct aws_request *, int attempt);
+
+/*
+ * A call marker read back from a user agent (a CloudTrail record's
+ * userAgent): the first token "run/<32 hex>[/<seq>[/<attempt>]]" that
+ * starts the string or follows a character that is not a letter, digit or
+ * '_', and ends at the end or at a character that is not a letter or
+ * digit (S3 records wrap the agent in brackets).  seq and attempt are -1
+ * when absent.  0, or -1 when there is no marker.
+ */
+struct aws_marker {
+	char	 run_id[33];	/* lower case */
+	long	 seq;
+	long	 attempt;
+};
+int			 aws_marker_parse(const char *user_agent,
+			    struct aws_marker *);
+/* Same call and attempt: every part equal (absent equals absent). */
+int			 aws_marker_equal(const struct aws_marker *,
+			    const struct aws_marker *);
 
 /*
  * The HTTP form of a request, ready to sign: method, path and query as on
@@ -268,9 +296,12 @@ struct aws_result {
 	json_t			*data;		/* decoded body (NULL on error) */
 	int			 attempts;
 	double			 fired_at;	/* wall clock of the first send */
+	double			 sent_at;	/* wall clock of the last send: the
+						   attempt the answer is of */
+	double			 sent_mono;	/* the same, monotonic clock */
 	double			 done_at;
 	char			*access_key_id;	/* key that signed it (not secret) */
-	char			*user_agent;	/* as sent */
+	char			*user_agent;	/* as sent by the last attempt */
 	double			 server_time;	/* from the Date header, or 0 */
 };
 
@@ -320,6 +351,53 @@ void	 aws_decode(const struct aws_request *, const struct http_response *,
 
 enum aws_outcome aws_classify(const struct aws_request *, long status,
 	    const char *error_code);
+
+/*
+ * Error codes (common/awscodes.c: the one table).  Flags of a code, 0 for
+ * a code the table does not know (a service's own error, e.g.
+ * TrailNotFoundException):
+ *   THROTTLE   the service shed load: retry later
+ *   TRANSIENT  a timeout or transport failure: retry
+ *   DENIED     the caller lacks a permission (the service handled it)
+ *   CLOCK_SKEW the signature's time is off
+ *   AUTH       refused before the service handled it: bad, expired or
+ *              missing credentials or signature (CloudTrail records none)
+ *   UNPARSED   the request never reached the service: an unknown action
+ *              or operation, a body that is not the protocol's
+ *   OPT_IN     the region is not enabled for the account
+ */
+#define AWS_CODE_THROTTLE	0x01
+#define AWS_CODE_TRANSIENT	0x02
+#define AWS_CODE_DENIED		0x04
+#define AWS_CODE_CLOCK_SKEW	0x08
+#define AWS_CODE_AUTH		0x10
+#define AWS_CODE_UNPARSED	0x20
+#define AWS_CODE_OPT_IN		0x40
+unsigned aws_code_flags(const char *code);
+/* AUTH, UNPARSED or OPT_IN: the service never handled the request. */
+int	 aws_code_unhandled(const char *code);
+
+/*
+ * Can CloudTrail hold a record of this answered call?  The classifier
+ * behind every expectation (scenarios/run.c expectation_for):
+ *   HANDLED    the service handled it (2xx, its own errors, denials,
+ *              DryRunOperation): CloudTrail records it
+ *   NOT_SENT   no HTTP answer, or the guard refused it
+ *   UNHANDLED  refused before the service handled it (aws_code_unhandled)
+ *              or the region is not enabled: never recorded
+ *   UNCERTAIN  throttled or a 5xx: it may or may not have been processed
+ * Only HANDLED calls become expectations.
+ */
+enum aws_record {
+	AWS_RECORD_HANDLED,
+	AWS_RECORD_NOT_SENT,
+	AWS_RECORD_UNHANDLED,
+	AWS_RECORD_UNCERTAIN,
+};
+enum aws_record aws_record_of(const struct aws_request *,
+	    const struct aws_result *);
+const char *aws_record_name(enum aws_record);
+
 int	 aws_code_is_throttle(const char *);
 int	 aws_code_is_transient(const char *);
 /* EC2 codes carry "Client."/"Server." in CloudTrail's errorCode. */

@@ -33,18 +33,6 @@ awsdec_header(const struct http_response *resp, const char *name)
 	return NULL;
 }
 
-static int
-awsdec_in_list(const char *code, const char *const *list)
-{
-	if (code == NULL)
-		return 0;
-	for (; *list != NULL; list++) {
-		if (strcmp(code, *list) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* Copy of s without leading/trailing white space; NULL if nothing left. */
 static char *
 awsdec_trim(const char *s)
@@ -229,84 +217,6 @@ aws_result_clear(struct aws_result *res)
 }
 
 /* ---- classification ------------------------------------------------------ */
-
-static const char *const aws_throttle_codes[] = {
-	"Throttling", "ThrottlingException", "ThrottledException",
-	"RequestThrottledException", "TooManyRequestsException",
-	"ProvisionedThroughputExceededException",
-	"TransactionInProgressException", "RequestLimitExceeded",
-	"BandwidthLimitExceeded", "LimitExceededException",
-	"RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-	"EC2ThrottledException", NULL,
-};
-
-static const char *const aws_transient_codes[] = {
-	"RequestTimeout", "RequestTimeoutException",
-	"PriorRequestNotComplete", "IDPCommunicationError",
-	AWS_CODE_HTTP_CONNECT, AWS_CODE_HTTP_TIMEOUT, AWS_CODE_HTTP_RESET,
-	AWS_CODE_HTTP_PROTOCOL, NULL,
-};
-
-static const char *const aws_denied_codes[] = {
-	"UnauthorizedOperation", "UnauthorizedAccess", "AuthorizationError",
-	"AccessDenied", "AccessDeniedException", NULL,
-};
-
-/* Regions of the aws partition enabled by default (all older than March
- * 2019; every region since is opt-in, so the list is final). */
-static const char *const aws_default_regions[] = {
-	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1",
-	"sa-east-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",
-	"eu-north-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2",
-	"ap-northeast-3", "ap-southeast-1", "ap-southeast-2", NULL,
-};
-
-int
-aws_code_is_throttle(const char *code)
-{
-	return awsdec_in_list(code, aws_throttle_codes);
-}
-
-int
-aws_code_is_transient(const char *code)
-{
-	return awsdec_in_list(code, aws_transient_codes);
-}
-
-int
-aws_code_is_clock_skew(const char *code)
-{
-	/*
-	 * Strictly the codes that say so.  (A skewed clock can also show as
-	 * InvalidSignatureException or AuthFailure with a "Signature
-	 * expired" message; those codes mean other things too.)
-	 */
-	return code != NULL && (strcmp(code, "RequestTimeTooSkewed") == 0 ||
-	    strcmp(code, "RequestExpired") == 0 ||
-	    strcmp(code, "RequestInTheFuture") == 0);
-}
-
-int
-aws_code_is_denied(const char *code)
-{
-	if (code == NULL)
-		return 0;
-	return awsdec_in_list(code, aws_denied_codes) ||
-	    strncmp(code, "AccessDenied", 12) == 0;
-}
-
-int
-aws_region_is_opt_in(const char *region)
-{
-	if (region == NULL || *region == '\0')
-		return 0;
-	if (strncmp(region, "cn-", 3) == 0 ||
-	    strncmp(region, "us-gov-", 7) == 0 ||
-	    strncmp(region, "us-iso", 6) == 0 ||
-	    strncmp(region, "eu-iso", 6) == 0)
-		return 0;
-	return !awsdec_in_list(region, aws_default_regions);
-}
 
 static int
 aws_expected(const char *expect, const char *code)

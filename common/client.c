@@ -379,7 +379,7 @@ aws_client_send(struct aws_client *c, struct creds_provider *provider,
     struct aws_request *req, aws_done_cb cb, void *arg)
 {
 	struct aws_call	*call;
-	char		*cause = NULL, *ua;
+	char		*cause = NULL;
 	const char	*bucket = NULL;
 
 	call = xcalloc(1, sizeof(*call));
@@ -393,11 +393,8 @@ aws_client_send(struct aws_client *c, struct creds_provider *provider,
 	TAILQ_INSERT_TAIL(&c->calls, call, entry);
 	c->stats.calls++;
 
-	if (req->run_id != NULL)
-		xasprintf(&ua, "%s run/%s", c->user_agent, req->run_id);
-	else
-		ua = xstrdup(c->user_agent);
-	call->res.user_agent = ua;
+	/* The first attempt's marker; call_send() sets each attempt's. */
+	call->res.user_agent = aws_user_agent(c->user_agent, req, 1);
 
 	if (aws_safety_check(req, c->allow_live, &cause) != 0) {
 		c->stats.refused++;
@@ -597,6 +594,11 @@ call_send(struct aws_call *call)
 		sha256_hex(enc->body ? enc->body : "", enc->body_len, h);
 		lines[nl++] = xprintf("x-amz-content-sha256: %s", h);
 	}
+	/* Every attempt carries its own marker: a record of a failed attempt
+	 * can never pass for the record of the attempt that answered. */
+	free(call->res.user_agent);
+	call->res.user_agent = aws_user_agent(c->user_agent, call->req,
+	    call->attempt + 1);
 	lines[nl++] = xprintf("X-Amz-Date: %s", amzdate);
 	lines[nl++] = xprintf("User-Agent: %s", call->res.user_agent);
 	for (i = 0; i < enc->nheaders; i++)
@@ -615,8 +617,10 @@ call_send(struct aws_call *call)
 	hr.timeout_ms = c->timeout_ms;
 	hr.connect_timeout_ms = c->connect_timeout_ms;
 
+	call->res.sent_at = now_real();
+	call->res.sent_mono = now_mono();
 	if (call->attempt == 0)
-		call->res.fired_at = now_real();
+		call->res.fired_at = call->res.sent_at;
 	call->attempt++;
 	c->stats.attempts++;
 	call->state = CALL_HTTP;

@@ -35,6 +35,7 @@ struct ledger {
 	unsigned	  corrupt;
 	json_t		 *sched;	/* {"entry": last start} */
 	int		  meta_dirty;	/* sched changed: rewrite ledger.json */
+	json_t		 *used;		/* {"eventID": true}: proofs given */
 };
 
 static int	 ledger_write_meta(struct ledger *, char **);
@@ -741,6 +742,29 @@ ledger_load_runs(struct ledger *l)
 	}
 }
 
+/* Every eventID that proves a row: one record proves one call. */
+static void
+ledger_used_rebuild(struct ledger *l)
+{
+	size_t	 i, j;
+
+	json_object_clear(l->used);
+	for (i = 0; i < l->nruns; i++)
+		for (j = 0; j < l->runs[i]->nentries; j++)
+			if (l->runs[i]->entries[j]->event_id != NULL &&
+			    *l->runs[i]->entries[j]->event_id != '\0')
+				json_object_set_new(l->used,
+				    l->runs[i]->entries[j]->event_id,
+				    json_true());
+}
+
+int
+ledger_event_used(const struct ledger *l, const char *event_id)
+{
+	return event_id != NULL && *event_id != '\0' &&
+	    json_object_get(l->used, event_id) != NULL;
+}
+
 struct ledger *
 ledger_open(const char *dir, char **cause)
 {
@@ -749,6 +773,7 @@ ledger_open(const char *dir, char **cause)
 	l = xcalloc(1, sizeof(*l));
 	l->dirfd = l->runsfd = l->lockfd = -1;
 	l->sched = json_object();
+	l->used = json_object();
 	if (dir == NULL)
 		return l;
 	l->dir = xstrdup(dir);
@@ -784,6 +809,7 @@ ledger_open(const char *dir, char **cause)
 	}
 	ledger_load_meta(l);
 	ledger_load_runs(l);
+	ledger_used_rebuild(l);
 	return l;
 fail:
 	ledger_free(l);
@@ -801,6 +827,7 @@ ledger_free(struct ledger *l)
 		ledger_run_free(l->runs[i]);
 	free(l->runs);
 	json_decref(l->sched);
+	json_decref(l->used);
 	if (l->runsfd != -1)
 		close(l->runsfd);
 	if (l->dirfd != -1)
@@ -960,6 +987,7 @@ ledger_add(struct ledger *l, const struct expectation *x, double deadline)
 	e->user_agent = xstrdup_or_null(x->user_agent);
 	e->read_only = x->read_only;
 	e->fired_at = x->fired_at;
+	e->fired_mono = x->fired_mono;
 	e->deadline = deadline;
 	ledger_entry_append(r, e);
 	r->dirty = 1;
@@ -1007,6 +1035,9 @@ ledger_decide(struct ledger_entry *e, enum verdict v,
 	if (v == VERDICT_LOGGED && found != NULL) {
 		e->event_id = xstrdup(found->event_id != NULL ?
 		    found->event_id : "");
+		if (*e->event_id != '\0')
+			json_object_set_new(e->run->ledger->used,
+			    e->event_id, json_true());
 		e->found_at = found->found_at;
 		e->event_time = found->event_time;
 		e->match = xstrdup_or_null(found->match);
@@ -1231,6 +1262,7 @@ ledger_prune(struct ledger *l, double before, char **cause)
 			l->runs[j++] = r;
 	}
 	l->nruns = j;
+	ledger_used_rebuild(l);
 	if (l->dir != NULL)
 		fsync(l->runsfd);
 	return n;

@@ -79,8 +79,10 @@ struct ledger_entry {
 	char		*access_key_id;
 	char		*user_agent;
 	int		 read_only;
-	double		 fired_at;
+	double		 fired_at;	/* the answering attempt's send time */
 	double		 deadline;	/* absolute: fired_at + verify deadline */
+	double		 fired_mono;	/* monotonic send time in this process,
+					   0 = unknown (loaded): not stored */
 
 	/* The verdict. */
 	enum verdict	 verdict;
@@ -189,6 +191,9 @@ uint64_t	 ledger_queue_summary(struct ledger_run *);
 /* Reported: also drops the kept CloudTrail record. */
 void		 ledger_mark_reported(struct ledger_entry *);
 void		 ledger_mark_summary_reported(struct ledger_run *);
+
+/* Does this eventID already prove a row (one record, one call)? */
+int		 ledger_event_used(const struct ledger *, const char *event_id);
 
 uint64_t	 ledger_last_seq(const struct ledger *);
 /* Never hand out a sequence number <= seq (report file high-water mark). */

@@ -39,7 +39,11 @@ struct vpoll {
 	struct ct_event		*events;	/* relevant records only */
 	size_t			 nevents;
 	char			*error;		/* the poll failed */
-	char			*incomplete;	/* a query was cut short */
+	char			*incomplete;	/* a query was cut short, or an
+						   answer could not be trusted */
+	int			 qbad;		/* the current query is */
+	int			 refused;	/* lookups refused for the
+						   credentials (fail_fast) */
 };
 
 struct vgroup {
@@ -159,7 +163,7 @@ verify_group_schedule(struct vgroup *g)
 	if ((t = verify_next_poll(g->items, g->nitems, g->last_start,
 	    &v->p)) < 0)
 		return;
-	d = fmax(0, t - now_real());
+	d = fmax(0, t - now_mono());
 	tv.tv_sec = (time_t)d;
 	tv.tv_usec = (suseconds_t)((d - (double)tv.tv_sec) * 1e6);
 	evtimer_add(g->timer, &tv);
@@ -239,6 +243,46 @@ verify_poll_fail(struct vpoll *p, const char *fmt, ...)
 	verify_poll_finish(p);
 }
 
+/*
+ * Rows no lookup can decide are unverified now, with the reason, and left
+ * out of the plan: a call no record could ever prove (no request ID, no
+ * call marker), and a call older than LookupEvents' 90-day window (a
+ * window cut at 90 days cannot contain it, so its silence proves nothing).
+ */
+static void
+verify_set_aside(struct vpoll *p, double offset)
+{
+	struct verifier		*v = p->g->v;
+	struct ledger_entry	*e;
+	double			 now = now_real();
+	char			 when[21];
+	char			*reason;
+	size_t			 i, j;
+
+	for (i = 0, j = 0; i < p->nrows; i++) {
+		e = p->rows[i];
+		reason = NULL;
+		if (!verify_row_provable(e))
+			reason = xstrdup("no record can prove this call: its "
+			    "answer carried no request ID and it was sent "
+			    "without a call marker");
+		else if (verify_too_old(e->fired_at, now, offset, v->p.skew)) {
+			time_iso8601((time_t)e->fired_at, when);
+			reason = xprintf("the call (%s) is older than the 90 "
+			    "days LookupEvents can look back", when);
+		}
+		if (reason == NULL) {
+			p->rows[j++] = e;
+			continue;
+		}
+		if (ledger_decide(e, VERDICT_UNVERIFIED, NULL, reason,
+		    now) == 0)
+			v->stats.unverified++;
+		free(reason);
+	}
+	p->nrows = j;
+}
+
 static void
 verify_poll_start(struct vgroup *g)
 {
@@ -271,7 +315,7 @@ verify_poll_start(struct vgroup *g)
 		return;
 	}
 	g->poll = p;
-	g->last_start = now_real();
+	g->last_start = now_mono();
 	v->stats.polls++;
 	if (v->hooks.creds == NULL ||
 	    (p->creds = v->hooks.creds(g->account, v->hooks.arg)) == NULL) {
@@ -279,13 +323,18 @@ verify_poll_start(struct vgroup *g)
 		return;
 	}
 	aws_client_stats(v->client, &cst);
-	p->q = verify_plan(p->rows, p->nrows, &v->p, g->last_start,
+	verify_set_aside(p, cst.clock_offset);
+	if (p->nrows == 0) {
+		verify_poll_finish(p);
+		return;
+	}
+	p->q = verify_plan(p->rows, p->nrows, &v->p, now_real(),
 	    cst.clock_offset, &p->nq);
 	p->complete = xcalloc(p->nq, sizeof(*p->complete));
 	log_debug("verify %s/%s: %zu pending, %zu %s quer%s", g->account,
 	    g->region, p->nrows, p->nq, verify_qkind_name(p->q[0].kind),
 	    p->nq == 1 ? "y" : "ies");
-	p->qstart = now_real();
+	p->qstart = now_mono();
 	verify_poll_send(p);
 }
 
@@ -344,16 +393,19 @@ verify_page_cb(const struct aws_request *req, struct aws_result *res,
 {
 	struct vpoll	*p = arg;
 	struct verifier	*v = p->g->v;
-	struct ct_event	 ev;
-	json_t		*list, *e;
+	struct ct_event	*evs = NULL;
 	const char	*token;
-	char		*cause;
-	size_t		 i;
+	char		*problem = NULL;
+	size_t		 nev = 0, i;
 	double		 seen = now_real();
 
 	p->call = NULL;
 	if (res->outcome != AWS_OK) {
 		v->stats.failures++;
+		if (v->p.fail_fast && res->error_code != NULL &&
+		    (aws_code_unhandled(res->error_code) ||
+		    aws_code_is_denied(res->error_code)))
+			p->refused = 1;
 		if (res->error_code != NULL)
 			verify_poll_fail(p, "LookupEvents: %s%s%s",
 			    res->error_code, res->error_message ? ": " : "",
@@ -367,28 +419,33 @@ verify_page_cb(const struct aws_request *req, struct aws_result *res,
 			    http_error_name(res->http_error));
 		return;
 	}
-	list = aws_json_list(aws_json_path(res->data, "Events"));
-	json_array_foreach(list, i, e) {
+	if (verify_page_read(res->data, seen, &evs, &nev, &token,
+	    &problem) == -1) {
+		v->stats.failures++;
+		verify_poll_fail(p, "%s", problem);
+		free(problem);
+		return;
+	}
+	if (problem != NULL) {
+		/* The records read still prove their rows; the query's
+		 * silence proves nothing. */
+		p->qbad = 1;
+		free(p->incomplete);
+		p->incomplete = problem;
+	}
+	for (i = 0; i < nev; i++) {
 		v->stats.events_seen++;
-		cause = NULL;
-		if (verify_parse_event(e, seen, &ev, &cause) == -1) {
-			log_debug("verify %s/%s: skipping a record: %s",
-			    p->g->account, p->g->region, cause);
-			free(cause);
-			continue;
-		}
-		if (!verify_relevant(p, &ev)) {
-			verify_event_clear(&ev);
+		if (!verify_relevant(p, &evs[i])) {
+			verify_event_clear(&evs[i]);
 			continue;
 		}
 		p->events = xreallocarray(p->events, p->nevents + 1,
 		    sizeof(*p->events));
-		p->events[p->nevents++] = ev;
+		p->events[p->nevents++] = evs[i];
 	}
-	json_decref(list);
+	free(evs);
 
-	token = aws_json_str(res->data, "NextToken");
-	if (token != NULL && *token != '\0') {
+	if (token != NULL) {
 		if (p->token != NULL && strcmp(p->token, token) == 0) {
 			verify_poll_fail(p, "LookupEvents returned the same "
 			    "NextToken twice");
@@ -403,15 +460,16 @@ verify_page_cb(const struct aws_request *req, struct aws_result *res,
 		free(p->incomplete);
 		p->incomplete = xprintf("more than %d pages of events in the "
 		    "window", v->p.max_pages);
-	} else
+	} else if (!p->qbad)
 		p->complete[p->qi] = p->qstart;
 
 	/* Next query, or done. */
 	free(p->token);
 	p->token = NULL;
 	p->page = 0;
+	p->qbad = 0;
 	if (++p->qi < p->nq) {
-		p->qstart = now_real();
+		p->qstart = now_mono();
 		verify_poll_send(p);
 		return;
 	}
@@ -475,9 +533,10 @@ verify_poll_finish(struct vpoll *p)
 	struct ledger_found	 f;
 	const struct ct_event	*ev;
 	enum verdict		 vd;
+	int			 refused;
 	char			*reason, *cause = NULL, when[21];
 	size_t			 n, i, j, nd = 0;
-	double			 now = now_real();
+	double			 now = now_mono(), wall = now_real();
 
 	g->poll = NULL;
 
@@ -493,7 +552,7 @@ verify_poll_finish(struct vpoll *p)
 		f.event_time = ev->event_time;
 		f.match = verify_how_name(as[i].how);
 		f.record = ev->record;
-		if (ledger_decide(e, VERDICT_LOGGED, &f, NULL, now) == 0) {
+		if (ledger_decide(e, VERDICT_LOGGED, &f, NULL, wall) == 0) {
 			v->stats.logged++;
 			log_debug("verify %s/%s: %s %s found by %s: event %s",
 			    g->account, g->region, ledger_entry_run_id(e),
@@ -512,6 +571,7 @@ verify_poll_finish(struct vpoll *p)
 				it->covered_at = p->complete[i];
 		}
 	}
+	refused = p->refused && p->error != NULL;
 	if (p->error != NULL)
 		verify_lookup_state(g, p->error);
 	else if (p->incomplete != NULL)
@@ -524,15 +584,20 @@ verify_poll_finish(struct vpoll *p)
 		it = &g->items[i];
 		e = it->e;
 		if (e->verdict == VERDICT_PENDING) {
-			vd = verify_judge(e->deadline, it->covered_at, now,
+			vd = verify_judge(it->deadline, it->covered_at, now,
 			    v->p.grace);
+			/* One-shot: lookups refused for the credentials will
+			 * not work by waiting. */
+			if (vd == VERDICT_PENDING && refused)
+				vd = VERDICT_UNVERIFIED;
 			if (vd == VERDICT_MISSING) {
-				time_iso8601((time_t)it->covered_at, when);
+				time_iso8601((time_t)(wall - (now -
+				    it->covered_at)), when);
 				reason = xprintf("not found by a complete "
 				    "lookup started at %s, %.1fs after the "
 				    "deadline", when, it->covered_at -
-				    e->deadline);
-				ledger_decide(e, vd, NULL, reason, now);
+				    it->deadline);
+				ledger_decide(e, vd, NULL, reason, wall);
 				free(reason);
 				v->stats.missing++;
 			} else if (vd == VERDICT_UNVERIFIED) {
@@ -543,7 +608,7 @@ verify_poll_finish(struct vpoll *p)
 					    "after the deadline");
 				else
 					reason = xstrdup("no lookup completed");
-				ledger_decide(e, vd, NULL, reason, now);
+				ledger_decide(e, vd, NULL, reason, wall);
 				free(reason);
 				v->stats.unverified++;
 			}
@@ -636,7 +701,9 @@ verifier_free(struct verifier *v)
 void
 verifier_watch(struct verifier *v, struct ledger_entry *e)
 {
-	struct vgroup	*g;
+	struct vgroup		*g;
+	struct verify_item	*it;
+	double			 mono, wall;
 
 	if (e->verdict != VERDICT_PENDING)
 		return;
@@ -644,8 +711,22 @@ verifier_watch(struct verifier *v, struct ledger_entry *e)
 	if (verify_item_of(g, e) != NULL)
 		return;
 	g->items = xreallocarray(g->items, g->nitems + 1, sizeof(*g->items));
-	g->items[g->nitems].e = e;
-	g->items[g->nitems++].covered_at = 0;
+	it = &g->items[g->nitems++];
+	memset(it, 0, sizeof(*it));
+	it->e = e;
+	mono = now_mono();
+	wall = now_real();
+	if (e->fired_mono > 0 && e->fired_mono <= mono) {
+		/* Fired in this process: the deadline counts from the final
+		 * attempt's send time on the monotonic clock. */
+		it->fired = e->fired_mono;
+		it->deadline = e->fired_mono + (e->deadline - e->fired_at);
+	} else {
+		/* Loaded from the state directory: the wall clock is all a
+		 * restart has; from here on the monotonic clock counts. */
+		it->fired = mono - fmax(0, wall - e->fired_at);
+		it->deadline = mono + (e->deadline - wall);
+	}
 	if (g->poll == NULL)
 		verify_group_schedule(g);
 }

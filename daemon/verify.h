@@ -13,19 +13,36 @@
  * (MaxResults 50, NextToken), one request in flight per group, paced by
  * the client's LookupEvents limit per (credentials, region).
  *
- * Matching (verify_match): by requestID first, then by the run marker
- * "run/<runid>" in userAgent plus eventSource, eventName and errorCode; an
- * eventID is used at most once per run.
+ * Matching (verify_match, docs/ARCHITECTURE.md "Matching rules"): one
+ * record proves at most one call.  A record proves a row when the event
+ * name, source, account and region agree and
+ *   - both request IDs are known and equal (case-insensitive); a record
+ *     whose request ID is known and differs never proves the row, or
+ *   - one side has no request ID, and the record's call marker
+ *     "run/<run id>/<call seq>/<attempt>" equals the row's (the attempt
+ *     that answered), and the error codes agree after normalising
+ *     ("Client."/"Server." prefix, "Exception" suffix); a row that expects
+ *     success never accepts a record with an errorCode.
+ * An eventID proves one row in the whole ledger; duplicates of a record
+ * (same eventID) count once.  A row that no record could ever prove (no
+ * request ID and no call marker) is unverified, never missing.
  *
- * Verdicts (verify_judge), per row with deadline D = fired_at + deadline:
+ * Verdicts (verify_judge), per row with deadline D = the final attempt's
+ * send time + deadline, on the monotonic clock (a wall-clock step moves
+ * no deadline; wall time only places the LookupEvents windows):
  *   logged      a matching record was found (at any time, even after D)
  *   missing     a lookup that covers the row (its attribute selects the
  *               row, its window contains the row's call) was *started* at
  *               or after D and completed successfully through its last
- *               page without a match: everything CloudTrail had delivered
- *               by D was seen, and the row was not in it
+ *               page without a match, every page a valid answer (an
+ *               Events list, every record readable): everything
+ *               CloudTrail had delivered by D was seen, and the row was
+ *               not in it
  *   unverified  no such lookup could be completed by D + grace (throttled,
- *               denied, endpoint down, no credentials): never `missing`
+ *               denied, endpoint down, no credentials, an answer that
+ *               could not be trusted, more pages than the per-poll cap),
+ *               or the call is older than LookupEvents' 90-day window:
+ *               never `missing`
  * A verdict is final: events that arrive later change nothing.
  */
 #ifndef CLOUDSAGA_VERIFY_H
@@ -57,6 +74,9 @@ struct verify_params {
 	int	 max_pages;	/* per query per poll; 0 = 200 */
 	int	 max_queries;	/* attribute queries per poll before a
 				   sweep; 0 = 4 */
+	int	 fail_fast;	/* one-shot: lookups refused for their
+				   credentials (auth, access denied) end
+				   the group's rows unverified at once */
 };
 /* 5m initial delay, 1m interval, 15m deadline, 2/s, 2m skew. */
 void	 verify_params_default(struct verify_params *);
@@ -88,11 +108,26 @@ int	 verify_parse_event(json_t *event, double seen_at, struct ct_event *,
 	    char **cause);
 void	 verify_event_clear(struct ct_event *);
 
-/* The run ID of the marker "run/<32 hex>" in a user agent, or -1. */
+/*
+ * One page of a LookupEvents answer: appends its records to *events,
+ * *next_token (borrowed from data) when there are more pages.  -1 +
+ * *problem when the page is unusable (not an object, no Events list, a
+ * bad NextToken); 0 with *problem set when some records could not be read
+ * (the others are returned): either way the query is incomplete.
+ */
+int	 verify_page_read(json_t *data, double seen_at, struct ct_event **,
+	    size_t *nevents, const char **next_token, char **problem);
+
+/* The run ID of the call marker in a user agent (aws_marker_parse), or -1. */
 int	 verify_marker(const char *user_agent, char run_id[33]);
-/* Expected CloudTrail errorCode vs the record's: NULL expects nothing in
- * particular; "Client.X" and "X" are the same code. */
+/*
+ * Expected CloudTrail errorCode vs the record's, normalised ("Client." /
+ * "Server." prefixes and an "Exception" suffix dropped): NULL or "" expects
+ * success, so only a record without errorCode agrees.
+ */
 int	 verify_error_code_match(const char *expected, const char *actual);
+/* Could a record ever prove this row (a request ID, or a call marker)? */
+int	 verify_row_provable(const struct ledger_entry *);
 
 enum verify_how {
 	VERIFY_NO_MATCH = 0,
@@ -110,20 +145,21 @@ struct verify_assign {
 	enum verify_how	 how;
 };
 /*
- * Assign events to pending rows: request-ID matches first, then marker
- * matches (earliest events first, each to the unassigned candidate whose
- * call is closest in time, preferring rows without a request ID); one
- * event per row, one row per event, and no eventID already used by
- * another row of the same run.  Returns the number of assignments written
- * to out (room for min(nrows, nevents)).
+ * Assign events to pending rows (nrows > 0: rows of one ledger): request-ID
+ * matches first, then marker matches; one event per row, one row per
+ * event, duplicate eventIDs once, and no eventID that already proves a row
+ * of the ledger.  Returns the number of assignments written to out (room
+ * for min(nrows, nevents)).
  */
 size_t	 verify_match(struct ledger_entry *const *rows, size_t nrows,
 	    const struct ct_event *events, size_t nevents,
 	    struct verify_assign *out);
 
-/* A row as the verifier tracks it. */
+/* A row as the verifier tracks it; times on the monotonic clock. */
 struct verify_item {
 	struct ledger_entry *e;
+	double		 fired;		/* the final attempt's send time */
+	double		 deadline;	/* fired + the deadline */
 	double		 covered_at;	/* start of the latest complete lookup
 					   that covered the row, 0 = none */
 };
@@ -154,12 +190,20 @@ struct verify_query *verify_plan(struct ledger_entry *const *rows, size_t n,
 	    size_t *nqueries);
 void	 verify_plan_free(struct verify_query *, size_t);
 
-/* The verdict rule above: VERDICT_PENDING while still undecided. */
+/* The verdict rule above: VERDICT_PENDING while still undecided (all
+ * times monotonic). */
 enum verdict verify_judge(double deadline, double covered_at, double now,
 	    double grace);
 /*
- * When the group should poll next, given the time the last poll started
- * (0 = never); may be in the past (poll now).  -1 when nothing is pending.
+ * Is a call made at wall time fired_at beyond what LookupEvents can return
+ * at wall time now (90 days, less skew and a minute of margin)?
+ */
+int	 verify_too_old(double fired_at, double now, double offset,
+	    double skew);
+/*
+ * When the group should poll next (monotonic), given the time the last
+ * poll started (0 = never); may be in the past (poll now).  -1 when
+ * nothing is pending.
  */
 double	 verify_next_poll(const struct verify_item *, size_t n,
 	    double last_start, const struct verify_params *);
@@ -186,8 +230,9 @@ void	 verifier_free(struct verifier *);
  * they were recorded with. */
 void	 verifier_set_params(struct verifier *, const struct verify_params *);
 
-/* Record an expectation in the ledger (deadline from the params) and
- * verify it.  The ledger is committed at the end of this event-loop turn. */
+/* Record an expectation in the ledger (deadline from the params, counted
+ * from x->fired_mono when known) and verify it.  The ledger is committed
+ * at the end of this event-loop turn. */
 struct ledger_entry *verifier_add(struct verifier *, const struct expectation *);
 /* Verify a row already in the ledger (pending). */
 void	 verifier_watch(struct verifier *, struct ledger_entry *);

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "aws.h"
 #include "ledger.h"
 #include "util.h"
 #include "verify.h"
@@ -142,46 +143,104 @@ verify_event_clear(struct ct_event *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
+int
+verify_page_read(json_t *data, double seen_at, struct ct_event **events,
+    size_t *nevents, const char **next_token, char **problem)
+{
+	json_t		*list, *e, *tok;
+	struct ct_event	 ev;
+	char		*cause;
+	size_t		 i, nbad = 0;
+
+	*next_token = NULL;
+	*problem = NULL;
+	if (!json_is_object(data)) {
+		*problem = xstrdup("LookupEvents answered something that is "
+		    "not a JSON object");
+		return -1;
+	}
+	tok = json_object_get(data, "NextToken");
+	if (tok != NULL && !json_is_null(tok) && !json_is_string(tok)) {
+		*problem = xstrdup("LookupEvents answered a NextToken that is "
+		    "not a string");
+		return -1;
+	}
+	if (json_is_string(tok) && json_string_length(tok) > 0)
+		*next_token = json_string_value(tok);
+	list = json_object_get(data, "Events");
+	if (!json_is_array(list)) {
+		*problem = xstrdup(list == NULL ? "LookupEvents answered "
+		    "without an Events list" : "LookupEvents answered an "
+		    "Events member that is not a list");
+		return -1;
+	}
+	json_array_foreach(list, i, e) {
+		cause = NULL;
+		if (verify_parse_event(e, seen_at, &ev, &cause) == -1) {
+			if (nbad++ == 0)
+				*problem = xprintf("a record in the LookupEvents "
+				    "answer could not be read (%s)", cause);
+			free(cause);
+			continue;
+		}
+		*events = xreallocarray(*events, *nevents + 1,
+		    sizeof(**events));
+		(*events)[(*nevents)++] = ev;
+	}
+	if (nbad > 1) {
+		cause = *problem;
+		*problem = xprintf("%s, and %zu more", cause, nbad - 1);
+		free(cause);
+	}
+	return 0;
+}
+
 /* ---- matching ------------------------------------------------------------- */
 
 int
 verify_marker(const char *ua, char run_id[33])
 {
-	const char	*p;
-	size_t		 i;
+	struct aws_marker	 m;
 
-	for (p = ua; p != NULL && (p = strstr(p, "run/")) != NULL; p += 4) {
-		if (p != ua && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
-			continue;
-		for (i = 0; i < 32; i++)
-			if (!isxdigit((unsigned char)p[4 + i]))
-				break;
-		if (i != 32 || isalnum((unsigned char)p[4 + 32]))
-			continue;
-		for (i = 0; i < 32; i++)
-			run_id[i] = (char)tolower((unsigned char)p[4 + i]);
-		run_id[32] = '\0';
-		return 0;
-	}
-	return -1;
+	if (aws_marker_parse(ua, &m) == -1)
+		return -1;
+	memcpy(run_id, m.run_id, 33);
+	return 0;
 }
 
-static const char *
-verify_code_tail(const char *code)
+/*
+ * An error code as CloudTrail and the wire spell it alike: without the
+ * EC2 "Client."/"Server." prefix and the "Exception" suffix (IAM answers
+ * NoSuchEntity, CloudTrail records NoSuchEntityException).
+ */
+static void
+verify_code_norm(const char *code, const char **start, size_t *len)
 {
-	const char	*dot = strrchr(code, '.');
+	size_t	 n;
 
-	return dot != NULL ? dot + 1 : code;
+	if (strncmp(code, "Client.", 7) == 0 || strncmp(code, "Server.", 7) == 0)
+		code += 7;
+	n = strlen(code);
+	if (n > 9 && strcmp(code + n - 9, "Exception") == 0)
+		n -= 9;
+	*start = code;
+	*len = n;
 }
 
 int
 verify_error_code_match(const char *expected, const char *actual)
 {
+	const char	*a, *b;
+	size_t		 na, nb;
+
+	/* Success expected: a record of a failure is another call's. */
 	if (expected == NULL || *expected == '\0')
-		return 1;
+		return actual == NULL || *actual == '\0';
 	if (actual == NULL || *actual == '\0')
 		return 0;
-	return strcmp(verify_code_tail(expected), verify_code_tail(actual)) == 0;
+	verify_code_norm(expected, &a, &na);
+	verify_code_norm(actual, &b, &nb);
+	return na == nb && na > 0 && strncmp(a, b, na) == 0;
 }
 
 const char *
@@ -199,48 +258,57 @@ verify_how_name(enum verify_how h)
 }
 
 static int
+verify_known(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+static int
 verify_same(const char *a, const char *b)
 {
 	/* Unknown on either side does not contradict. */
-	return a == NULL || b == NULL || *a == '\0' || *b == '\0' ||
-	    strcmp(a, b) == 0;
+	return !verify_known(a) || !verify_known(b) || strcmp(a, b) == 0;
+}
+
+int
+verify_row_provable(const struct ledger_entry *e)
+{
+	struct aws_marker	 m;
+
+	if (verify_known(e->request_id))
+		return 1;
+	return aws_marker_parse(e->user_agent, &m) == 0 && m.seq >= 0 &&
+	    m.attempt >= 0;
 }
 
 enum verify_how
 verify_match_one(const struct ledger_entry *e, const struct ct_event *ev)
 {
-	char	 run_id[33];
+	struct aws_marker	 rm, em;
 
 	if (ev->event_name == NULL || strcmp(e->event_name, ev->event_name) != 0)
 		return VERIFY_NO_MATCH;
 	if (!verify_same(e->account_id, ev->account_id) ||
-	    !verify_same(e->region, ev->aws_region))
+	    !verify_same(e->region, ev->aws_region) ||
+	    !verify_same(e->event_source, ev->event_source))
 		return VERIFY_NO_MATCH;
-	if (e->request_id != NULL && ev->request_id != NULL &&
-	    *e->request_id != '\0' &&
-	    strcasecmp(e->request_id, ev->request_id) == 0)
-		return VERIFY_BY_REQUEST_ID;
-	if (verify_marker(ev->user_agent, run_id) == -1 ||
-	    strcmp(run_id, ledger_entry_run_id(e)) != 0)
+	/* Both request IDs known: they alone decide. */
+	if (verify_known(e->request_id) && verify_known(ev->request_id))
+		return strcasecmp(e->request_id, ev->request_id) == 0 ?
+		    VERIFY_BY_REQUEST_ID : VERIFY_NO_MATCH;
+	/*
+	 * One side has none: the call marker of the very attempt that
+	 * answered (run, call, attempt), and the outcome it had.
+	 */
+	if (aws_marker_parse(e->user_agent, &em) == -1 || em.seq < 0 ||
+	    em.attempt < 0)
 		return VERIFY_NO_MATCH;
-	if (!verify_same(e->event_source, ev->event_source) ||
-	    !verify_error_code_match(e->error_code, ev->error_code))
+	if (aws_marker_parse(ev->user_agent, &rm) == -1 ||
+	    !aws_marker_equal(&em, &rm))
+		return VERIFY_NO_MATCH;
+	if (!verify_error_code_match(e->error_code, ev->error_code))
 		return VERIFY_NO_MATCH;
 	return VERIFY_BY_MARKER;
-}
-
-/* Is this eventID already the proof of another row of e's run? */
-static int
-verify_used_in_run(const struct ledger_entry *e, const char *event_id)
-{
-	const struct ledger_run	*r = e->run;
-	size_t			 i;
-
-	for (i = 0; i < r->nentries; i++)
-		if (r->entries[i]->event_id != NULL &&
-		    strcmp(r->entries[i]->event_id, event_id) == 0)
-			return 1;
-	return 0;
 }
 
 static int
@@ -255,25 +323,13 @@ verify_cmp_event_id(const void *a, const void *b, void *arg)
 	return i < j ? -1 : i > j;
 }
 
-static int
-verify_cmp_event_time(const void *a, const void *b, void *arg)
-{
-	const struct ct_event	*ev = arg;
-	size_t			 i = *(const size_t *)a, j = *(const size_t *)b;
-
-	if (ev[i].event_time != ev[j].event_time)
-		return ev[i].event_time < ev[j].event_time ? -1 : 1;
-	return i < j ? -1 : i > j;
-}
-
 size_t
 verify_match(struct ledger_entry *const *rows, size_t nrows,
     const struct ct_event *events, size_t nevents, struct verify_assign *out)
 {
 	unsigned char	*taken, *done;
-	size_t		*order, i, j, k, n = 0, best;
-	double		 d, bestd;
-	int		 pref, bestpref;
+	size_t		*order, i, j, n = 0;
+	enum verify_how	 how, pass;
 
 	if (nrows == 0 || nevents == 0)
 		return 0;
@@ -281,72 +337,42 @@ verify_match(struct ledger_entry *const *rows, size_t nrows,
 	done = xcalloc(nevents, 1);
 	order = xcalloc(nevents, sizeof(*order));
 
-	/* The same eventID twice in one poll (pages shift): keep the first. */
+	/*
+	 * The same eventID twice (a duplicate delivery, pages that shifted):
+	 * one record.  An eventID that already proves a row anywhere in the
+	 * ledger proves nothing else.
+	 */
 	for (i = 0; i < nevents; i++)
 		order[i] = i;
 	qsort_r(order, nevents, sizeof(*order), verify_cmp_event_id,
 	    (void *)events);
-	for (i = 1; i < nevents; i++)
-		if (strcmp(events[order[i]].event_id,
+	for (i = 0; i < nevents; i++) {
+		if (i > 0 && strcmp(events[order[i]].event_id,
 		    events[order[i - 1]].event_id) == 0)
 			done[order[i]] = 1;
-
-	/* Pass 1: request IDs, which name one call. */
-	for (i = 0; i < nevents; i++) {
-		if (done[i])
-			continue;
-		for (j = 0; j < nrows; j++) {
-			if (taken[j] || verify_match_one(rows[j], &events[i]) !=
-			    VERIFY_BY_REQUEST_ID)
-				continue;
-			if (verify_used_in_run(rows[j], events[i].event_id))
-				continue;
-			taken[j] = done[i] = 1;
-			out[n].entry = j;
-			out[n].event = i;
-			out[n++].how = VERIFY_BY_REQUEST_ID;
-			break;
-		}
+		else if (ledger_event_used(rows[0]->run->ledger,
+		    events[order[i]].event_id))
+			done[order[i]] = 1;
 	}
 
-	/* Pass 2: the run marker, earliest events first. */
-	for (i = 0; i < nevents; i++)
-		order[i] = i;
-	qsort_r(order, nevents, sizeof(*order), verify_cmp_event_time,
-	    (void *)events);
-	for (k = 0; k < nevents; k++) {
-		i = order[k];
-		if (done[i])
-			continue;
-		best = nrows;
-		bestd = 0;
-		bestpref = 0;
-		for (j = 0; j < nrows; j++) {
-			if (taken[j] || verify_match_one(rows[j], &events[i]) !=
-			    VERIFY_BY_MARKER)
+	/* Request IDs first (they name one call), then markers. */
+	for (pass = VERIFY_BY_REQUEST_ID; pass <= VERIFY_BY_MARKER; pass++) {
+		for (i = 0; i < nevents; i++) {
+			if (done[i])
 				continue;
-			if (verify_used_in_run(rows[j], events[i].event_id))
-				continue;
-			/* A row whose own request ID is known is a worse
-			 * candidate: its call's record has another ID. */
-			pref = rows[j]->request_id == NULL ||
-			    *rows[j]->request_id == '\0';
-			d = events[i].event_time > 0 ?
-			    fabs(rows[j]->fired_at - events[i].event_time) :
-			    rows[j]->fired_at;
-			if (best == nrows || pref > bestpref ||
-			    (pref == bestpref && d < bestd)) {
-				best = j;
-				bestd = d;
-				bestpref = pref;
+			for (j = 0; j < nrows; j++) {
+				if (taken[j])
+					continue;
+				how = verify_match_one(rows[j], &events[i]);
+				if (how != pass)
+					continue;
+				taken[j] = done[i] = 1;
+				out[n].entry = j;
+				out[n].event = i;
+				out[n++].how = how;
+				break;
 			}
 		}
-		if (best == nrows)
-			continue;
-		taken[best] = done[i] = 1;
-		out[n].entry = best;
-		out[n].event = i;
-		out[n++].how = VERIFY_BY_MARKER;
 	}
 	free(order);
 	free(done);
@@ -492,6 +518,14 @@ verify_judge(double deadline, double covered_at, double now, double grace)
 	return VERDICT_PENDING;
 }
 
+int
+verify_too_old(double fired_at, double now, double offset, double skew)
+{
+	double	 floor_start = floor(now + offset - VERIFY_LOOKBACK + 60);
+
+	return fired_at + offset - skew < floor_start;
+}
+
 double
 verify_next_poll(const struct verify_item *it, size_t n, double last_start,
     const struct verify_params *p)
@@ -502,13 +536,13 @@ verify_next_poll(const struct verify_item *it, size_t n, double last_start,
 	if (n == 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (first < 0 || it[i].e->fired_at < first)
-			first = it[i].e->fired_at;
+		if (first < 0 || it[i].fired < first)
+			first = it[i].fired;
 	first += p->initial_delay;
 	t = last_start <= 0 ? first : fmax(first, last_start + p->interval);
 	gap = fmin(p->interval, 5.0);
 	for (i = 0; i < n; i++) {
-		d = it[i].e->deadline;
+		d = it[i].deadline;
 		if (it[i].covered_at >= d && it[i].covered_at > 0)
 			continue;	/* decided at the next judgement */
 		/* A lookup must start at or after the deadline... */

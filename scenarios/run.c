@@ -259,6 +259,7 @@ expectation_dup(const struct expectation *e)
 	n->user_agent = xstrdup_or_null(e->user_agent);
 	n->read_only = e->read_only;
 	n->fired_at = e->fired_at;
+	n->fired_mono = e->fired_mono;
 	return n;
 }
 
@@ -338,17 +339,8 @@ expectation_for(const struct aws_request *req, const struct aws_result *res)
 {
 	struct expectation	*e;
 
-	if (res->status == 0)
-		return NULL;
-	switch (res->outcome) {
-	case AWS_REFUSED:
-	case AWS_REGION_OFF:
-	case AWS_RETRYABLE:
-		return NULL;
-	default:
-		break;
-	}
-	if (res->status >= 500)
+	/* Only a call the service handled can be in CloudTrail. */
+	if (aws_record_of(req, res) != AWS_RECORD_HANDLED)
 		return NULL;
 	e = expectation_new();
 	if (req->run_id != NULL)
@@ -365,7 +357,9 @@ expectation_for(const struct aws_request *req, const struct aws_result *res)
 	e->access_key_id = xstrdup_or_null(res->access_key_id);
 	e->user_agent = xstrdup_or_null(res->user_agent);
 	e->read_only = aws_action_is_read_only(req->svc, req->action);
-	e->fired_at = res->fired_at;
+	/* The attempt that answered: its record is the one to find. */
+	e->fired_at = res->sent_at > 0 ? res->sent_at : res->fired_at;
+	e->fired_mono = res->sent_mono;
 	return e;
 }
 
@@ -1023,6 +1017,8 @@ run_send(struct run_group *g, struct aws_request *req, const char *detail,
 	struct run_pending	*p;
 	unsigned		 seq = run->seq++;
 	char			*step;
+
+	req->call_seq = seq;	/* the call marker: run/<id>/<seq>/<attempt> */
 
 	if (run_finished(run)) {
 		run_record_skip(run, req->svc->id, req->action, req->region,

@@ -62,7 +62,10 @@ struct expectation {
 	char		*access_key_id;
 	char		*user_agent;	/* as sent: carries the run marker */
 	int		 read_only;
-	double		 fired_at;	/* wall clock, seconds */
+	double		 fired_at;	/* wall clock, seconds: the send time
+					   of the attempt that answered */
+	double		 fired_mono;	/* the same, monotonic; 0 = unknown
+					   (not persisted) */
 };
 
 struct expectation *expectation_new(void);
@@ -70,9 +73,12 @@ struct expectation *expectation_dup(const struct expectation *);
 void	 expectation_free(struct expectation *);
 
 /*
- * The expectation for one answered call, or NULL when CloudTrail would not
- * record it: never sent (refused, transport failure, status 0), region
- * not enabled, throttled or 5xx (the service may not have processed it).
+ * The expectation for one answered call, or NULL when CloudTrail cannot
+ * hold a record of it (aws_record_of() is not AWS_RECORD_HANDLED): never
+ * sent (refused, transport failure, status 0), refused before the service
+ * handled it (bad or expired credentials or signature, unknown action,
+ * unparsable request, region not enabled), throttled or 5xx (the service
+ * may not have processed it).
  * Pure: used by the framework, exposed for tests and the daemon.
  */
 struct expectation *expectation_for(const struct aws_request *,

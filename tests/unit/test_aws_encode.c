@@ -248,25 +248,68 @@ test_dry_run(void **state)
 static void
 test_user_agent(void **state)
 {
-	struct aws_request	*req;
+	struct aws_request	*req, *dup;
+	struct aws_marker	 m, m2;
 	char			*ua;
 
 	(void)state;
 	req = aws_request_new(aws_service_find("sts"), "GetCallerIdentity",
 	    "us-east-1");
-	ua = aws_user_agent("cloudsagad/1.0", req);
+	assert_int_equal(req->call_seq, -1);
+	ua = aws_user_agent("cloudsagad/1.0", req, 1);
 	assert_string_equal(ua, "cloudsagad/1.0");
 	free(ua);
 	req->run_id = xstrdup("00112233445566778899aabbccddeeff");
-	ua = aws_user_agent("cloudsagad/1.0", req);
+	ua = aws_user_agent("cloudsagad/1.0", req, 1);
 	assert_string_equal(ua,
 	    "cloudsagad/1.0 run/00112233445566778899aabbccddeeff");
 	free(ua);
-	ua = aws_user_agent(NULL, req);
+	/* Every call and every attempt of it has its own marker. */
+	req->call_seq = 17;
+	ua = aws_user_agent("cloudsagad/1.0", req, 2);
+	assert_string_equal(ua,
+	    "cloudsagad/1.0 run/00112233445566778899aabbccddeeff/17/2");
+	assert_int_equal(aws_marker_parse(ua, &m), 0);
+	assert_string_equal(m.run_id, "00112233445566778899aabbccddeeff");
+	assert_int_equal(m.seq, 17);
+	assert_int_equal(m.attempt, 2);
+	free(ua);
+	dup = aws_request_dup(req);
+	assert_int_equal(dup->call_seq, 17);
+	aws_request_free(dup);
+	ua = aws_user_agent(NULL, req, 1);
 	assert_true(strncmp(ua, "cloudsagad/", 11) == 0);
-	assert_non_null(strstr(ua, " run/00112233"));
+	assert_non_null(strstr(ua, " run/00112233445566778899aabbccddeeff/17/1"));
 	free(ua);
 	aws_request_free(req);
+
+	/* Reading markers back: wrapped (S3), upper case, partial forms. */
+	assert_int_equal(aws_marker_parse("[cloudsagad/1 run/"
+	    "00112233445566778899AABBCCDDEEFF/3/1]", &m), 0);
+	assert_string_equal(m.run_id, "00112233445566778899aabbccddeeff");
+	assert_int_equal(m.seq, 3);
+	assert_int_equal(m.attempt, 1);
+	assert_int_equal(aws_marker_parse("x run/"
+	    "00112233445566778899aabbccddeeff/3", &m2), 0);
+	assert_int_equal(m2.seq, 3);
+	assert_int_equal(m2.attempt, -1);
+	assert_false(aws_marker_equal(&m, &m2));
+	assert_int_equal(aws_marker_parse("x run/"
+	    "00112233445566778899aabbccddeeff", &m2), 0);
+	assert_int_equal(m2.seq, -1);
+	/* Not markers: glued, short, long, a number glued to letters. */
+	assert_int_equal(aws_marker_parse("xrun/"
+	    "00112233445566778899aabbccddeeff/1/1", &m), -1);
+	assert_int_equal(aws_marker_parse("run/"
+	    "00112233445566778899aabbccddeef/1/1", &m), -1);
+	assert_int_equal(aws_marker_parse("run/"
+	    "00112233445566778899aabbccddeeff0/1/1", &m), -1);
+	assert_int_equal(aws_marker_parse("run/"
+	    "00112233445566778899aabbccddeeff/1/1x", &m), -1);
+	assert_int_equal(aws_marker_parse("run/"
+	    "00112233445566778899aabbccddeeff/1234567890/1", &m), -1);
+	assert_int_equal(aws_marker_parse(NULL, &m), -1);
+	assert_int_equal(aws_marker_parse("", &m), -1);
 }
 
 /* ---- EC2 query / query: Smithy compliance bodies ----------------------- */

@@ -281,6 +281,98 @@ test_expect_none(void **state)
 	aws_request_free(req);
 }
 
+/*
+ * Refused before the service handled it: CloudTrail records none of these,
+ * so none may become an expectation (it would end as a false "missing").
+ */
+static void
+test_expect_none_unhandled(void **state)
+{
+	static const struct {
+		const char	*svc, *action;
+		long		 status;
+		const char	*code;
+	} cases[] = {
+		{ "ec2", "DescribeInstances", 401, "AuthFailure" },
+		{ "iam", "GetUser", 403, "InvalidClientTokenId" },
+		{ "cloudtrail", "DescribeTrails", 400,
+		    "UnrecognizedClientException" },
+		{ "iam", "GetUser", 403, "SignatureDoesNotMatch" },
+		{ "iam", "GetUser", 403, "IncompleteSignature" },
+		{ "cloudtrail", "DescribeTrails", 403,
+		    "MissingAuthenticationTokenException" },
+		{ "iam", "GetUser", 403, "MissingAuthenticationToken" },
+		{ "s3", "ListBuckets", 403, "InvalidAccessKeyId" },
+		{ "sts", "GetCallerIdentity", 403, "ExpiredToken" },
+		{ "cloudtrail", "DescribeTrails", 400, "ExpiredTokenException" },
+		{ "cloudtrail", "DescribeTrails", 400,
+		    "InvalidSignatureException" },
+		{ "ec2", "DescribeVpcz", 400, "InvalidAction" },
+		{ "cloudtrail", "DescribeTrailz", 400,
+		    "UnknownOperationException" },
+		{ "events", "ListRules", 400, "SerializationException" },
+		{ "iam", "GetUser", 404, "MalformedQueryString" },
+	};
+	struct aws_request	*req;
+	struct aws_result	 res;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		req = req_new(cases[i].svc, cases[i].action, "us-east-1");
+		res_set(&res, aws_classify(req, cases[i].status,
+		    cases[i].code), cases[i].status, cases[i].code);
+		assert_int_not_equal(res.outcome, AWS_PERMITTED);
+		assert_int_not_equal(res.outcome, AWS_OK);
+		assert_int_equal(aws_record_of(req, &res),
+		    AWS_RECORD_UNHANDLED);
+		if (expectation_for(req, &res) != NULL)
+			fail_msg("%s: an expectation for a call CloudTrail "
+			    "cannot have recorded", cases[i].code);
+		aws_result_clear(&res);
+		aws_request_free(req);
+	}
+	/* What the service handled stays an expectation: its own errors,
+	 * denials, validation. */
+	req = req_new("iam", "AttachUserPolicy", "us-east-1");
+	res_set(&res, AWS_PERMITTED, 404, "NoSuchEntity");
+	assert_int_equal(aws_record_of(req, &res), AWS_RECORD_HANDLED);
+	aws_result_clear(&res);
+	res_set(&res, AWS_DENIED, 403, "AccessDenied");
+	assert_int_equal(aws_record_of(req, &res), AWS_RECORD_HANDLED);
+	aws_result_clear(&res);
+	res_set(&res, AWS_ERROR, 400, "ValidationError");
+	assert_int_equal(aws_record_of(req, &res), AWS_RECORD_HANDLED);
+	aws_result_clear(&res);
+	res_set(&res, AWS_RETRYABLE, 400, "Throttling");
+	assert_int_equal(aws_record_of(req, &res), AWS_RECORD_UNCERTAIN);
+	aws_result_clear(&res);
+	res_set(&res, AWS_ERROR, 0, "HttpConnectError");
+	assert_int_equal(aws_record_of(req, &res), AWS_RECORD_NOT_SENT);
+	aws_result_clear(&res);
+	aws_request_free(req);
+}
+
+/* The deadline and the window follow the attempt that answered. */
+static void
+test_expect_final_attempt(void **state)
+{
+	struct aws_request	*req = req_new("ec2", "DescribeInstances",
+				    "us-east-1");
+	struct aws_result	 res;
+	struct expectation	*e;
+
+	res_set(&res, AWS_OK, 200, NULL);
+	res.fired_at = 1700000000;
+	res.sent_at = 1700000090;	/* third attempt, 90 s later */
+	res.sent_mono = 5000;
+	e = expectation_for(req, &res);
+	assert_true(e->fired_at == 1700000090);
+	assert_true(e->fired_mono == 5000);
+	expectation_free(e);
+	aws_result_clear(&res);
+	aws_request_free(req);
+}
+
 static void
 test_outcome_classes(void **state)
 {
@@ -454,6 +546,8 @@ main(void)
 		cmocka_unit_test(test_expect_global_and_ok),
 		cmocka_unit_test(test_expect_s3_names),
 		cmocka_unit_test(test_expect_none),
+		cmocka_unit_test(test_expect_none_unhandled),
+		cmocka_unit_test(test_expect_final_attempt),
 		cmocka_unit_test(test_outcome_classes),
 		cmocka_unit_test(test_calls_sort),
 		cmocka_unit_test(test_table),

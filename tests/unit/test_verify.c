@@ -25,9 +25,23 @@
 
 static struct ledger *L;
 
+/* The user agent of attempt `attempt` of call `seq` of a run. */
+static const char *
+ua(const char *run_id, int seq, int attempt)
+{
+	static char	 buf[8][128];
+	static int	 k;
+	char		*b = buf[k++ % 8];
+
+	snprintf(b, 128, "cloudsagad/0.1.0 run/%s/%d/%d", run_id, seq,
+	    attempt);
+	return b;
+}
+
+/* A row: call `seq` of the run, answered by attempt `attempt`. */
 static struct ledger_entry *
-row(const char *run_id, const char *name, const char *request_id,
-    const char *key, double fired)
+rowx(const char *run_id, int seq, int attempt, const char *name,
+    const char *request_id, const char *error_code, double fired)
 {
 	struct expectation	 x;
 
@@ -40,12 +54,27 @@ row(const char *run_id, const char *name, const char *request_id,
 	x.region = (char *)"us-east-1";
 	x.event_source = (char *)"ec2.amazonaws.com";
 	x.event_name = (char *)name;
-	x.error_code = (char *)"Client.DryRunOperation";
+	x.error_code = (char *)error_code;
 	x.request_id = (char *)request_id;
-	x.access_key_id = (char *)key;
-	x.user_agent = (char *)(strcmp(run_id, RUN_A) == 0 ? UA_A : UA_B);
+	x.access_key_id = (char *)"ASIAEXAMPLE000000001";
+	x.user_agent = (char *)(seq >= 0 ? ua(run_id, seq, attempt) :
+	    strcmp(run_id, RUN_A) == 0 ? UA_A : UA_B);
 	x.fired_at = fired;
 	return ledger_add(L, &x, fired + 900);
+}
+
+static struct ledger_entry *
+row(const char *run_id, const char *name, const char *request_id,
+    const char *key, double fired)
+{
+	static int		 seq;
+	struct ledger_entry	*e;
+
+	e = rowx(run_id, seq++, 1, name, request_id, "Client.DryRunOperation",
+	    fired);
+	free(e->access_key_id);
+	e->access_key_id = xstrdup_or_null(key);
+	return e;
 }
 
 /* A CloudTrail record as LookupEvents returns it, parsed. */
@@ -187,16 +216,32 @@ test_marker(void **state)
 static void
 test_error_code(void **state)
 {
+	/* Success expected: only a record without errorCode agrees. */
 	assert_true(verify_error_code_match(NULL, NULL));
-	assert_true(verify_error_code_match(NULL, "AccessDenied"));
+	assert_true(verify_error_code_match(NULL, ""));
+	assert_true(verify_error_code_match("", NULL));
+	assert_false(verify_error_code_match(NULL, "AccessDenied"));
+	assert_false(verify_error_code_match(NULL,
+	    "Client.RequestLimitExceeded"));
+	/* EC2's prefixes. */
 	assert_true(verify_error_code_match("Client.DryRunOperation",
 	    "Client.DryRunOperation"));
 	assert_true(verify_error_code_match("Client.DryRunOperation",
 	    "DryRunOperation"));
 	assert_true(verify_error_code_match("DryRunOperation",
 	    "Client.DryRunOperation"));
+	assert_true(verify_error_code_match("Server.InternalError",
+	    "InternalError"));
+	/* The wire's NoSuchEntity is CloudTrail's NoSuchEntityException. */
+	assert_true(verify_error_code_match("NoSuchEntity",
+	    "NoSuchEntityException"));
+	assert_true(verify_error_code_match("TrailNotFoundException",
+	    "TrailNotFound"));
+	/* Different codes, or a failure expected and none recorded. */
 	assert_false(verify_error_code_match("Client.DryRunOperation",
 	    "Client.UnauthorizedOperation"));
+	assert_false(verify_error_code_match("NoSuchEntity", "NoSuchBucket"));
+	assert_false(verify_error_code_match("Exception", "Client."));
 	assert_false(verify_error_code_match("Client.DryRunOperation", NULL));
 	assert_false(verify_error_code_match("TrailNotFoundException", ""));
 }
@@ -207,34 +252,72 @@ test_match_one(void **state)
 	struct ledger_entry	*a, *b;
 	struct ct_event		 ev;
 
-	a = row(RUN_A, "CreateVpc", "req-a", "ASIAEXAMPLE000000001", 1000);
-	b = row(RUN_A, "CreateVpc", NULL, "ASIAEXAMPLE000000001", 1001);
+	a = rowx(RUN_A, 4, 1, "CreateVpc", "req-a", "Client.DryRunOperation",
+	    1000);
+	b = rowx(RUN_A, 5, 1, "CreateVpc", NULL, "Client.DryRunOperation",
+	    1001);
 
 	/* Request IDs compare without case; the name must agree. */
 	event(&ev, "e1", "CreateVpc", "REQ-A", "aws-cli/2", NULL, NULL);
 	assert_int_equal(verify_match_one(a, &ev), VERIFY_BY_REQUEST_ID);
 	assert_int_equal(verify_match_one(b, &ev), VERIFY_NO_MATCH);
 	verify_event_clear(&ev);
-	event(&ev, "e1", "DeleteVpc", "req-a", UA_A, "Client.DryRunOperation",
-	    NULL);
+	event(&ev, "e1", "DeleteVpc", "req-a", ua(RUN_A, 4, 1),
+	    "Client.DryRunOperation", NULL);
 	assert_int_equal(verify_match_one(a, &ev), VERIFY_NO_MATCH);
 	verify_event_clear(&ev);
-	/* The marker: same run, name, source and error code. */
-	event(&ev, "e2", "CreateVpc", "other", UA_A, "Client.DryRunOperation",
-	    NULL);
-	assert_int_equal(verify_match_one(a, &ev), VERIFY_BY_MARKER);
+	/* A known request ID that differs never proves the row, whatever
+	 * the marker says. */
+	event(&ev, "e2", "CreateVpc", "other", ua(RUN_A, 4, 1),
+	    "Client.DryRunOperation", NULL);
+	assert_int_equal(verify_match_one(a, &ev), VERIFY_NO_MATCH);
+	assert_int_equal(verify_match_one(b, &ev), VERIFY_NO_MATCH);
+	verify_event_clear(&ev);
+	/* The row has no request ID: the call marker of its attempt. */
+	event(&ev, "e3", "CreateVpc", "other", ua(RUN_A, 5, 1),
+	    "Client.DryRunOperation", NULL);
 	assert_int_equal(verify_match_one(b, &ev), VERIFY_BY_MARKER);
 	verify_event_clear(&ev);
-	event(&ev, "e3", "CreateVpc", NULL, UA_B, "Client.DryRunOperation",
+	/* The record has none: the marker too. */
+	event(&ev, "e3", "CreateVpc", NULL, ua(RUN_A, 4, 1),
+	    "DryRunOperation", NULL);
+	assert_int_equal(verify_match_one(a, &ev), VERIFY_BY_MARKER);
+	verify_event_clear(&ev);
+	/* Another run, another call, another attempt: not this row. */
+	event(&ev, "e4", "CreateVpc", NULL, ua(RUN_B, 5, 1),
+	    "Client.DryRunOperation", NULL);
+	assert_int_equal(verify_match_one(b, &ev), VERIFY_NO_MATCH);
+	verify_event_clear(&ev);
+	event(&ev, "e4", "CreateVpc", NULL, ua(RUN_A, 6, 1),
+	    "Client.DryRunOperation", NULL);
+	assert_int_equal(verify_match_one(b, &ev), VERIFY_NO_MATCH);
+	verify_event_clear(&ev);
+	event(&ev, "e4", "CreateVpc", NULL, ua(RUN_A, 5, 2),
+	    "Client.DryRunOperation", NULL);
+	assert_int_equal(verify_match_one(b, &ev), VERIFY_NO_MATCH);
+	verify_event_clear(&ev);
+	/* Only the run's marker (no call): not proof of one call. */
+	event(&ev, "e4", "CreateVpc", NULL, UA_A, "Client.DryRunOperation",
 	    NULL);
 	assert_int_equal(verify_match_one(b, &ev), VERIFY_NO_MATCH);
 	verify_event_clear(&ev);
-	event(&ev, "e4", "CreateVpc", NULL, UA_A,
+	/* Same marker, another outcome: not the attempt that answered. */
+	event(&ev, "e5", "CreateVpc", NULL, ua(RUN_A, 5, 1),
 	    "Client.UnauthorizedOperation", NULL);
 	assert_int_equal(verify_match_one(b, &ev), VERIFY_NO_MATCH);
 	verify_event_clear(&ev);
-	/* Another region or account is never ours. */
-	event(&ev, "e5", "CreateVpc", "req-a", UA_A, "DryRunOperation", NULL);
+	/* Another tool's agent that merely looks like ours. */
+	event(&ev, "e6", "CreateVpc", NULL, "othertool/1.0 xrun/" RUN_A "/5/1",
+	    "Client.DryRunOperation", NULL);
+	assert_int_equal(verify_match_one(b, &ev), VERIFY_NO_MATCH);
+	verify_event_clear(&ev);
+	event(&ev, "e6", "CreateVpc", NULL, "othertool/1.0 run/" RUN_A "/5/1x",
+	    "Client.DryRunOperation", NULL);
+	assert_int_equal(verify_match_one(b, &ev), VERIFY_NO_MATCH);
+	verify_event_clear(&ev);
+	/* Another region, account or event source is never ours. */
+	event(&ev, "e7", "CreateVpc", "req-a", ua(RUN_A, 4, 1),
+	    "DryRunOperation", NULL);
 	free(ev.aws_region);
 	ev.aws_region = xstrdup("eu-west-1");
 	assert_int_equal(verify_match_one(a, &ev), VERIFY_NO_MATCH);
@@ -243,7 +326,74 @@ test_match_one(void **state)
 	free(ev.account_id);
 	ev.account_id = xstrdup("999999999999");
 	assert_int_equal(verify_match_one(a, &ev), VERIFY_NO_MATCH);
+	free(ev.account_id);
+	ev.account_id = NULL;
+	free(ev.event_source);
+	ev.event_source = xstrdup("iam.amazonaws.com");
+	assert_int_equal(verify_match_one(a, &ev), VERIFY_NO_MATCH);
 	verify_event_clear(&ev);
+}
+
+/* A success is expected: a record with an errorCode never proves it. */
+static void
+test_match_success_needs_no_error(void **state)
+{
+	struct ledger_entry	*r;
+	struct ct_event		 ev;
+
+	r = rowx(RUN_A, 1, 3, "DescribeInstances", NULL, NULL, 1000);
+	event(&ev, "t1", "DescribeInstances", NULL, ua(RUN_A, 1, 3),
+	    "Client.RequestLimitExceeded", NULL);
+	assert_int_equal(verify_match_one(r, &ev), VERIFY_NO_MATCH);
+	verify_event_clear(&ev);
+	event(&ev, "t2", "DescribeInstances", NULL, ua(RUN_A, 1, 3), NULL,
+	    NULL);
+	assert_int_equal(verify_match_one(r, &ev), VERIFY_BY_MARKER);
+	verify_event_clear(&ev);
+}
+
+/*
+ * Retries: CloudTrail holds the throttled attempts (their own request IDs,
+ * errorCode RequestLimitExceeded, the same call's marker but their own
+ * attempt number).  When the record of the attempt that answered is
+ * missing, nothing else may stand in for it.
+ */
+static void
+test_match_retried_attempts(void **state)
+{
+	struct ledger_entry	*rows[2];
+	struct ct_event		 ev[3];
+	struct verify_assign	 out[3];
+
+	/* Answered by attempt 3 (request ID r3); attempts 1 and 2 were
+	 * throttled.  A second row whose answer had no request ID. */
+	rows[0] = rowx(RUN_A, 7, 3, "DescribeInstances", "r3", NULL, 1090);
+	rows[1] = rowx(RUN_A, 8, 2, "DescribeInstances", NULL, NULL, 1095);
+	event(&ev[0], "a1", "DescribeInstances", "r1", ua(RUN_A, 7, 1),
+	    "Client.RequestLimitExceeded", "1970-01-01T00:16:40Z");
+	event(&ev[1], "a2", "DescribeInstances", "r2", ua(RUN_A, 7, 2),
+	    "Client.RequestLimitExceeded", "1970-01-01T00:17:10Z");
+	event(&ev[2], "b1", "DescribeInstances", "rb1", ua(RUN_A, 8, 1),
+	    "Client.RequestLimitExceeded", "1970-01-01T00:17:15Z");
+	assert_int_equal(verify_match(rows, 2, ev, 3, out), 0);
+	verify_event_clear(&ev[0]);
+	verify_event_clear(&ev[1]);
+	verify_event_clear(&ev[2]);
+
+	/* The answering attempts' records arrive: each proves its own row. */
+	event(&ev[0], "a3", "DescribeInstances", "r3", ua(RUN_A, 7, 3), NULL,
+	    "1970-01-01T00:18:10Z");
+	event(&ev[1], "b2", "DescribeInstances", "rb2", ua(RUN_A, 8, 2), NULL,
+	    "1970-01-01T00:18:15Z");
+	assert_int_equal(verify_match(rows, 2, ev, 2, out), 2);
+	assert_int_equal(out[0].entry, 0);
+	assert_int_equal(out[0].event, 0);
+	assert_int_equal(out[0].how, VERIFY_BY_REQUEST_ID);
+	assert_int_equal(out[1].entry, 1);
+	assert_int_equal(out[1].event, 1);
+	assert_int_equal(out[1].how, VERIFY_BY_MARKER);
+	verify_event_clear(&ev[0]);
+	verify_event_clear(&ev[1]);
 }
 
 static void
@@ -254,22 +404,18 @@ test_match_request_ids(void **state)
 	struct verify_assign	 out[4];
 	size_t			 n, i;
 
-	/* Three pages of one paginated call: same run, same name. */
-	rows[0] = row(RUN_A, "DescribeInstances", "r1", NULL, 1000);
-	rows[1] = row(RUN_A, "DescribeInstances", "r2", NULL, 1001);
-	rows[2] = row(RUN_A, "DescribeInstances", "r3", NULL, 1002);
-	for (i = 0; i < 3; i++) {
-		free(rows[i]->error_code);
-		rows[i]->error_code = NULL;
-	}
-	/* Out of order, and a duplicate of the first (page shift). */
-	event(&ev[0], "e3", "DescribeInstances", "r3", UA_A, NULL,
+	/* Three pages of one paginated call: three calls, three records. */
+	rows[0] = rowx(RUN_A, 1, 1, "DescribeInstances", "r1", NULL, 1000);
+	rows[1] = rowx(RUN_A, 2, 1, "DescribeInstances", "r2", NULL, 1001);
+	rows[2] = rowx(RUN_A, 3, 1, "DescribeInstances", "r3", NULL, 1002);
+	/* Out of order, and a duplicate delivery of the third. */
+	event(&ev[0], "e3", "DescribeInstances", "r3", ua(RUN_A, 3, 1), NULL,
 	    "1970-01-01T00:16:40Z");
-	event(&ev[1], "e1", "DescribeInstances", "r1", UA_A, NULL,
+	event(&ev[1], "e1", "DescribeInstances", "r1", ua(RUN_A, 1, 1), NULL,
 	    "1970-01-01T00:16:42Z");
-	event(&ev[2], "e2", "DescribeInstances", "r2", UA_A, NULL,
+	event(&ev[2], "e2", "DescribeInstances", "r2", ua(RUN_A, 2, 1), NULL,
 	    "1970-01-01T00:16:41Z");
-	event(&ev[3], "e3", "DescribeInstances", "r3", UA_A, NULL,
+	event(&ev[3], "e3", "DescribeInstances", "r3", ua(RUN_A, 3, 1), NULL,
 	    "1970-01-01T00:16:40Z");
 	n = verify_match(rows, 3, ev, 4, out);
 	assert_int_equal(n, 3);
@@ -277,77 +423,180 @@ test_match_request_ids(void **state)
 		assert_int_equal(out[i].how, VERIFY_BY_REQUEST_ID);
 		assert_string_equal(ev[out[i].event].request_id,
 		    rows[out[i].entry]->request_id);
-		assert_int_not_equal(out[i].event, 3);	/* the duplicate */
 	}
+	/* The duplicate's two copies went to one row only. */
+	for (i = 0; i < n; i++)
+		if (out[i].entry == 2)
+			assert_true(out[i].event == 0 || out[i].event == 3);
 	for (i = 0; i < 4; i++)
 		verify_event_clear(&ev[i]);
 }
 
+/* One record proves one call: across rows, polls and runs. */
 static void
-test_match_marker(void **state)
+test_match_once(void **state)
 {
-	struct ledger_entry	*rows[3], *done;
+	struct ledger_entry	*rows[2], *done;
 	struct ledger_found	 f;
-	struct ct_event		 ev[3];
-	struct verify_assign	 out[3];
-	size_t			 n;
+	struct ct_event		 ev[2];
+	struct verify_assign	 out[2];
 
-	/* Row 0 answered with r0; row 1 got no answer (no request ID). */
-	rows[0] = row(RUN_A, "CreateVpc", "r0", NULL, 1000);
-	rows[1] = row(RUN_A, "CreateVpc", NULL, NULL, 1010);
-	rows[2] = row(RUN_B, "CreateVpc", "rb", NULL, 1000);
-	/* An earlier attempt of row 0's call (another request ID) and the
-	 * record of row 1's call, both carrying run A's marker. */
-	event(&ev[0], "x1", "CreateVpc", "retry-1", UA_A, "DryRunOperation",
-	    "1970-01-01T00:16:40Z");
-	event(&ev[1], "x2", "CreateVpc", "r0", UA_A, "DryRunOperation",
-	    "1970-01-01T00:16:40Z");
-	n = verify_match(rows, 3, ev, 2, out);
-	assert_int_equal(n, 2);
-	/* r0 goes to row 0 by request ID; the other to row 1 by marker. */
-	assert_int_equal(out[0].entry, 0);
-	assert_int_equal(out[0].event, 1);
-	assert_int_equal(out[0].how, VERIFY_BY_REQUEST_ID);
-	assert_int_equal(out[1].entry, 1);
-	assert_int_equal(out[1].event, 0);
-	assert_int_equal(out[1].how, VERIFY_BY_MARKER);
-	verify_event_clear(&ev[0]);
-	verify_event_clear(&ev[1]);
-
-	/* Closest call in time wins among equal candidates. */
-	rows[0] = row(RUN_B, "DeleteVpc", NULL, NULL, 1000);
-	rows[1] = row(RUN_B, "DeleteVpc", NULL, NULL, 1100);
-	event(&ev[0], "y1", "DeleteVpc", NULL, UA_B, "DryRunOperation",
-	    "1970-01-01T00:18:19Z");	/* 1099 */
-	n = verify_match(rows, 2, ev, 1, out);
-	assert_int_equal(n, 1);
-	assert_int_equal(out[0].entry, 1);
-	verify_event_clear(&ev[0]);
-
-	/* An eventID that already proved another row of the run is not
-	 * used twice, even when it shows up again in a later poll. */
-	done = row(RUN_B, "AuthorizeSecurityGroupIngress", NULL, NULL, 1000);
-	rows[0] = row(RUN_B, "AuthorizeSecurityGroupIngress", NULL, NULL,
-	    1001);
+	/* A record already proving a decided row of another run (a late,
+	 * repeated delivery) proves no pending row, even one whose marker
+	 * and request ID are unknown-compatible. */
+	done = rowx(RUN_B, 9, 1, "AuthorizeSecurityGroupIngress", "z",
+	    "Client.DryRunOperation", 1000);
 	memset(&f, 0, sizeof(f));
 	f.event_id = "z1";
 	f.found_at = 1200;
 	assert_int_equal(ledger_decide(done, VERDICT_LOGGED, &f, NULL, 1200),
 	    0);
-	event(&ev[0], "z1", "AuthorizeSecurityGroupIngress", NULL, UA_B,
-	    "Client.DryRunOperation", NULL);
-	event(&ev[1], "z2", "AuthorizeSecurityGroupIngress", NULL, UA_B,
-	    "Client.DryRunOperation", NULL);
-	n = verify_match(rows, 1, ev, 2, out);
-	assert_int_equal(n, 1);
-	assert_int_equal(out[0].event, 1);
+	assert_true(ledger_event_used(L, "z1"));
+	assert_false(ledger_event_used(L, "z2"));
+	rows[0] = rowx(RUN_A, 9, 1, "AuthorizeSecurityGroupIngress", NULL,
+	    "Client.DryRunOperation", 1001);
+	event(&ev[0], "z1", "AuthorizeSecurityGroupIngress", NULL,
+	    ua(RUN_A, 9, 1), "Client.DryRunOperation", NULL);
+	assert_int_equal(verify_match(rows, 1, ev, 1, out), 0);
 	verify_event_clear(&ev[0]);
-	verify_event_clear(&ev[1]);
+
+	/* A late record of a decided row of the same run: its marker and
+	 * request ID are that row's, so no other row takes it. */
+	rows[0] = rowx(RUN_B, 10, 1, "AuthorizeSecurityGroupIngress", NULL,
+	    "Client.DryRunOperation", 1001);
+	event(&ev[0], "z3", "AuthorizeSecurityGroupIngress", "z",
+	    ua(RUN_B, 9, 1), "Client.DryRunOperation", NULL);
+	assert_int_equal(verify_match(rows, 1, ev, 1, out), 0);
+	verify_event_clear(&ev[0]);
+
+	/* Two rows, one record that fits one of them: one assignment. */
+	rows[0] = rowx(RUN_A, 11, 1, "CreateVpc", NULL,
+	    "Client.DryRunOperation", 1000);
+	rows[1] = rowx(RUN_A, 12, 1, "CreateVpc", NULL,
+	    "Client.DryRunOperation", 1000);
+	event(&ev[0], "c1", "CreateVpc", NULL, ua(RUN_A, 12, 1),
+	    "Client.DryRunOperation", NULL);
+	assert_int_equal(verify_match(rows, 2, ev, 1, out), 1);
+	assert_int_equal(out[0].entry, 1);
+	verify_event_clear(&ev[0]);
+
 	/* Nothing to match: nothing assigned. */
 	event(&ev[0], "w1", "CreateVpc", "zz", "aws-cli/2.0", NULL, NULL);
-	assert_int_equal(verify_match(rows, 1, ev, 1, out), 0);
+	assert_int_equal(verify_match(rows, 2, ev, 1, out), 0);
 	assert_int_equal(verify_match(rows, 0, ev, 1, out), 0);
 	verify_event_clear(&ev[0]);
+}
+
+/* A row no record could ever prove is never judged missing. */
+static void
+test_provable(void **state)
+{
+	struct ledger_entry	*e;
+
+	e = rowx(RUN_A, 1, 1, "CreateVpc", "r", NULL, 1000);
+	assert_true(verify_row_provable(e));
+	e = rowx(RUN_A, 2, 1, "CreateVpc", NULL, NULL, 1000);
+	assert_true(verify_row_provable(e));
+	e = rowx(RUN_A, -1, 1, "CreateVpc", "r", NULL, 1000);
+	assert_true(verify_row_provable(e));
+	/* A per-run marker only (a row from an older version). */
+	e = rowx(RUN_A, -1, 1, "CreateVpc", NULL, NULL, 1000);
+	assert_false(verify_row_provable(e));
+	free(e->user_agent);
+	e->user_agent = NULL;
+	assert_false(verify_row_provable(e));
+}
+
+/* The page reader: an answer that cannot be trusted is never complete. */
+static void
+test_page_read(void **state)
+{
+	struct ct_event	*evs = NULL;
+	const char	*tok;
+	char		*problem, *good, *rec;
+	json_t		*page;
+	size_t		 n = 0, i;
+
+	page = json_pack("{s:s,s:s}", "eventID", "g1", "eventName",
+	    "CreateVpc");
+	rec = json_dumps(page, JSON_COMPACT);
+	json_decref(page);
+	page = json_pack("{s:s,s:s}", "EventId", "g1", "CloudTrailEvent", rec);
+	good = json_dumps(page, JSON_COMPACT);
+	json_decref(page);
+	free(rec);
+
+	/* A good last page. */
+	page = json_pack("{s:[o]}", "Events", json_loads(good, 0, NULL));
+	assert_int_equal(verify_page_read(page, 1, &evs, &n, &tok, &problem),
+	    0);
+	assert_null(problem);
+	assert_null(tok);
+	assert_int_equal(n, 1);
+	json_decref(page);
+	/* A page with a token; an empty token is the last page. */
+	page = json_pack("{s:[],s:s}", "Events", "NextToken", "t2");
+	assert_int_equal(verify_page_read(page, 1, &evs, &n, &tok, &problem),
+	    0);
+	assert_string_equal(tok, "t2");
+	json_decref(page);
+	page = json_pack("{s:[],s:s}", "Events", "NextToken", "");
+	assert_int_equal(verify_page_read(page, 1, &evs, &n, &tok, &problem),
+	    0);
+	assert_null(tok);
+	json_decref(page);
+
+	/* 200 without Events, Events null, Events not a list: unusable. */
+	page = json_object();
+	assert_int_equal(verify_page_read(page, 1, &evs, &n, &tok, &problem),
+	    -1);
+	assert_non_null(strstr(problem, "without an Events list"));
+	free(problem);
+	json_decref(page);
+	page = json_pack("{s:n}", "Events");
+	assert_int_equal(verify_page_read(page, 1, &evs, &n, &tok, &problem),
+	    -1);
+	assert_non_null(problem);
+	free(problem);
+	json_decref(page);
+	page = json_pack("{s:{}}", "Events");
+	assert_int_equal(verify_page_read(page, 1, &evs, &n, &tok, &problem),
+	    -1);
+	assert_non_null(strstr(problem, "not a list"));
+	free(problem);
+	json_decref(page);
+	page = json_pack("{s:[],s:i}", "Events", "NextToken", 3);
+	assert_int_equal(verify_page_read(page, 1, &evs, &n, &tok, &problem),
+	    -1);
+	free(problem);
+	json_decref(page);
+	page = json_string("x");
+	assert_int_equal(verify_page_read(page, 1, &evs, &n, &tok, &problem),
+	    -1);
+	free(problem);
+	json_decref(page);
+	assert_int_equal(verify_page_read(NULL, 1, &evs, &n, &tok, &problem),
+	    -1);
+	free(problem);
+
+	/* Records that do not parse: the others are kept, the page is not
+	 * complete. */
+	page = json_pack("{s:[o,{s:s,s:s},{s:s},i]}", "Events",
+	    json_loads(good, 0, NULL), "EventId", "b1", "CloudTrailEvent",
+	    "{oops", "EventId", "b2", 7);
+	assert_int_equal(verify_page_read(page, 1, &evs, &n, &tok, &problem),
+	    0);
+	assert_non_null(problem);
+	assert_non_null(strstr(problem, "could not be read"));
+	assert_non_null(strstr(problem, "2 more"));
+	assert_int_equal(n, 2);
+	free(problem);
+	json_decref(page);
+
+	for (i = 0; i < n; i++)
+		verify_event_clear(&evs[i]);
+	free(evs);
+	free(good);
 }
 
 static struct verify_params
@@ -459,6 +708,16 @@ test_plan(void **state)
 	verify_plan_free(q, nq);
 	assert_null(verify_plan(rows, 0, &p, now, 0, &nq));
 	assert_int_equal(nq, 0);
+
+	/* What LookupEvents cannot reach is set aside (unverified). */
+	assert_true(verify_too_old(now - 100 * 86400.0, now, 0, 120));
+	assert_true(verify_too_old(now - VERIFY_LOOKBACK + 100, now, 0, 120));
+	assert_false(verify_too_old(now - VERIFY_LOOKBACK + 300, now, 0, 120));
+	assert_false(verify_too_old(now - 60, now, 0, 120));
+	/* The server's clock decides: ours 1 h behind. */
+	assert_true(verify_too_old(now - VERIFY_LOOKBACK + 300, now, 3600,
+	    120) == 0);
+	assert_int_equal(nq, 0);
 }
 
 static void
@@ -494,6 +753,12 @@ test_schedule(void **state)
 	it[1].e = row(RUN_A, "DeleteVpc", "2", NULL, 1003);
 	assert_true(it[1].e->deadline == 1903);
 	assert_true(p.grace == 120);
+	/* The schedule runs on the items' (monotonic) times only. */
+	it[0].fired = 1000;
+	it[0].deadline = 1900;
+	it[1].fired = 1003;
+	it[1].deadline = 1903;
+	it[0].e->fired_at = it[1].e->fired_at = 5e9;	/* a clock step */
 
 	assert_true(verify_next_poll(it, 0, 0, &p) < 0);
 	/* First poll: the initial delay after the first call. */
@@ -526,8 +791,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_match_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_match_request_ids, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_match_marker, setup,
+		cmocka_unit_test_setup_teardown(
+		    test_match_success_needs_no_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_match_retried_attempts,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_match_once, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_provable, setup, teardown),
+		cmocka_unit_test(test_page_read),
 		cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
 		cmocka_unit_test(test_judge),
 		cmocka_unit_test_setup_teardown(test_schedule, setup, teardown),
