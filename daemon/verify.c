@@ -160,8 +160,8 @@ verify_group_schedule(struct vgroup *g)
 	evtimer_del(g->timer);
 	if (v->draining || g->poll != NULL)
 		return;
-	if ((t = verify_next_poll(g->items, g->nitems, g->last_start,
-	    &v->p)) < 0)
+	if (verify_next_poll(g->items, g->nitems, g->last_start, &v->p,
+	    &t) == -1)
 		return;
 	d = fmax(0, t - now_mono());
 	tv.tv_sec = (time_t)d;

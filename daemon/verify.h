@@ -201,12 +201,12 @@ enum verdict verify_judge(double deadline, double covered_at, double now,
 int	 verify_too_old(double fired_at, double now, double offset,
 	    double skew);
 /*
- * When the group should poll next (monotonic), given the time the last
- * poll started (0 = never); may be in the past (poll now).  -1 when
+ * When the group should poll next (*when, monotonic), given the time the
+ * last poll started (0 = never); may be in the past (poll now).  -1 when
  * nothing is pending.
  */
-double	 verify_next_poll(const struct verify_item *, size_t n,
-	    double last_start, const struct verify_params *);
+int	 verify_next_poll(const struct verify_item *, size_t n,
+	    double last_start, const struct verify_params *, double *when);
 
 /* ---- the verifier (verify.c) -------------------------------------------- */
 

@@ -526,17 +526,18 @@ verify_too_old(double fired_at, double now, double offset, double skew)
 	return fired_at + offset - skew < floor_start;
 }
 
-double
+int
 verify_next_poll(const struct verify_item *it, size_t n, double last_start,
-    const struct verify_params *p)
+    const struct verify_params *p, double *when)
 {
-	double	 first = -1, t, gap, d, cand;
+	double	 first = 0, t, gap, d, cand;
 	size_t	 i;
 
 	if (n == 0)
 		return -1;
+	/* Monotonic times may be negative (a row from before this boot). */
 	for (i = 0; i < n; i++)
-		if (first < 0 || it[i].fired < first)
+		if (i == 0 || it[i].fired < first)
 			first = it[i].fired;
 	first += p->initial_delay;
 	t = last_start <= 0 ? first : fmax(first, last_start + p->interval);
@@ -555,5 +556,6 @@ verify_next_poll(const struct verify_item *it, size_t n, double last_start,
 		    d + p->grace;
 		t = fmin(t, cand);
 	}
-	return t;
+	*when = t;
+	return 0;
 }

@@ -21,3 +21,8 @@ foreach(_py ${_verify_e2e})
     set_property(TEST ${_tname} APPEND PROPERTY LABELS verify)
   endif()
 endforeach()
+
+# The verifier against a fake CloudTrail on loopback (testsrv).
+if(TARGET test_verifier)
+  target_link_libraries(test_verifier PRIVATE testsrv)
+endif()

@@ -741,6 +741,17 @@ test_judge(void **state)
 	assert_int_equal(verify_judge(D, 0, 1e12, grace), VERDICT_UNVERIFIED);
 }
 
+static double
+next_poll(const struct verify_item *it, size_t n, double last,
+    const struct verify_params *p)
+{
+	double	 t;
+
+	if (verify_next_poll(it, n, last, p, &t) == -1)
+		return -1;
+	return t;
+}
+
 static void
 test_schedule(void **state)
 {
@@ -760,25 +771,29 @@ test_schedule(void **state)
 	it[1].deadline = 1903;
 	it[0].e->fired_at = it[1].e->fired_at = 5e9;	/* a clock step */
 
-	assert_true(verify_next_poll(it, 0, 0, &p) < 0);
+	assert_true(next_poll(it, 0, 0, &p) < 0);
 	/* First poll: the initial delay after the first call. */
-	assert_true(verify_next_poll(it, 2, 0, &p) == 1300);
+	assert_true(next_poll(it, 2, 0, &p) == 1300);
 	/* Then every interval. */
-	assert_true(verify_next_poll(it, 2, 1300, &p) == 1360);
-	assert_true(verify_next_poll(it, 2, 1870, &p) == 1900);	/* D0 */
+	assert_true(next_poll(it, 2, 1300, &p) == 1360);
+	assert_true(next_poll(it, 2, 1870, &p) == 1900);	/* D0 */
 	/* At D0 a poll ran; D1 is 3 s later: not before the 5 s gap. */
-	t = verify_next_poll(it, 2, 1900, &p);
+	t = next_poll(it, 2, 1900, &p);
 	assert_true(t == 1905);
 	/* Row 0 covered after its deadline: only row 1 drives. */
 	it[0].covered_at = 1900;
-	assert_true(verify_next_poll(it, 2, 1900, &p) == 1905);
+	assert_true(next_poll(it, 2, 1900, &p) == 1905);
 	/* Lookups after D failed: keep the interval, judge at D + grace. */
 	it[0].covered_at = 0;
 	it[1].covered_at = 0;
-	assert_true(verify_next_poll(it, 2, 1990, &p) == 2020);
-	assert_true(verify_next_poll(it, 2, 2020, &p) == 2025);
+	assert_true(next_poll(it, 2, 1990, &p) == 2020);
+	assert_true(next_poll(it, 2, 2020, &p) == 2025);
 	/* Restarted long after: the first poll time is in the past (= now). */
-	assert_true(verify_next_poll(it, 2, 0, &p) == 1300);
+	assert_true(next_poll(it, 2, 0, &p) == 1300);
+	/* Times before this boot are negative on the monotonic clock. */
+	it[0].fired = -9000;
+	it[0].deadline = -8100;
+	assert_true(next_poll(it, 2, 0, &p) == -8700);
 }
 
 int
