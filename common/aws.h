@@ -93,6 +93,32 @@ enum aws_safety {
 const char	*aws_safety_name(enum aws_safety);
 int		 aws_safety_from_name(const char *, enum aws_safety *ret);
 
+/*
+ * The safe-fail table (common/safety.c): an action may be safe-fail only
+ * if listed, and only with the run ID in one of its reference parameters
+ * - a resource that must already exist for the call to do anything.
+ */
+#define AWS_SAFE_FAIL_REFS	3
+struct aws_request;
+struct aws_safe_fail {
+	const char	*service;	/* service id: "iam" */
+	const char	*action;	/* "CreateUser" */
+	const char	*refs[AWS_SAFE_FAIL_REFS];	/* "PermissionsBoundary" */
+	const char	*example;	/* a value for refs[0] */
+	const char	*not_found;	/* the error AWS answers */
+};
+/* The whole table, terminated by a row with service == NULL. */
+const struct aws_safe_fail *aws_safe_fail_table(void);
+const struct aws_safe_fail *aws_safe_fail_find(const struct aws_service *,
+		    const char *action);
+/*
+ * The safety guard (common/safety.c): may req be sent?  0, or -1 +
+ * *cause ("refused: ...").  The client applies it to every call; custom
+ * scenarios are checked with it when the configuration is loaded.
+ */
+int		 aws_safety_check(const struct aws_request *, int allow_live,
+		    char **cause);
+
 struct aws_param {
 	char	*key;
 	char	*value;

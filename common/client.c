@@ -103,15 +103,6 @@ static void	 call_attempt(struct aws_call *);
 static void	 call_finish(struct aws_call *);
 static void	 call_free(struct aws_call *);
 
-/* Actions whose names do not say so but that change nothing. */
-static const char *const client_harmless[] = {
-	"iam:GenerateCredentialReport",
-	"sts:AssumeRole",
-	"sts:AssumeRoleWithWebIdentity",
-	"sts:DecodeAuthorizationMessage",
-	NULL
-};
-
 struct aws_client *
 aws_client_new(struct event_base *base, struct http_engine *http,
     const struct aws_client_opts *opts)
@@ -217,122 +208,6 @@ aws_client_stats(const struct aws_client *c, struct aws_client_stats *st)
 {
 	*st = c->stats;
 	st->clock_offset = c->clock_offset;
-}
-
-/* ---- the safety guard ------------------------------------------------ */
-
-static int
-safety_harmless(const struct aws_request *req)
-{
-	char	 name[256];
-	size_t	 i;
-
-	snprintf(name, sizeof(name), "%s:%s", req->svc->id, req->action);
-	for (i = 0; client_harmless[i] != NULL; i++)
-		if (strcmp(client_harmless[i], name) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-safety_json_contains(json_t *j, const char *needle)
-{
-	const char	*key;
-	json_t		*v;
-	size_t		 i;
-
-	switch (json_typeof(j)) {
-	case JSON_STRING:
-		return strstr(json_string_value(j), needle) != NULL;
-	case JSON_OBJECT:
-		json_object_foreach(j, key, v)
-			if (safety_json_contains(v, needle))
-				return 1;
-		return 0;
-	case JSON_ARRAY:
-		json_array_foreach(j, i, v)
-			if (safety_json_contains(v, needle))
-				return 1;
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-static int
-safety_names_run(const struct aws_request *req)
-{
-	size_t	 i;
-
-	if (req->run_id == NULL || strlen(req->run_id) < 8)
-		return 0;
-	for (i = 0; i < req->nparams; i++)
-		if (strstr(req->params[i].value, req->run_id) != NULL)
-			return 1;
-	if (req->input != NULL && safety_json_contains(req->input, req->run_id))
-		return 1;
-	return 0;
-}
-
-int
-aws_safety_check(const struct aws_request *req, int allow_live, char **cause)
-{
-	enum aws_safety	 cls = req->safety;
-	int		 ro, dry, ec2;
-
-	ro = aws_action_is_read_only(req->svc, req->action) ||
-	    safety_harmless(req);
-	dry = aws_request_is_dry_run(req);
-	ec2 = strcmp(req->svc->id, "ec2") == 0;
-
-	if (cls == AWS_SAFE_AUTO)
-		cls = ro ? AWS_SAFE_READ_ONLY : dry ? AWS_SAFE_DRY_RUN :
-		    AWS_SAFE_LIVE;
-
-	/* Absolute: a mutating EC2 action goes only with DryRun=true. */
-	if (ec2 && !ro && !dry) {
-		xasprintf(cause, "refused: ec2:%s changes the account and has "
-		    "no DryRun=true", req->action);
-		return -1;
-	}
-	switch (cls) {
-	case AWS_SAFE_READ_ONLY:
-		if (!ro) {
-			xasprintf(cause, "refused: %s:%s is declared read-only "
-			    "but is not a read-only action", req->svc->id,
-			    req->action);
-			return -1;
-		}
-		return 0;
-	case AWS_SAFE_DRY_RUN:
-		if (!ec2 || !dry) {
-			xasprintf(cause, "refused: %s:%s is declared dry-run "
-			    "but carries no DryRun=true", req->svc->id,
-			    req->action);
-			return -1;
-		}
-		return 0;
-	case AWS_SAFE_FAIL:
-		if (!safety_names_run(req)) {
-			xasprintf(cause, "refused: safe-fail call %s:%s does "
-			    "not name a target containing the run ID",
-			    req->svc->id, req->action);
-			return -1;
-		}
-		return 0;
-	case AWS_SAFE_LIVE:
-		if (!allow_live) {
-			xasprintf(cause, "refused: %s:%s would change the "
-			    "account (live) and live calls are not enabled",
-			    req->svc->id, req->action);
-			return -1;
-		}
-		return 0;
-	case AWS_SAFE_AUTO:
-		break;
-	}
-	xasprintf(cause, "refused: unknown safety class");
-	return -1;
 }
 
 /* ---- call life cycle --------------------------------------------------- */

@@ -57,9 +57,6 @@ struct aws_call *aws_client_send(struct aws_client *, struct creds_provider *,
 	    struct aws_request *req, aws_done_cb, void *arg);
 void	 aws_call_cancel(struct aws_call *);
 
-/* Check req against the safety guard; 0 = may be sent, -1 + *cause. */
-int	 aws_safety_check(const struct aws_request *, int allow_live,
-	    char **cause);
 
 struct aws_client_stats {
 	unsigned long	 calls, attempts, retries, refused, throttled;

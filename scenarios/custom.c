@@ -17,6 +17,8 @@
 #include "xmalloc.h"
 
 #define CUSTOM_NAME_MAX	64
+/* The run ID steps are checked with at load time (any 32 hex will do). */
+#define CUSTOM_CHECK_RUN_ID	"c0ffee00c0ffee00c0ffee00c0ffee00"
 
 static const char *const custom_scenario_keys[] = {
 	"name", "summary", "description", "mitre", "allow_live", "steps", NULL
@@ -170,38 +172,6 @@ custom_subst(const char *s, const char *run_id, const char *region,
 	return out;
 }
 
-static int
-custom_has_run_id(const char *s)
-{
-	return strstr(s, "{run_id}") != NULL;
-}
-
-static int
-custom_json_has_run_id(json_t *j)
-{
-	const char	*k;
-	json_t		*v;
-	size_t		 i;
-
-	switch (json_typeof(j)) {
-	case JSON_STRING:
-		return custom_has_run_id(json_string_value(j));
-	case JSON_OBJECT:
-		json_object_foreach(j, k, v)
-			if (custom_json_has_run_id(v))
-				return 1;
-		return 0;
-	case JSON_ARRAY:
-		json_array_foreach(j, i, v)
-			if (custom_json_has_run_id(v))
-				return 1;
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-/* Substitute in every string of j (a deep copy); NULL + cause on error. */
 static json_t *
 custom_json_subst(json_t *j, const char *run_id, const char *region,
     char **cause)
@@ -644,18 +614,17 @@ static int
 custom_step_safety(struct custom_step *st, const config_setting_t *g,
     int allow_live, const char *scenario, char **cause)
 {
+	const struct aws_safe_fail *sf;
 	config_setting_t	*sm;
+	struct aws_request	*req;
 	const char		*dry, *id = st->svc->id;
-	int			 ro, ec2, dryrun, has_run;
-	size_t			 i;
+	char			*why = NULL;
+	int			 ro, ec2, dryrun, rc;
 
 	ro = aws_action_is_read_only(st->svc, st->action);
 	ec2 = strcmp(id, "ec2") == 0;
 	dry = custom_param_get(st, "DryRun");
 	dryrun = dry != NULL && strcasecmp(dry, "true") == 0;
-	has_run = st->input != NULL ? custom_json_has_run_id(st->input) : 0;
-	for (i = 0; !has_run && i < st->nparams; i++)
-		has_run = custom_has_run_id(st->params[i].value);
 
 	sm = config_setting_get_member(g, "safety");
 	if (dry != NULL && !ec2) {
@@ -689,49 +658,29 @@ custom_step_safety(struct custom_step *st, const config_setting_t *g,
 		    "\"dry-run\")", st->action);
 		return -1;
 	}
-	switch (st->safety) {
-	case AWS_SAFE_READ_ONLY:
-		if (!ro) {
-			custom_err(cause, sm ? sm : g, "%s:%s is not a "
-			    "read-only action: safety \"read-only\" does not "
-			    "apply", id, st->action);
-			return -1;
-		}
-		break;
-	case AWS_SAFE_DRY_RUN:
-		if (!ec2 || !dryrun) {
-			custom_err(cause, sm ? sm : g, "safety \"dry-run\" "
-			    "needs an EC2 action with DryRun = true");
-			return -1;
-		}
-		break;
-	case AWS_SAFE_FAIL:
-		if (!has_run) {
-			custom_err(cause, sm ? sm : g, "safe-fail step %s:%s "
-			    "must aim at a target that cannot exist: put "
-			    "{run_id} in the target's name (e.g. "
-			    "\"cloudsaga-{run_id}\")", id, st->action);
-			return -1;
-		}
-		if (st->expect_error == NULL) {
-			custom_err(cause, sm ? sm : g, "safe-fail step %s:%s "
-			    "needs expect_error: the not-found error that "
-			    "proves the attempt (e.g. "
-			    "\"TrailNotFoundException\")", id, st->action);
-			return -1;
-		}
-		break;
-	case AWS_SAFE_LIVE:
-		if (!allow_live) {
-			custom_err(cause, sm ? sm : g, "live step %s:%s changes "
-			    "the account: it needs allow_live = true in "
-			    "scenario \"%s\" (and live calls enabled in the "
-			    "daemon)", id, st->action, scenario);
-			return -1;
-		}
-		break;
-	case AWS_SAFE_AUTO:
-		break;
+	if (st->safety == AWS_SAFE_LIVE && !allow_live) {
+		custom_err(cause, sm ? sm : g, "live step %s:%s changes the "
+		    "account: it needs allow_live = true in scenario \"%s\" "
+		    "(and live calls enabled in the daemon)", id, st->action,
+		    scenario);
+		return -1;
+	}
+	/* The engine's guard, on the step as a run would send it. */
+	req = custom_step_request(st, "us-east-1", CUSTOM_CHECK_RUN_ID);
+	rc = aws_safety_check(req, 1, &why);
+	aws_request_free(req);
+	if (rc != 0) {
+		custom_err(cause, sm ? sm : g, "%s", why);
+		free(why);
+		return -1;
+	}
+	if (st->safety == AWS_SAFE_FAIL && st->expect_error == NULL) {
+		sf = aws_safe_fail_find(st->svc, st->action);
+		custom_err(cause, sm ? sm : g, "safe-fail step %s:%s needs "
+		    "expect_error: the not-found error that proves the attempt "
+		    "(e.g. \"%s\")", id, st->action, sf != NULL ?
+		    sf->not_found : "TrailNotFoundException");
+		return -1;
 	}
 	return 0;
 }

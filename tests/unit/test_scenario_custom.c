@@ -319,13 +319,64 @@ test_err_safe_fail_without_run_id(void **state)
 "        params = { Name = \"prod-trail\"; };\n"
 "        safety = \"safe-fail\";\n"
 "        expect_error = \"TrailNotFoundException\"; }\n" TAIL,
-	    6, "safe-fail step cloudtrail:DeleteTrail must aim at a target "
-	    "that cannot exist: put {run_id} in the target's name");
+	    6, "refused: safe-fail call cloudtrail:DeleteTrail does not name "
+	    "a target containing the run ID: put the run ID ({run_id}) in "
+	    "Name, which must already exist (e.g. Name = "
+	    "\"cloudsaga-{run_id}\")");
 	expect_error(HEAD
 "      { service = \"cloudtrail\"; action = \"DeleteTrail\";\n"
 "        params = { Name = \"t-{run_id}\"; };\n"
 "        safety = \"safe-fail\"; }\n" TAIL,
 	    6, "needs expect_error");
+}
+
+/*
+ * Safe-fail only through a reference that must already exist: a create
+ * call whose run ID is the name it would create is refused (it would
+ * create it), with what to do instead; the boundary form is accepted; an
+ * action outside the engine's table cannot be safe-fail at all.
+ */
+static void
+test_err_safe_fail_reference(void **state)
+{
+	struct parsed	 p;
+
+	expect_error(HEAD
+"      { service = \"iam\"; action = \"CreateUser\";\n"
+"        params = { UserName = \"cloudsaga-{run_id}\"; };\n"
+"        safety = \"safe-fail\"; expect_error = \"NoSuchEntity\"; }\n"
+	    TAIL, 6, "refused: safe-fail call iam:CreateUser has the run ID in "
+	    "UserName, which names what the call would act on or create, not "
+	    "a resource it needs: it would not fail.  Put the run ID "
+	    "({run_id}) in PermissionsBoundary, which must already exist "
+	    "(e.g. PermissionsBoundary = "
+	    "\"arn:aws:iam::aws:policy/cloudsaga-{run_id}\")");
+	expect_error(HEAD
+"      { service = \"iam\"; action = \"CreateRole\";\n"
+"        params = { RoleName = \"cloudsaga-{run_id}\";\n"
+"          AssumeRolePolicyDocument = \"{}\"; };\n"
+"        safety = \"safe-fail\"; expect_error = \"NoSuchEntity\"; }\n"
+	    TAIL, 7, "Put the run ID ({run_id}) in PermissionsBoundary");
+	expect_error(HEAD
+"      { service = \"iam\"; action = \"CreateGroup\";\n"
+"        params = { GroupName = \"cloudsaga-{run_id}\"; };\n"
+"        safety = \"safe-fail\"; expect_error = \"NoSuchEntity\"; }\n"
+	    TAIL, 6, "refused: iam:CreateGroup cannot be safe-fail: it is not "
+	    "in the engine's safe-fail table");
+	parse(&p, HEAD
+"      { service = \"iam\"; action = \"CreateUser\";\n"
+"        params = { UserName = \"cloudsaga-{run_id}\";\n"
+"          PermissionsBoundary = "
+	    "\"arn:aws:iam::aws:policy/cloudsaga-{run_id}\"; };\n"
+"        safety = \"safe-fail\"; expect_error = \"NoSuchEntity\"; },\n"
+"      { service = \"iam\"; action = \"AttachUserPolicy\";\n"
+"        params = { UserName = \"cloudsaga-{run_id}\";\n"
+"          PolicyArn = \"arn:aws:iam::aws:policy/AdministratorAccess\"; };\n"
+"        safety = \"safe-fail\"; expect_error = \"NoSuchEntity\"; }\n"
+	    TAIL);
+	if (p.list == NULL)
+		fail_msg("refused: %s", p.cause);
+	parsed_free(&p);
 }
 
 static void
@@ -368,7 +419,7 @@ test_err_safety_classes(void **state)
 "      { service = \"iam\"; action = \"DeleteUser\";\n"
 "        params = { UserName = \"u-{run_id}\"; };\n"
 "        safety = \"read-only\"; }\n" TAIL,
-	    6, "iam:DeleteUser is not a read-only action");
+	    6, "iam:DeleteUser is declared read-only but is not a read-only action");
 	expect_error(HEAD
 "      { service = \"iam\"; action = \"DeleteUser\";\n"
 "        params = { UserName = \"u-{run_id}\"; DryRun = true; };\n"
@@ -474,6 +525,7 @@ main(void)
 		cmocka_unit_test(test_err_ec2_mutating_without_dryrun),
 		cmocka_unit_test(test_err_live_without_switch),
 		cmocka_unit_test(test_err_safe_fail_without_run_id),
+		cmocka_unit_test(test_err_safe_fail_reference),
 		cmocka_unit_test(test_err_placeholder),
 		cmocka_unit_test(test_err_keys),
 		cmocka_unit_test(test_err_safety_classes),
