@@ -726,6 +726,12 @@ custom_step_parse(struct custom_step *st, const config_setting_t *g,
 		    action);
 		return -1;
 	}
+	if (aws_action_known(st->svc, action) == 0) {
+		custom_err(cause, config_setting_get_member(g, "action"),
+		    "%s has no action \"%s\" (a request the service cannot "
+		    "parse never reaches CloudTrail)", st->svc->id, action);
+		return -1;
+	}
 	st->action = xstrdup(action);
 	if (expect != NULL) {
 		if (*expect == '\0' || strchr(expect, ' ') != NULL) {

@@ -379,6 +379,27 @@ test_err_safe_fail_reference(void **state)
 	parsed_free(&p);
 }
 
+/* An action the service does not have is answered InvalidAction and
+ * never recorded: refused at load time. */
+static void
+test_err_unknown_action(void **state)
+{
+	expect_error(HEAD
+"      { service = \"ec2\"; action = \"DescribeVpcz\"; }\n" TAIL,
+	    4, "ec2 has no action \"DescribeVpcz\"");
+	expect_error(HEAD
+"      { service = \"cloudtrail\"; action = \"LookupEvent\"; }\n" TAIL,
+	    4, "cloudtrail has no action \"LookupEvent\"");
+	assert_int_equal(aws_action_known(aws_service_find("ec2"),
+	    "DescribeVpcs"), 1);
+	assert_int_equal(aws_action_known(aws_service_find("iam"),
+	    "CreateUser"), 1);
+	assert_int_equal(aws_action_known(aws_service_find("s3"),
+	    "PutPublicAccessBlock"), 1);
+	assert_int_equal(aws_action_known(aws_service_find("ec2"),
+	    "describevpcs"), 0);
+}
+
 static void
 test_err_placeholder(void **state)
 {
@@ -526,6 +547,7 @@ main(void)
 		cmocka_unit_test(test_err_live_without_switch),
 		cmocka_unit_test(test_err_safe_fail_without_run_id),
 		cmocka_unit_test(test_err_safe_fail_reference),
+		cmocka_unit_test(test_err_unknown_action),
 		cmocka_unit_test(test_err_placeholder),
 		cmocka_unit_test(test_err_keys),
 		cmocka_unit_test(test_err_safety_classes),
