@@ -13,9 +13,15 @@ function(cloudsaga_expect_test name)
     ENVIRONMENT "${CLOUDSAGA_TEST_ENV}" TIMEOUT 60 LABELS daemon)
 endfunction()
 
-# -n accepts the shipped example and the issue's minimal config as written.
+# -n accepts the shipped example (warning about its placeholder account
+# IDs), the installed minimal config without a word, and the issue's
+# minimal config as written.
 cloudsaga_expect_test(daemon.check.example
   "-DARGS=-n|-c|${PROJECT_SOURCE_DIR}/etc/cloudsagad.conf"
+  -DEXPECT_RC=0 "-DEXPECT_STDOUT=configuration OK\\n"
+  "-DEXPECT_STDERR_REGEX=^[^\n]*/etc/cloudsagad\\.conf:[0-9]+: warning: accounts\\[0\\]\\.role_arn: 111122223333 is an example account ID from the AWS documentation, not a real account\n[^\n]*/etc/cloudsagad\\.conf:[0-9]+: warning: accounts\\[1\\]\\.role_arn: 444455556666 is an example account ID[^\n]*\n$")
+cloudsaga_expect_test(daemon.check.installed
+  "-DARGS=-n|-c|${PROJECT_SOURCE_DIR}/etc/cloudsagad.conf.minimal"
   -DEXPECT_RC=0 "-DEXPECT_STDOUT=configuration OK\\n" -DEXPECT_STDERR=)
 cloudsaga_expect_test(daemon.check.minimal
   "-DARGS=--check|--config|${_cfgdata}/minimal.conf"
