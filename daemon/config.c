@@ -4,7 +4,9 @@
  * One pass over libconfig's tree per group.  Every check that fails adds a
  * "FILE:LINE: message" to the list and parsing goes on, so a user sees
  * every problem at once.  Strings are copied out; the tree is destroyed
- * unless custom scenarios need it (struct config_custom).
+ * unless custom scenarios need it (struct config_custom).  Warnings
+ * ("FILE:LINE: warning: message") do not fail the load: a loaded config
+ * carries them for -n to print.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -41,6 +43,7 @@ struct config_parse {
 	struct config		*cfg;
 	struct config_error	*errs;
 	size_t			 nerrs;
+	struct buf		 warns;		/* "FILE:LINE: warning: ..." */
 };
 
 typedef int (*config_str_check)(struct config_parse *,
@@ -140,6 +143,25 @@ config_err(struct config_parse *p, const config_setting_t *s,
 	va_start(ap, fmt);
 	xvasprintf(&e->msg, fmt, ap);
 	va_end(ap);
+}
+
+/* Something legal but almost certainly wrong: one line of p->warns. */
+static void __attribute__((format(printf, 3, 4)))
+config_warn(struct config_parse *p, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	char	*file;
+	va_list	 ap;
+
+	file = config_source_name(p, config_setting_source_file(s));
+	if (p->warns.len > 0)
+		buf_addch(&p->warns, '\n');
+	buf_printf(&p->warns, "%s:%d: warning: ", file,
+	    config_setting_source_line(s));
+	va_start(ap, fmt);
+	buf_vprintf(&p->warns, fmt, ap);
+	va_end(ap);
+	free(file);
 }
 
 /*
@@ -316,6 +338,18 @@ config_scenario_name_valid(const char *s)
 		    !isdigit((unsigned char)s[i]) && s[i] != '-')
 			return 0;
 	return i <= 64;
+}
+
+/*
+ * The account IDs of the AWS documentation's examples (and of
+ * etc/cloudsagad.conf): a configuration that names one was copied and not
+ * finished.  123456789012 is not here: moto, the sandbox, uses it.
+ */
+static int
+config_account_placeholder(const char *id)
+{
+	return strncmp(id, "111122223333", 12) == 0 ||
+	    strncmp(id, "444455556666", 12) == 0;
 }
 
 /*
@@ -1005,6 +1039,11 @@ config_parse_account(struct config_parse *p, const config_setting_t *g,
 		    strncmp(acct->role_arn + 4, part, plen) != 0)
 			config_err(p, s, "%s.role_arn: \"%s\" is not in "
 			    "partition \"%s\"", path, acct->role_arn, part);
+		else if (config_account_placeholder(acct->role_arn + 4 +
+		    plen + 6))
+			config_warn(p, s, "%s.role_arn: %.12s is an example "
+			    "account ID from the AWS documentation, not a real "
+			    "account", path, acct->role_arn + 4 + plen + 6);
 	}
 	if (config_get_str(p, g, path, "external_id", 0, NULL,
 	    &acct->external_id) == 1) {
@@ -1408,6 +1447,7 @@ config_finish(struct config_parse *p, config_t *lc, struct config **ret,
 	if (p->nerrs == 0)
 		config_parse_root(p, config_root_setting(lc));
 	if (p->nerrs > 0) {
+		buf_free(&p->warns);
 		*cause = config_errors_join(p);
 		config_errors_free(p);
 		config_free(p->cfg);
@@ -1421,6 +1461,9 @@ config_finish(struct config_parse *p, config_t *lc, struct config **ret,
 		config_destroy(lc);
 		free(lc);
 	}
+	if (p->warns.len > 0)
+		p->cfg->warnings = buf_release(&p->warns);
+	buf_free(&p->warns);
 	*ret = p->cfg;
 	return 0;
 }
@@ -1515,6 +1558,7 @@ config_free(struct config *c)
 	if (c == NULL)
 		return;
 	free(c->path);
+	free(c->warnings);
 	free(c->daemon.state_dir);
 	free(c->daemon.report_file);
 	free(c->daemon.log_level);

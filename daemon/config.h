@@ -126,6 +126,9 @@ struct config {
 	struct custom_scenario	**custom_list;
 	int			 live;
 	void			*lc;		/* config_t *, or NULL */
+	/* "FILE:LINE: warning: ..." lines, '\n'-separated; NULL: none.
+	 * Printed by -n; they never fail a load. */
+	char			*warnings;
 };
 
 /*

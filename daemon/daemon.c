@@ -503,8 +503,11 @@ daemon_check_config(const char *path, int print)
 	}
 	if (print)
 		config_print(stdout, cfg);
-	else
+	else {
+		if (cfg->warnings != NULL)
+			fprintf(stderr, "%s\n", cfg->warnings);
 		printf("configuration OK\n");
+	}
 	config_free(cfg);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -13,9 +13,15 @@ function(cloudsaga_expect_test name)
     ENVIRONMENT "${CLOUDSAGA_TEST_ENV}" TIMEOUT 60 LABELS daemon)
 endfunction()
 
-# -n accepts the shipped example and the issue's minimal config as written.
+# -n accepts the shipped example (warning about its placeholder account
+# IDs), the installed minimal config without a word, and the issue's
+# minimal config as written.
 cloudsaga_expect_test(daemon.check.example
   "-DARGS=-n|-c|${PROJECT_SOURCE_DIR}/etc/cloudsagad.conf"
+  -DEXPECT_RC=0 "-DEXPECT_STDOUT=configuration OK\\n"
+  "-DEXPECT_STDERR_REGEX=^[^\n]*/etc/cloudsagad\\.conf:[0-9]+: warning: accounts\\[0\\]\\.role_arn: 111122223333 is an example account ID from the AWS documentation, not a real account\n[^\n]*/etc/cloudsagad\\.conf:[0-9]+: warning: accounts\\[1\\]\\.role_arn: 444455556666 is an example account ID[^\n]*\n$")
+cloudsaga_expect_test(daemon.check.installed
+  "-DARGS=-n|-c|${PROJECT_SOURCE_DIR}/etc/cloudsagad.conf.minimal"
   -DEXPECT_RC=0 "-DEXPECT_STDOUT=configuration OK\\n" -DEXPECT_STDERR=)
 cloudsaga_expect_test(daemon.check.minimal
   "-DARGS=--check|--config|${_cfgdata}/minimal.conf"
@@ -51,19 +57,29 @@ cloudsaga_expect_test(daemon.start.missing
   "-DARGS=-d|-c|/nonexistent/cloudsagad.conf" -DEXPECT_RC=1
   "-DEXPECT_STDERR_REGEX=/nonexistent/cloudsagad.conf: No such file or directory")
 
-# systemd unit: verify must be clean, the exposure at most 1.5.
+# systemd units (generated for the prefix): verify must be clean, also with
+# the credentials drop-in, the exposure at most 1.5 (1.1 today).
 find_program(SYSTEMD_ANALYZE systemd-analyze)
 if(NOT SYSTEMD_ANALYZE)
   message(WARNING "systemd-analyze not found: the unit tests are not run")
 else()
-  foreach(_mode verify security)
-    add_test(NAME daemon.unit.${_mode} COMMAND ${CMAKE_COMMAND}
-             -DMODE=${_mode} -DSA=${SYSTEMD_ANALYZE}
-             -DUNIT=${PROJECT_SOURCE_DIR}/systemd/cloudsagad.service
-             -DCLOUDSAGAD=$<TARGET_FILE:cloudsagad>
-             -DWORK=${CMAKE_CURRENT_BINARY_DIR}/unit-${_mode}
-             -DMAX_EXPOSURE=1.5 -P ${_drv}/unit.cmake)
-    set_tests_properties(daemon.unit.${_mode} PROPERTIES
-      TIMEOUT 120 LABELS daemon)
+  foreach(_unit cloudsagad.service cloudsagad@.service)
+    string(REGEX REPLACE "cloudsagad(@?)\\.service" "\\1" _t ${_unit})
+    if(_t)
+      set(_t ".template")
+    endif()
+    foreach(_mode verify security)
+      add_test(NAME daemon.unit${_t}.${_mode} COMMAND ${CMAKE_COMMAND}
+               -DMODE=${_mode} -DSA=${SYSTEMD_ANALYZE}
+               -DUNIT=${PROJECT_BINARY_DIR}/systemd/${_unit}
+               -DSBIN=${CMAKE_INSTALL_FULL_SBINDIR}
+               -DCLOUDSAGAD=$<TARGET_FILE:cloudsagad>
+               -DDROPIN=${PROJECT_SOURCE_DIR}/systemd/cloudsagad.service.d/credentials.conf.example
+               -DDROPIN_NAME=credentials.conf
+               -DWORK=${CMAKE_CURRENT_BINARY_DIR}/unit${_t}-${_mode}
+               -DMAX_EXPOSURE=1.5 -P ${_drv}/unit.cmake)
+      set_tests_properties(daemon.unit${_t}.${_mode} PROPERTIES
+        TIMEOUT 120 LABELS daemon)
+    endforeach()
   endforeach()
 endif()

@@ -516,6 +516,45 @@ test_example_config(void **state)
 	config_free(c);
 }
 
+/* The AWS documentation's example account IDs warn (FILE:LINE), never fail. */
+static void
+test_placeholder_warnings(void **state)
+{
+	struct config	*c;
+	char		*cause;
+
+	c = load_ok(
+	    "accounts = (\n"
+	    "  { name = \"a\"; role_arn = \"arn:aws:iam::111122223333:role/x\"; },\n"
+	    "  { name = \"b\"; role_arn = \"arn:aws:iam::123456789012:role/x\"; },\n"
+	    "  { name = \"c\";\n"
+	    "    role_arn = \"arn:aws:iam::444455556666:role/p/x\"; }\n"
+	    ");\n"
+	    "schedule = ( { scenario = \"network-changes\"; every = \"1h\"; } );\n");
+	assert_string_equal(c->warnings,
+	    "t.conf:2: warning: accounts[0].role_arn: 111122223333 is an "
+	    "example account ID from the AWS documentation, not a real "
+	    "account\n"
+	    "t.conf:5: warning: accounts[2].role_arn: 444455556666 is an "
+	    "example account ID from the AWS documentation, not a real "
+	    "account");
+	config_free(c);
+
+	/* moto's 123456789012 and real IDs: nothing to say. */
+	c = load_ok(minimal);
+	assert_null(c->warnings);
+	config_free(c);
+
+	/* With an error the load fails with the errors only. */
+	cause = load_bad(
+	    "accounts = ( { name = \"a\"; "
+	    "role_arn = \"arn:aws:iam::111122223333:role/x\"; } );\n"
+	    "schedule = ( { scenario = \"nope\"; every = \"1h\"; } );\n");
+	assert_null(strstr(cause, "warning"));
+	assert_non_null(strstr(cause, "t.conf:2: schedule[0].scenario"));
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -530,6 +569,7 @@ main(void)
 		cmocka_unit_test(test_default_path),
 		cmocka_unit_test(test_files_and_includes),
 		cmocka_unit_test(test_example_config),
+		cmocka_unit_test(test_placeholder_warnings),
 	};
 
 	unsetenv("STATE_DIRECTORY");
