@@ -45,25 +45,141 @@ endpoint_partition_find(const char *name)
 	return NULL;
 }
 
+/*
+ * The regions of every partition, and the form of a region name in each
+ * (botocore 1.43's endpoints.json: "regions" and "regionRegex").  Only
+ * listed regions are accepted (a misspelt name would otherwise fail at
+ * run time, or never match anything); a region opened since this list
+ * was made is declared by the user (aws.extra_regions) and must have its
+ * partition's form.  The iso partitions are known by name so they can be
+ * refused as unsupported, not sent to amazonaws.com.
+ */
+static const struct {
+	const char	*partition;
+	const char	*prefixes;	/* "(p1|p2)-\\w+-\\d+" as "p1 p2" */
+	const char *const regions[40];
+} endpoint_regions[] = {
+	{ "aws-us-gov", "us-gov", { "us-gov-east-1", "us-gov-west-1" } },
+	{ "aws-iso", "us-iso", { "us-iso-east-1", "us-iso-west-1" } },
+	{ "aws-iso-b", "us-isob", { "us-isob-east-1", "us-isob-west-1" } },
+	{ "aws-iso-e", "eu-isoe", { "eu-isoe-west-1" } },
+	{ "aws-iso-f", "us-isof", { "us-isof-east-1", "us-isof-south-1" } },
+	{ "aws-eusc", "eusc-de", { "eusc-de-east-1" } },
+	{ "aws-cn", "cn", { "cn-north-1", "cn-northwest-1" } },
+	{ "aws", "us eu ap sa ca me af il mx", {
+	    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1",
+	    "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+	    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+	    "ap-southeast-4", "ap-southeast-5", "ap-southeast-6",
+	    "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1",
+	    "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+	    "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
+	    "me-central-1", "me-south-1", "mx-central-1", "sa-east-1",
+	    "us-east-1", "us-east-2", "us-west-1", "us-west-2" } },
+};
+
+/* "<prefix>-<word>-<digits>" for one of the space-separated prefixes. */
+static int
+endpoint_region_form(const char *r, const char *prefixes)
+{
+	const char	*p = prefixes, *e, *q;
+	size_t		 n;
+
+	while (*p != '\0') {
+		e = p + strcspn(p, " ");
+		n = (size_t)(e - p);
+		if (strncmp(r, p, n) == 0 && r[n] == '-') {
+			q = r + n + 1;
+			if (!islower((unsigned char)*q))
+				goto next;
+			while (islower((unsigned char)*q) ||
+			    isdigit((unsigned char)*q))
+				q++;
+			if (*q++ != '-' || !isdigit((unsigned char)*q))
+				goto next;
+			while (isdigit((unsigned char)*q))
+				q++;
+			if (*q == '\0')
+				return 1;
+		}
+next:
+		p = *e == ' ' ? e + 1 : e;
+	}
+	return 0;
+}
+
+const char *
+endpoint_region_partition(const char *region, int *known)
+{
+	size_t	 i, j;
+
+	if (known != NULL)
+		*known = 0;
+	if (region == NULL)
+		return NULL;
+	for (i = 0; i < nitems(endpoint_regions); i++)
+		for (j = 0; endpoint_regions[i].regions[j] != NULL; j++)
+			if (strcmp(endpoint_regions[i].regions[j],
+			    region) == 0) {
+				if (known != NULL)
+					*known = 1;
+				return endpoint_regions[i].partition;
+			}
+	for (i = 0; i < nitems(endpoint_regions); i++)
+		if (endpoint_region_form(region, endpoint_regions[i].prefixes))
+			return endpoint_regions[i].partition;
+	return NULL;
+}
+
+int
+endpoint_region_check(const char *region, const char *partition,
+    const char *const *extra, char **cause)
+{
+	const char	*part;
+	size_t		 i;
+	int		 known;
+
+	if (region == NULL || *region == '\0') {
+		*cause = xstrdup("empty region name");
+		return -1;
+	}
+	if ((part = endpoint_region_partition(region, &known)) == NULL) {
+		*cause = xprintf("bad region name \"%.64s\" (expected e.g. "
+		    "\"us-east-1\")", region);
+		return -1;
+	}
+	if (partition != NULL && strcmp(part, partition) != 0) {
+		*cause = xprintf("region \"%s\" is not in partition \"%s\"",
+		    region, partition);
+		return -1;
+	}
+	if (endpoint_partition_find(part) == NULL) {
+		*cause = xprintf("region \"%s\" is in partition %s, which "
+		    "cloudsagad does not support", region, part);
+		return -1;
+	}
+	for (i = 0; !known && extra != NULL && extra[i] != NULL; i++)
+		if (strcmp(extra[i], region) == 0)
+			known = 1;
+	if (!known) {
+		*cause = xprintf("region \"%s\" is not a region of partition "
+		    "%s (misspelt?  If AWS opened it after this cloudsagad was "
+		    "built, list it in aws.extra_regions)", region, part);
+		return -1;
+	}
+	return 0;
+}
+
+
 const char *
 endpoint_partition(const char *region)
 {
-	if (region == NULL)
+	const char	*p;
+
+	if (region == NULL || (p = endpoint_region_partition(region,
+	    NULL)) == NULL)
 		return "aws";
-	if (strncmp(region, "cn-", 3) == 0)
-		return "aws-cn";
-	if (strncmp(region, "us-gov-", 7) == 0)
-		return "aws-us-gov";
-	/* Named so they can be refused by name, not sent to amazonaws.com. */
-	if (strncmp(region, "us-isob-", 8) == 0)
-		return "aws-iso-b";
-	if (strncmp(region, "us-isof-", 8) == 0)
-		return "aws-iso-f";
-	if (strncmp(region, "us-iso-", 7) == 0)
-		return "aws-iso";
-	if (strncmp(region, "eu-isoe-", 8) == 0)
-		return "aws-iso-e";
-	return "aws";
+	return p;
 }
 
 const char *

@@ -60,8 +60,23 @@ struct aws_endpoint {
 	int		 path_style;	/* S3: bucket goes in the path */
 };
 
-/* Partition of a region: "aws", "aws-cn", "aws-us-gov". */
+/* Partition of a region: "aws", "aws-cn", "aws-us-gov", ... ("aws" for a
+ * name of no partition's form). */
 const char	*endpoint_partition(const char *region);
+/*
+ * The one region validator.  The partition of a region name, NULL when
+ * it is no region at all ("mars-1"); *known (may be NULL) says whether it
+ * is a listed region or only has a partition's form.
+ */
+const char	*endpoint_region_partition(const char *region, int *known);
+/*
+ * Is region a region of partition (NULL: of any supported partition)?  A
+ * listed region, or one of extra (NULL-terminated, may be NULL: regions
+ * the user declares, opened after the list was made) of the partition's
+ * form.  0, or -1 + *cause.
+ */
+int		 endpoint_region_check(const char *region, const char *partition,
+		    const char *const *extra, char **cause);
 /* DNS suffix of a partition, NULL if unknown. */
 const char	*endpoint_dns_suffix(const char *partition);
 

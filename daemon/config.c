@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "endpoint.h"
 #include "custom.h"
 #include "log.h"
 #include "scenario.h"
@@ -281,36 +282,13 @@ config_service_known(const char *name)
 int
 config_region_valid(const char *r)
 {
-	const char	*p = r;
-	int		 parts = 0, digits = 0;
+	char	*cause = NULL;
 
-	/* [a-z]{2}(-[a-z]+)+-[0-9]{1,2}: "us-east-1", "us-gov-west-1". */
-	if (!islower((unsigned char)p[0]) || !islower((unsigned char)p[1]))
+	if (endpoint_region_check(r, NULL, NULL, &cause) == -1) {
+		free(cause);
 		return 0;
-	p += 2;
-	while (*p == '-' && islower((unsigned char)p[1])) {
-		p++;
-		while (islower((unsigned char)*p))
-			p++;
-		parts++;
 	}
-	if (parts == 0 || *p++ != '-')
-		return 0;
-	while (isdigit((unsigned char)*p)) {
-		p++;
-		digits++;
-	}
-	return *p == '\0' && digits >= 1 && digits <= 2;
-}
-
-static const char *
-config_region_partition(const char *region)
-{
-	if (strncmp(region, "cn-", 3) == 0)
-		return "aws-cn";
-	if (strncmp(region, "us-gov-", 7) == 0)
-		return "aws-us-gov";
-	return "aws";
+	return 1;
 }
 
 static int
@@ -765,14 +743,31 @@ static int
 config_check_region(struct config_parse *p, const config_setting_t *s,
     const char *path, const char *v)
 {
-	const char	*want = p->cfg->aws.partition;
+	char	*cause = NULL;
 
-	if (!config_region_valid(v)) {
+	if (endpoint_region_check(v, p->cfg->aws.partition,
+	    (const char *const *)p->cfg->aws.extra_regions, &cause) == -1) {
+		config_err(p, s, "%s: %s", path, cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* aws.extra_regions: a region opened after cloudsagad was built must
+ * still have its partition's form. */
+static int
+config_check_region_form(struct config_parse *p, const config_setting_t *s,
+    const char *path, const char *v)
+{
+	const char	*part, *want = p->cfg->aws.partition;
+
+	if ((part = endpoint_region_partition(v, NULL)) == NULL) {
 		config_err(p, s, "%s: bad region name \"%s\" (expected e.g. "
 		    "\"us-east-1\")", path, v);
 		return -1;
 	}
-	if (want != NULL && strcmp(config_region_partition(v), want) != 0) {
+	if (want != NULL && strcmp(part, want) != 0) {
 		config_err(p, s, "%s: region \"%s\" is not in partition "
 		    "\"%s\"", path, v, want);
 		return -1;
@@ -953,7 +948,7 @@ static void
 config_parse_aws(struct config_parse *p, const config_setting_t *root)
 {
 	static const char *const keys[] = { "partition", "endpoint_url",
-	    "endpoints", "profile", NULL };
+	    "endpoints", "profile", "extra_regions", NULL };
 	struct config_aws	*a = &p->cfg->aws;
 	const config_setting_t	*g, *eps, *s;
 	const char		*name, *v;
@@ -970,6 +965,8 @@ config_parse_aws(struct config_parse *p, const config_setting_t *root)
 	    &a->endpoint_url);
 	config_get_str(p, g, "aws", "profile", 0, config_check_token,
 	    &a->profile);
+	config_get_strlist(p, g, "aws", "extra_regions",
+	    config_check_region_form, &a->extra_regions);
 	if ((eps = config_get_group(p, g, "aws", "endpoints")) == NULL)
 		return;
 	n = config_setting_length(eps);
@@ -1563,6 +1560,7 @@ config_free(struct config *c)
 	free(c->daemon.report_file);
 	free(c->daemon.log_level);
 	free(c->aws.partition);
+	strv_free(c->aws.extra_regions);
 	free(c->aws.endpoint_url);
 	strv_free(c->aws.service_urls);
 	free(c->aws.profile);
@@ -1859,6 +1857,15 @@ config_print(FILE *f, const struct config *c)
 		fputc(';', f);
 	}
 	fputs(i == 0 ? " };\n" : "\n\t};\n", f);
+	if (c->aws.extra_regions != NULL && c->aws.extra_regions[0] != NULL) {
+		fputs("\textra_regions = [ ", f);
+		for (i = 0; c->aws.extra_regions[i] != NULL; i++) {
+			if (i > 0)
+				fputs(", ", f);
+			config_print_str(f, c->aws.extra_regions[i]);
+		}
+		fputs(" ];\n", f);
+	}
 	if (c->aws.profile != NULL)
 		config_print_kv_str(f, 8, "profile", c->aws.profile);
 	else

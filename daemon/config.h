@@ -54,6 +54,8 @@ struct config_aws {
 	 * service: fits struct endpoint_opts.service_urls as is. */
 	char		**service_urls;
 	char		*profile;	/* NULL: AWS_PROFILE or "default" */
+	char		**extra_regions;	/* regions newer than the list
+						   in common/endpoint.c */
 };
 
 struct config_account {

@@ -12,6 +12,7 @@
 
 #include "aws.h"
 #include "custom.h"
+#include "endpoint.h"
 #include "log.h"
 #include "scenario.h"
 #include "xmalloc.h"
@@ -247,26 +248,13 @@ custom_name_ok(const char *name, char **cause)
 static int
 custom_region_ok(const char *r)
 {
-	size_t	 i = 0, parts = 0;
+	char	*cause = NULL;
 
-	/* xx(-word)+-N: "eu-west-1", "us-gov-west-1", "ap-southeast-2" */
-	if (!islower((u_char)r[0]) || !islower((u_char)r[1]) || r[2] != '-')
+	if (endpoint_region_check(r, NULL, NULL, &cause) == -1) {
+		free(cause);
 		return 0;
-	i = 2;
-	while (r[i] == '-') {
-		i++;
-		if (isdigit((u_char)r[i])) {
-			while (isdigit((u_char)r[i]))
-				i++;
-			return r[i] == '\0' && parts > 0;
-		}
-		if (!islower((u_char)r[i]))
-			return 0;
-		while (islower((u_char)r[i]))
-			i++;
-		parts++;
 	}
-	return 0;
+	return 1;
 }
 
 static int

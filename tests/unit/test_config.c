@@ -393,6 +393,26 @@ test_accepted_shapes(void **state)
 	assert_false(config_region_valid("us-east-1a"));
 	assert_false(config_region_valid("useast1"));
 	assert_false(config_region_valid(""));
+	assert_false(config_region_valid("mars-1"));
+	assert_false(config_region_valid("eu-wset-1"));
+
+	/* A misspelt region is refused; a region opened after the build is
+	 * declared in aws.extra_regions. */
+	{
+		char	*cause = NULL;
+
+		if (config_load_string("aws = { extra_regions = "
+		    "[ \"eu-west-9\" ]; };\naccounts = ( { name = \"a\"; "
+		    "regions = { include = [ \"eu-west-9\" ]; }; } );\n",
+		    "t.conf", &c, &cause) != 0)
+			fail_msg("%s", cause);
+		config_free(c);
+		assert_int_equal(config_load_string("accounts = ( { name = "
+		    "\"a\"; regions = { include = [ \"eu-wset-1\" ]; }; "
+		    "} );\n", "t.conf", &c, &cause), -1);
+		assert_non_null(strstr(cause, "not a region of partition aws"));
+		free(cause);
+	}
 	assert_int_equal(config_parse_time_of_day("00:00"), 0);
 	assert_int_equal(config_parse_time_of_day("23:59:59"), 86399);
 	assert_int_equal(config_parse_time_of_day("3:00"), -1);

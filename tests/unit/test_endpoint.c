@@ -512,6 +512,65 @@ test_bad_regions(void **state)
 	endpoint_free(NULL);
 }
 
+/* The one region validator: listed regions, their partitions, and what
+ * is refused (not a region, another partition, unsupported partitions). */
+static void
+test_region_check(void **state)
+{
+	static const char *const extra[] = { "eu-west-9", NULL };
+	static const struct {
+		const char	*region, *partition;
+		int		 ok;
+		const char	*why;
+	} cases[] = {
+		{ "us-east-1", NULL, 1, NULL },
+		{ "ap-southeast-7", "aws", 1, NULL },
+		{ "mx-central-1", "aws", 1, NULL },
+		{ "cn-northwest-1", "aws-cn", 1, NULL },
+		{ "us-gov-west-1", "aws-us-gov", 1, NULL },
+		{ "mars-1", NULL, 0, "bad region name \"mars-1\"" },
+		{ "us-east", NULL, 0, "bad region name" },
+		{ "US-EAST-1", NULL, 0, "bad region name" },
+		{ "", NULL, 0, "empty region name" },
+		{ "eu-wset-1", "aws", 0, "not a region of partition aws" },
+		{ "us-east-1", "aws-cn", 0, "not in partition \"aws-cn\"" },
+		{ "cn-north-1", "aws", 0, "not in partition \"aws\"" },
+		{ "us-iso-east-1", NULL, 0, "does not support" },
+		{ "eu-isoe-west-1", NULL, 0, "does not support" },
+	};
+	char	*cause;
+	size_t	 i;
+	int	 known;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cause = NULL;
+		if ((endpoint_region_check(cases[i].region, cases[i].partition,
+		    NULL, &cause) == 0) != cases[i].ok)
+			fail_msg("%s: %s", cases[i].region, cause ? cause :
+			    "accepted");
+		if (!cases[i].ok && strstr(cause, cases[i].why) == NULL)
+			fail_msg("%s: \"%s\" lacks \"%s\"", cases[i].region,
+			    cause, cases[i].why);
+		free(cause);
+	}
+	/* A region the user declares (opened after the list was made). */
+	cause = NULL;
+	assert_int_equal(endpoint_region_check("eu-west-9", "aws", extra,
+	    &cause), 0);
+	assert_int_equal(endpoint_region_check("eu-west-9", "aws", NULL,
+	    &cause), -1);
+	free(cause);
+	/* Partitions agree with endpoint_partition(). */
+	assert_string_equal(endpoint_region_partition("us-isob-east-1",
+	    &known), "aws-iso-b");
+	assert_true(known);
+	assert_string_equal(endpoint_partition("us-isob-east-1"), "aws-iso-b");
+	assert_string_equal(endpoint_region_partition("eu-south-7", &known),
+	    "aws");
+	assert_false(known);
+	assert_null(endpoint_region_partition("mars-1", &known));
+}
+
 int
 main(void)
 {
@@ -525,6 +584,7 @@ main(void)
 		cmocka_unit_test_setup(test_override_s3, setup),
 		cmocka_unit_test_setup(test_bad_overrides, setup),
 		cmocka_unit_test_setup(test_bad_regions, setup),
+		cmocka_unit_test(test_region_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
