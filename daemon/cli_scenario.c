@@ -9,8 +9,11 @@
  *                         terminal, plain lines otherwise), then the table
  *                         of every call on stdout
  *
- * Exit status of --scenario: 0 when every call went as intended, 1
- * otherwise, 2 for an unknown name or bad arguments.
+ * Exit status of --scenario: 0 when every call went as intended and
+ * nothing is missing; 1 when a call failed or a logging gap was found; 4
+ * when every call went as intended and something could not be verified;
+ * 2 for an unknown name or bad arguments (a --regions name that is not a
+ * region of the partition included).
  */
 #include <sys/queue.h>
 
@@ -30,6 +33,7 @@
 #include "creds.h"
 #include "config.h"
 #include "custom.h"
+#include "endpoint.h"
 #include "http.h"
 #include "ledger.h"
 #include "log.h"
@@ -690,6 +694,20 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 		config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
+	for (i = 0; include != NULL && include[i] != NULL; i++) {
+		if (strpbrk(include[i], "*?[") != NULL)
+			continue;	/* a pattern over discovered regions */
+		if (endpoint_region_check(include[i], cfg->aws.partition,
+		    (const char *const *)cfg->aws.extra_regions, &cause) == -1) {
+			fprintf(stderr, "cloudsagad: --regions: %s\n", cause);
+			free(cause);
+			config_free(cfg);
+			for (i = 0; include[i] != NULL; i++)
+				free(include[i]);
+			free(include);
+			return CLI_EXIT_USAGE;
+		}
+	}
 	if (o->account != NULL && *o->account == '\0') {
 		fprintf(stderr, "cloudsagad: --account wants a name\n");
 		config_free(cfg);
@@ -751,6 +769,8 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 	if (vp.interval > vp.deadline)
 		vp.interval = vp.deadline;
 	vp.grace = 0;		/* derived from the interval */
+	/* Lookups refused for the credentials: no use waiting. */
+	vp.fail_fast = 1;
 	pipeline_set_verify(cr.p, &vp);
 
 	sigint = evsignal_new(base, SIGINT, cli_signal, &cr);
@@ -790,7 +810,9 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 		cli_verdict_table(stdout, &cr);
 	fflush(stdout);
 
-	if (cr.halted)
+	/* 1: a call failed or a gap was found; 4 only when every call went
+	 * as intended and something could not be verified. */
+	if (cr.halted || !cr.ok_calls)
 		rc = CLI_EXIT_FAIL;
 	else if (cr.counts.missing > 0)
 		rc = CLI_EXIT_FAIL;
@@ -798,8 +820,6 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 		rc = CLI_EXIT_FAIL;
 	else if (cr.counts.unverified > 0)
 		rc = CLI_EXIT_UNVERIFIED;
-	else if (!cr.ok_calls)
-		rc = CLI_EXIT_FAIL;
 out:
 	event_free(sigint);
 	event_free(sigterm);

@@ -91,6 +91,9 @@ daemon_set_status(struct daemon *d, const char *prefix)
 		if (st.covered + st.uncovered > 0)
 			buf_printf(&b, ", %lu covered, %lu uncovered",
 			    st.covered, st.uncovered);
+		if (st.could_not_test > 0)
+			buf_printf(&b, "; %lu runs could not test",
+			    st.could_not_test);
 	}
 	notify_status("%s", buf_str(&b));
 	buf_free(&b);

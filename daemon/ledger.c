@@ -383,6 +383,8 @@ ledger_run_json(const struct ledger_run *r)
 	json_object_set_new(o, "started", json_real(r->started));
 	json_object_set_new(o, "finished", json_real(r->finished));
 	json_object_set_new(o, "halted", json_boolean(r->halted));
+	if (r->failed > 0)
+		json_object_set_new(o, "failed", json_integer(r->failed));
 	for (i = 0; i < nitems(ledger_call_names); i++)
 		json_object_set_new(calls, ledger_call_names[i],
 		    json_integer(r->calls[i]));
@@ -589,6 +591,7 @@ ledger_run_load(struct ledger *l, struct ledger_load *ld, const char *data,
 	free(account);
 	r->finished = ledger_get_num(ld, root, "finished", 0);
 	r->halted = ledger_get_bool(ld, root, "halted");
+	r->failed = (unsigned)ledger_get_num(ld, root, "failed", 0);
 	if ((v = json_object_get(root, "calls")) != NULL) {
 		if (!json_is_object(v))
 			ledger_bad(ld, "\"calls\" is not an object");
@@ -886,6 +889,13 @@ ledger_run_call(struct ledger_run *r, enum run_call_outcome o)
 		r->calls[o]++;
 		r->dirty = 1;
 	}
+}
+
+void
+ledger_run_failed(struct ledger_run *r, unsigned failed)
+{
+	r->failed = failed;
+	r->dirty = 1;
 }
 
 void

@@ -113,6 +113,8 @@ struct ledger_run {
 	double		 started;
 	double		 finished;	/* 0 = still running */
 	int		 halted;	/* stopped by a safety event / abort */
+	unsigned	 failed;	/* calls and error notes that did not
+					   go as intended (could not test) */
 	/* Call outcomes, indexed by enum run_call_outcome. */
 	unsigned	 calls[4];
 
@@ -150,6 +152,8 @@ struct ledger_run *ledger_run_begin(struct ledger *, const char *run_id,
 		    const char *scenario, const char *account, double started);
 void		 ledger_run_call(struct ledger_run *, enum run_call_outcome);
 void		 ledger_run_end(struct ledger_run *, double finished, int halted);
+/* Calls (and error notes) that did not go as intended: could not test. */
+void		 ledger_run_failed(struct ledger_run *, unsigned failed);
 /* Every row reported and the run ended: a summary may be queued. */
 int		 ledger_run_complete(const struct ledger_run *);
 void		 ledger_run_counts(const struct ledger_run *,

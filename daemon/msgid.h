@@ -28,6 +28,9 @@
 #define MSGID_STATE_CORRUPT	"14eb6d2df4e6450cb5043adb460707cd"
 /* LookupEvents keeps failing for an account and region. */
 #define MSGID_LOOKUP_FAILING	"c891d895891d4bd08aa07b940d8619d6"
+/* A run's calls failed: the detection test could not run (in full or in
+ * part). */
+#define MSGID_COULD_NOT_TEST	"5d0e3b7c9a4f4e1b8c2d6a7f0e9b1c43"
 /* A posture finding of a scenario (IMDSv1 allowed, public database). */
 #define MSGID_POSTURE		"3bfd468e2f4f43218fd06fd982fcca23"
 

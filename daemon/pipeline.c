@@ -470,6 +470,61 @@ pipeline_release_held(struct pipeline_run *pr)
 	pr->nheld = 0;
 }
 
+/*
+ * The run's calls are over: when some did not go as intended, say at once
+ * that the detection test could not run (in full or in part).
+ */
+static void
+pipeline_could_not_test(struct pipeline_run *pr, struct run *run)
+{
+	struct pipeline			*p = pr->p;
+	const struct run_call *const	*calls;
+	const struct run_note		*notes;
+	struct report_failure		*fl;
+	struct run_summary		 s;
+	struct report_cnt		 c;
+	const char			**nv;
+	size_t				 n, nn, i, k = 0, kn = 0;
+
+	run_summarize(run, &s);
+	if (s.ok)
+		return;
+	calls = run_calls(run, &n);
+	notes = run_notes(run, &nn);
+	fl = xcalloc(n > 0 ? n : 1, sizeof(*fl));
+	nv = xcalloc(nn > 0 ? nn : 1, sizeof(*nv));
+	for (i = 0; i < n; i++) {
+		if (calls[i]->intended)
+			continue;
+		fl[k].service = calls[i]->service;
+		fl[k].action = calls[i]->action;
+		fl[k].region = calls[i]->global ? "global" : calls[i]->region;
+		fl[k].outcome = run_call_outcome_name(calls[i]->outcome);
+		fl[k].error_code = calls[i]->error_code;
+		fl[k].reason = calls[i]->note != NULL ? calls[i]->note :
+		    calls[i]->error_message;
+		k++;
+	}
+	for (i = 0; i < nn; i++)
+		if (notes[i].error)
+			nv[kn++] = notes[i].msg;
+	memset(&c, 0, sizeof(c));
+	c.run_id = pr->run_id;
+	c.scenario = pr->scenario;
+	c.account = pr->account;
+	c.calls = n;
+	c.expectations = s.expectations;
+	c.failures = fl;
+	c.nfailures = k;
+	c.notes = nv;
+	c.nnotes = kn;
+	p->stats.could_not_test++;
+	ledger_run_failed(pr->lrun, k + kn);
+	report_could_not_test(p->rp, &c);
+	free(fl);
+	free(nv);
+}
+
 static void
 pipeline_hook_done(struct run *run, int halted, void *arg)
 {
@@ -483,6 +538,7 @@ pipeline_hook_done(struct run *run, int halted, void *arg)
 	pr->ran = 1;
 	pr->halted = halted;
 	ledger_run_end(pr->lrun, now, halted);
+	pipeline_could_not_test(pr, run);
 
 	if (pr->nheld > 0) {
 		/* One-shot: the first poll one interval after the last call. */

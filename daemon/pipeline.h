@@ -128,6 +128,7 @@ struct pipeline_stats {
 	size_t		 pending;		/* rows awaiting a verdict */
 	unsigned long	 logged, missing, unverified;
 	unsigned long	 covered, uncovered;
+	unsigned long	 could_not_test;	/* runs whose calls failed */
 };
 void		 pipeline_stats(const struct pipeline *, struct pipeline_stats *);
 

@@ -222,6 +222,8 @@ report_summary_json(const struct ledger_run *r, double now)
 	} else
 		json_object_set_new(o, "finished", json_null());
 	json_object_set_new(o, "halted", json_boolean(r->halted));
+	json_object_set_new(o, "could_not_test", json_boolean(r->failed > 0));
+	json_object_set_new(o, "failed_calls", json_integer(r->failed));
 	json_object_set_new(o, "expected", json_integer(c.expected));
 	json_object_set_new(o, "logged", json_integer(c.logged));
 	json_object_set_new(o, "missing", json_integer(c.missing));
@@ -1143,8 +1145,6 @@ report_safety(struct reporter *rp, const char *run_id, const char *scenario,
 	free(line);
 }
 
-/* ---- GuardDuty (coverage_guardduty) ----------------------------------------- */
-
 /* An unsequenced line (safety, GuardDuty) to the stream and the file. */
 static void
 report_extra_line(struct reporter *rp, json_t *o)
@@ -1163,6 +1163,139 @@ report_extra_line(struct reporter *rp, json_t *o)
 		log_warn("report file %s", rp->path);
 	free(line);
 }
+
+/* ---- runs that could not test ------------------------------------------ */
+
+const char *
+report_failure_hint(const char *code, const char *outcome)
+{
+	unsigned	 f = aws_code_flags(code);
+
+	if (code != NULL && (strcmp(code, AWS_CODE_HTTP_CONNECT) == 0 ||
+	    strcmp(code, AWS_CODE_HTTP_RESET) == 0 ||
+	    strcmp(code, AWS_CODE_HTTP_PROTOCOL) == 0 ||
+	    strcmp(code, AWS_CODE_HTTP_OTHER) == 0))
+		return "the endpoint cannot be reached: check the network, "
+		    "DNS, proxy and the endpoint settings (aws.endpoint_url, "
+		    "AWS_ENDPOINT_URL*)";
+	if (code != NULL && strcmp(code, AWS_CODE_HTTP_TIMEOUT) == 0)
+		return "the endpoint does not answer in time: check the "
+		    "network and proxy, and daemon.http_timeout";
+	if (code != NULL && strcmp(code, "CredentialsError") == 0)
+		return "no credentials: check the credential chain (keys, "
+		    "LoadCredential, role, instance profile)";
+	if (f & AWS_CODE_CLOCK_SKEW)
+		return "the signatures' time is off: check the host's clock";
+	if (f & AWS_CODE_AUTH)
+		return "the credentials were refused before the call was "
+		    "handled: check the keys, session token and its expiry";
+	if (f & AWS_CODE_UNPARSED)
+		return "the service could not parse the request: check the "
+		    "action and parameters of the step";
+	if ((f & AWS_CODE_DENIED) || (outcome != NULL &&
+	    strcmp(outcome, "denied") == 0))
+		return "the caller lacks a permission: cloudsagad --iam-policy "
+		    "prints the policy the configured scenarios need";
+	if (f & AWS_CODE_THROTTLE)
+		return "throttled until the retries ran out: lower the "
+		    "concurrency or spread the schedule";
+	if (code != NULL && strcmp(code, "SafetyGuard") == 0)
+		return "the safety guard refused the call: fix the step's "
+		    "safety class or target";
+	return "see the error code and message";
+}
+
+void
+report_could_not_test(struct reporter *rp, const struct report_cnt *c)
+{
+	struct report_fields	 f = { NULL, 0 };
+	struct buf		 b, codes, regions;
+	json_t			*o, *arr, *notes;
+	const struct report_failure *x;
+	char			 t[21];
+	size_t			 i, shown = 0;
+
+	buf_init(&b);
+	buf_init(&codes);
+	buf_init(&regions);
+	for (i = 0; i < c->nfailures; i++) {
+		x = &c->failures[i];
+		if (shown < 5) {
+			buf_printf(&b, "%s%s:%s in %s: %s%s%s", shown ? "; " : "",
+			    x->service, x->action, x->region ? x->region : "-",
+			    x->error_code ? x->error_code : x->outcome,
+			    x->reason ? " - " : "", x->reason ? x->reason : "");
+			shown++;
+		}
+		if (x->error_code != NULL && strstr(buf_str(&codes),
+		    x->error_code) == NULL)
+			buf_printf(&codes, "%s%s", codes.len ? "," : "",
+			    x->error_code);
+		if (x->region != NULL && strstr(buf_str(&regions),
+		    x->region) == NULL)
+			buf_printf(&regions, "%s%s", regions.len ? "," : "",
+			    x->region);
+	}
+	if (c->nfailures > shown)
+		buf_printf(&b, "; and %zu more", c->nfailures - shown);
+	for (i = 0; i < c->nnotes; i++)
+		buf_printf(&b, "%s%s", b.len ? "; " : "", c->notes[i]);
+
+	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", c->run_id);
+	report_field(&f, "CLOUDSAGA_SCENARIO", "%s", c->scenario);
+	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", c->account);
+	report_field(&f, "CLOUDSAGA_VERDICT", "could-not-test");
+	report_field(&f, "CLOUDSAGA_CALLS", "%zu", c->calls);
+	report_field(&f, "CLOUDSAGA_FAILED_CALLS", "%zu", c->nfailures);
+	report_field(&f, "CLOUDSAGA_EXPECTATIONS", "%zu", c->expectations);
+	if (codes.len > 0)
+		report_field(&f, "CLOUDSAGA_ERROR_CODES", "%s",
+		    buf_str(&codes));
+	if (regions.len > 0)
+		report_field(&f, "CLOUDSAGA_REGIONS", "%s", buf_str(&regions));
+	report_field(&f, "CLOUDSAGA_REASON", "%s", buf_str(&b));
+	report_field(&f, "CLOUDSAGA_HINT", "%s", c->nfailures > 0 ?
+	    report_failure_hint(c->failures[0].error_code,
+	    c->failures[0].outcome) : "see the run's notes");
+	if (rp == NULL || !rp->nolog)
+		log_fields(LOG_WARNING, MSGID_COULD_NOT_TEST,
+	    (const char *const *)f.v, "detection test could not run: %s for "
+	    "account %s (run %s): %zu of %zu calls failed%s%s; check: %s",
+	    c->scenario, c->account, c->run_id, c->nfailures, c->calls,
+	    b.len ? ": " : "", buf_str(&b), c->nfailures > 0 ?
+	    report_failure_hint(c->failures[0].error_code,
+	    c->failures[0].outcome) : "see the run's notes");
+	report_fields_free(f.v);
+
+	report_time(now_real(), t);
+	arr = json_array();
+	for (i = 0; i < c->nfailures; i++) {
+		x = &c->failures[i];
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:s,s:o,"
+		    "s:o,s:s}", "service", x->service, "action", x->action,
+		    "region", report_str(x->region), "outcome", x->outcome,
+		    "error_code", report_str(x->error_code), "reason",
+		    report_str(x->reason), "hint",
+		    report_failure_hint(x->error_code, x->outcome)));
+	}
+	notes = json_array();
+	for (i = 0; i < c->nnotes; i++)
+		json_array_append_new(notes, json_string(c->notes[i]));
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:o}",
+	    "kind", "could-not-test", "time", t, "run_id", c->run_id,
+	    "scenario", c->scenario, "account", c->account, "verdict",
+	    "could-not-test", "calls", (json_int_t)c->calls, "failed",
+	    (json_int_t)c->nfailures, "expected", (json_int_t)c->expectations,
+	    "failures", arr, "notes", notes);
+	report_extra_line(rp, o);
+	json_decref(o);
+	buf_free(&b);
+	buf_free(&codes);
+	buf_free(&regions);
+}
+
+/* ---- GuardDuty (coverage_guardduty) ----------------------------------------- */
+
 
 void
 report_guardduty(struct reporter *rp, const struct coverage_gd_report *r)

@@ -139,6 +139,32 @@ void	 report_guardduty(struct reporter *, const struct coverage_gd_report *);
  * A safety event (a DryRun call answered 2xx, the run halted): LOG_CRIT,
  * MSGID_SAFETY, and a "safety" line in the report file.
  */
+/*
+ * A run whose calls did not go as intended (transport failures, timeouts,
+ * credentials refused, denials, throttling to the end, an endpoint that
+ * did not check a target, error notes such as a region that failed
+ * discovery): the detection test could not run, in full or in part.  A
+ * journal record at warning (MSGID_COULD_NOT_TEST: which calls, why, what
+ * to check) and a JSON line of kind "could-not-test".
+ */
+struct report_failure {
+	const char	*service, *action, *region;
+	const char	*outcome;	/* "error", "denied", "skipped" */
+	const char	*error_code;	/* NULL when none */
+	const char	*reason;	/* the message or note */
+};
+struct report_cnt {
+	const char			*run_id, *scenario, *account;
+	size_t				 calls, expectations;
+	const struct report_failure	*failures;
+	size_t				 nfailures;
+	const char *const		*notes;		/* error notes */
+	size_t				 nnotes;
+};
+void	 report_could_not_test(struct reporter *, const struct report_cnt *);
+/* What to check for a failed call's error code (static text). */
+const char *report_failure_hint(const char *error_code, const char *outcome);
+
 void	 report_safety(struct reporter *, const char *run_id,
 	    const char *scenario, const char *account, const char *region,
 	    const char *service, const char *action, const char *detail);
