@@ -86,8 +86,11 @@ def _token_hash(params):
     return hashlib.sha256(basis.encode()).hexdigest()[:16]
 
 
-def make_token(seq, params):
-    raw = json.dumps({"v": 1, "s": seq, "h": _token_hash(params)}).encode()
+def make_token(seq, params, poisoned=False):
+    obj = {"v": 1, "s": seq, "h": _token_hash(params)}
+    if poisoned:
+        obj["x"] = 1        # the truncpage fault: refused when it comes back
+    raw = json.dumps(obj).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -104,6 +107,8 @@ def read_token(token, params):
     if h != _token_hash(params):
         raise LookupError_("InvalidNextTokenException",
                            "NextToken was issued for different request parameters.")
+    if obj.get("x"):
+        raise LookupError_("InvalidNextTokenException", "Invalid NextToken.")
     return seq
 
 
@@ -116,8 +121,11 @@ def _matches(rec, key, value):
     return ev.get(key) == value
 
 
-def query(store, account, region, params, now):
-    """The LookupEvents answer as a dict; raises LookupError_."""
+def query(store, account, region, params, now, skew=0.0):
+    """The LookupEvents answer as a dict; raises LookupError_. `now` is the
+    real time (for visibility), `now + skew` the sandbox's clock (for the
+    time range, as eventTime is in that clock)."""
+    clock = now + skew
     if not isinstance(params, dict):
         raise LookupError_("SerializationException", "Request body is not a JSON object.")
     attrs = params.get("LookupAttributes")
@@ -150,9 +158,9 @@ def query(store, account, region, params, now):
         raise LookupError_("InvalidMaxResultsException",
                            "MaxResults must be an integer from 1 to 50.")
     end = parse_time(params["EndTime"], "EndTime") if params.get("EndTime") is not None \
-        else now
+        else clock
     start = parse_time(params["StartTime"], "StartTime") \
-        if params.get("StartTime") is not None else now - NINETY_DAYS
+        if params.get("StartTime") is not None else clock - NINETY_DAYS
     if start > end:
         raise LookupError_("InvalidTimeRangeException",
                            "Start time must be less than or equal to end time.")
@@ -191,7 +199,34 @@ def query(store, account, region, params, now):
     return result
 
 
-def handle(call, store, throttle, knobs, stats):
+def damage(kind, result, params):
+    """A LookupEvents answer a careful client must not trust (the fault kinds
+    on cloudtrail/LookupEvents) -> the JSON object to send."""
+    events = result.get("Events") or []
+    if kind == "noevents":
+        return {}
+    if kind == "nullevents":
+        return {"Events": None}
+    if kind == "badevents":
+        # An object where the list belongs (the first event, unwrapped), or
+        # a string when there is no event.
+        return {"Events": dict(events[0]) if events else "[]"}
+    if kind == "badrecord":
+        if events:
+            first = dict(events[0])
+            text = first["CloudTrailEvent"]
+            first["CloudTrailEvent"] = text[: len(text) // 2]
+            result = dict(result, Events=[first] + events[1:])
+        return result
+    if kind == "truncpage":
+        # A NextToken (replacing the real one, if any) that the next request
+        # will be refused for.
+        seq = read_token(result["NextToken"], params) if result.get("NextToken") else 0
+        return dict(result, NextToken=make_token(seq, params, poisoned=True))
+    return result
+
+
+def handle(call, store, throttle, knobs, stats, damage_fault=None):
     now = time.time()
     key = (call.account, call.region)
     if not throttle.allow(key, knobs.lookup_tps, time.monotonic()):
@@ -199,7 +234,10 @@ def handle(call, store, throttle, knobs, stats):
         return error_response(call, 400, "ThrottlingException", "Rate exceeded")
     stats.lookup(key, throttled=False)
     try:
-        return json_response(call, query(store, call.account, call.region,
-                                         call.params, now))
+        result = query(store, call.account, call.region, call.params, now, knobs.skew)
     except LookupError_ as e:
         return error_response(call, 400, e.code, e.message)
+    fault = damage_fault() if damage_fault is not None else None
+    if fault is not None:
+        result = damage(fault.kind, result, call.params)
+    return json_response(call, result)

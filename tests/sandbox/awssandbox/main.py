@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from .knobs import KnobError, Knobs, check_loopback_host
+from .knobs import FAULT_KINDS, KnobError, Knobs, check_loopback_host
 
 
 def build_parser():
@@ -21,15 +21,35 @@ def build_parser():
                    help="address to listen on; must be in 127.0.0.0/8 (default 127.0.0.1)")
     p.add_argument("--delay", metavar="SECONDS|MIN:MAX", default=None,
                    help="delivery delay before a record is visible in LookupEvents")
-    p.add_argument("--drop", metavar="NAME", action="append", default=[],
-                   help="eventName or eventSource whose records never appear (repeatable)")
+    p.add_argument("--drop", metavar="NAME[:ok|:error]", action="append", default=[],
+                   help="eventName or eventSource whose records never appear; with "
+                   ":ok only records without an errorCode, with :error only those "
+                   "with one (repeatable)")
+    p.add_argument("--delay-name", metavar="NAME=SECONDS|NAME=MIN:MAX", action="append",
+                   default=[], help="delivery delay for one eventName or eventSource, "
+                   "instead of --delay (repeatable)")
+    p.add_argument("--duplicate", metavar="NAME", action="append", default=[],
+                   help="eventName or eventSource whose records appear twice in "
+                   "LookupEvents, same eventID (repeatable)")
+    p.add_argument("--strip-request-id", metavar="NAME", action="append", default=[],
+                   help="eventName or eventSource whose records carry no requestID "
+                   "(repeatable)")
+    p.add_argument("--skew", metavar="SECONDS", default=None,
+                   help="the sandbox's clock runs SECONDS ahead (negative: behind): "
+                   "Date headers, eventTime, LookupEvents time range, and with "
+                   "--verify-signatures the 15-minute request-time check")
     p.add_argument("--latency", metavar="MS", default=None,
                    help="milliseconds added to every AWS response")
-    p.add_argument("--fault", metavar="SERVICE[@REGION]:KIND:SHARE", action="append",
-                   default=[], help="inject faults (repeatable); KIND one of 500, 503, "
-                   "throttle, reset, malformed, truncated, empty, slow")
+    p.add_argument("--fault", metavar="SERVICE[@REGION][/ACTION]:KIND:SHARE",
+                   action="append", default=[],
+                   help="inject faults (repeatable); SHARE a fraction, a percentage or Nx (the "
+                   "next N matching requests); KIND one of %s" % ", ".join(FAULT_KINDS))
     p.add_argument("--slow-seconds", metavar="SECONDS", default=None,
                    help="how long the 'slow' fault holds an answer (default 5)")
+    p.add_argument("--huge-mib", metavar="MIB", default=None,
+                   help="size of the 'huge' fault's answer (default 40)")
+    p.add_argument("--drip-seconds", metavar="SECONDS", default=None,
+                   help="how long the 'drip' fault takes to send an answer (default 60)")
     p.add_argument("--lookup-tps", metavar="N", default=None,
                    help="LookupEvents requests per second per account and region "
                    "(default 2, as AWS; 0 disables throttling)")
@@ -57,6 +77,18 @@ def knobs_from_args(args):
         changes["slow_seconds"] = args.slow_seconds
     if args.lookup_tps is not None:
         changes["lookup_tps"] = args.lookup_tps
+    if args.delay_name:
+        changes["delay_by_name"] = args.delay_name
+    if args.duplicate:
+        changes["duplicate"] = args.duplicate
+    if args.strip_request_id:
+        changes["strip_request_id"] = args.strip_request_id
+    if args.skew is not None:
+        changes["skew"] = args.skew
+    if args.huge_mib is not None:
+        changes["huge_mib"] = args.huge_mib
+    if args.drip_seconds is not None:
+        changes["drip_seconds"] = args.drip_seconds
     return Knobs().updated(changes)
 
 

@@ -9,6 +9,7 @@ operation names AWS uses.
 import json
 import re
 import threading
+import time
 import urllib.parse
 from xml.sax.saxutils import escape as xml_escape
 
@@ -237,6 +238,27 @@ class Call:
         self.seq = 0
         self.request_id = None
         self.model = None
+        self.unrecorded = False      # refused before the service handled it
+        self.knobs = None            # the knobs this request saw
+        self.skew = 0.0              # the sandbox clock's offset
+
+
+def body_is_json(call):
+    """Whether a REST-JSON request body is the operation's JSON document (not
+    a blob payload such as Bedrock InvokeModel's)."""
+    if call.model is None or not call.operation:
+        return True
+    try:
+        op = call.model.operation_model(call.operation)
+    except Exception:
+        return True
+    shape = op.input_shape
+    if shape is None:
+        return True
+    payload = shape.serialization.get("payload")
+    if payload and payload in shape.members:
+        return shape.members[payload].type_name == "structure"
+    return True
 
 
 def classify(call):
@@ -298,7 +320,7 @@ def classify(call):
             call.path_labels = labels
         if call.operation is None:
             call.operation = "%s%s" % (call.method.capitalize(), "Unknown")
-        if call.protocol == "rest-json" and call.body:
+        if call.protocol == "rest-json" and call.body and body_is_json(call):
             try:
                 call.params = json.loads(call.body.decode("utf-8"))
             except (ValueError, UnicodeDecodeError):
@@ -315,8 +337,9 @@ EC2_XML_ERR = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error
                '<RequestID>%s</RequestID></Response>')
 
 
-def error_response(call, status, code, message):
-    """(status, headers, body) for an error in the call's protocol."""
+def error_response(call, status, code, message, extra=None):
+    """(status, headers, body) for an error in the call's protocol; `extra`
+    adds elements to an S3 (REST-XML) error."""
     rid = call.request_id
     p = call.protocol
     if p == "ec2":
@@ -340,9 +363,11 @@ def error_response(call, status, code, message):
         body = json.dumps({"message": message, "__type": code})
         return status, [("Content-Type", "application/json"),
                         ("X-Amzn-ErrorType", code)], body.encode()
+    more = "".join("<%s>%s</%s>" % (k, xml_escape(str(v)), k)
+                   for k, v in (extra or {}).items())
     body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code>'
-            '<Message>%s</Message><RequestId>%s</RequestId></Error>') % (
-                xml_escape(code), xml_escape(message), rid)
+            '<Message>%s</Message>%s<RequestId>%s</RequestId></Error>') % (
+                xml_escape(code), xml_escape(message), more, rid)
     return status, [("Content-Type", "application/xml")], body.encode()
 
 
@@ -355,8 +380,107 @@ def json_response(call, obj, status=200):
     return status, [("Content-Type", ctype)], body
 
 
-# Throttling, 500 and 503 as each protocol's services answer them.
+INVALID_TOKEN = "The security token included in the request is invalid."
+SIG_MISMATCH = ("The request signature we calculated does not match the signature you "
+                "provided. Check your AWS Secret Access Key and signing method. Consult "
+                "the service documentation for details.")
+EXPIRED_TOKEN = "The security token included in the request is expired"
+
+# Refusals before the service handles a request, per protocol:
+# kind -> {protocol: (status, code, message)}; "rest-xml" is S3.
+REFUSALS = {
+    "authfailure": {
+        "ec2": (401, "AuthFailure",
+                "AWS was not able to validate the provided access credentials"),
+        "query": (403, "InvalidClientTokenId", INVALID_TOKEN),
+        "json": (400, "UnrecognizedClientException", INVALID_TOKEN),
+        "rest-json": (403, "UnrecognizedClientException", INVALID_TOKEN),
+        "rest-xml": (403, "InvalidAccessKeyId",
+                     "The AWS Access Key Id you provided does not exist in our records."),
+    },
+    "signature": {
+        # EC2 does not say which part of the credentials failed.
+        "ec2": (401, "AuthFailure",
+                "AWS was not able to validate the provided access credentials"),
+        "query": (403, "SignatureDoesNotMatch", SIG_MISMATCH),
+        "json": (400, "InvalidSignatureException", SIG_MISMATCH),
+        "rest-json": (403, "InvalidSignatureException", SIG_MISMATCH),
+        "rest-xml": (403, "SignatureDoesNotMatch", SIG_MISMATCH),
+    },
+    "expired": {
+        "ec2": (400, "RequestExpired", "Request has expired."),
+        "query": (403, "ExpiredToken", EXPIRED_TOKEN),
+        "json": (400, "ExpiredTokenException", EXPIRED_TOKEN),
+        "rest-json": (403, "ExpiredTokenException", EXPIRED_TOKEN),
+        "rest-xml": (400, "ExpiredToken", "The provided token has expired."),
+    },
+    "incomplete": {
+        "ec2": (400, "IncompleteSignature",
+                "The request signature does not conform to AWS standards."),
+        "query": (400, "IncompleteSignature",
+                  "The request signature does not conform to AWS standards."),
+        "json": (400, "IncompleteSignatureException",
+                 "The request signature does not conform to AWS standards."),
+        "rest-json": (403, "IncompleteSignatureException",
+                      "The request signature does not conform to AWS standards."),
+        "rest-xml": (400, "AuthorizationHeaderMalformed",
+                     "The authorization header is malformed."),
+    },
+    "notoken": {
+        "ec2": (401, "MissingAuthenticationToken",
+                "The request must contain either a valid (registered) AWS access key "
+                "ID or X.509 certificate."),
+        "query": (403, "MissingAuthenticationToken",
+                  "Request is missing Authentication Token"),
+        "json": (400, "MissingAuthenticationTokenException",
+                 "Missing Authentication Token"),
+        "rest-json": (403, "MissingAuthenticationTokenException",
+                      "Missing Authentication Token"),
+        "rest-xml": (403, "AccessDenied", "Access Denied"),
+    },
+}
+
+
+def _refusal(call, kind):
+    p = call.protocol
+    if p == "rpcv2":
+        p = "json"
+    table = REFUSALS[kind]
+    return table.get(p) or table["json"]
+
+
+def skew_error(call, request_time, server_time):
+    """(status, code, message) for a SigV4 date more than 15 minutes off the
+    server's clock."""
+    fmt = "%Y%m%dT%H%M%SZ"
+    req = time.strftime(fmt, time.gmtime(request_time))
+    srv = time.strftime(fmt, time.gmtime(server_time))
+    if request_time < server_time:
+        edge = time.strftime(fmt, time.gmtime(server_time - 900))
+        detail = "Signature expired: %s is now earlier than %s (%s - 15 min.)" % (
+            req, edge, srv)
+    else:
+        edge = time.strftime(fmt, time.gmtime(server_time + 900))
+        detail = "Signature not yet current: %s is still later than %s (%s + 15 min.)" % (
+            req, edge, srv)
+    p = call.protocol
+    if p == "ec2":
+        return 400, "RequestExpired", "Request has expired."
+    if p == "query":
+        return 403, "SignatureDoesNotMatch", detail
+    if p == "rest-xml":
+        return 403, "RequestTimeTooSkewed", ("The difference between the request time "
+                                             "and the current time is too large.")
+    if p == "rest-json":
+        return 403, "InvalidSignatureException", detail
+    return 400, "InvalidSignatureException", detail
+
+
+# Throttling, 500 and 503 as each protocol's services answer them, and the
+# refusals above.
 def fault_error(call, kind):
+    if kind in REFUSALS:
+        return _refusal(call, kind)
     p = call.protocol
     if kind == "throttle":
         if p == "ec2":

@@ -30,7 +30,8 @@ UNAUTHENTICATED = {"InvalidClientTokenId", "SignatureDoesNotMatch",
                    "AuthFailure", "UnrecognizedClientException",
                    "InvalidSignatureException", "IncompleteSignature",
                    "InvalidAccessKeyId", "MissingAuthenticationToken",
-                   "InvalidToken"}
+                   "MissingAuthenticationTokenException",
+                   "IncompleteSignatureException", "InvalidToken"}
 
 # EC2 error codes CloudTrail prefixes with "Server." (all others get
 # "Client.", RequestLimitExceeded included, despite its HTTP 503).
@@ -387,7 +388,17 @@ def iso(ts):
 
 class Record:
     __slots__ = ("seq", "account", "region", "event_time", "visible_at",
-                 "dropped", "management", "event", "record", "record_json")
+                 "dropped", "management", "event", "record", "record_json",
+                 "duplicate", "request_id")
+
+    def duplicate_of(self, seq):
+        """The same event delivered a second time (same eventID)."""
+        r = Record()
+        for k in Record.__slots__:
+            setattr(r, k, getattr(self, k))
+        r.seq = seq
+        r.duplicate = True
+        return r
 
     def summary(self, now):
         return {"seq": self.seq, "account": self.account, "region": self.region,
@@ -399,12 +410,15 @@ class Record:
                 "visible": (not self.dropped and self.management
                             and self.visible_at <= now),
                 "dropped": self.dropped, "managementEvent": self.management,
+                "duplicate": self.duplicate, "requestId": self.request_id,
                 "lookup": {k: v for k, v in self.event.items()},
                 "record": self.record}
 
 
 def build_record(call, status, headers, body, knobs, rng):
     """A Record for this call, or None when CloudTrail would not log it."""
+    if call.unrecorded:
+        return None
     code, message = extract_error(status, headers, body)
     if code in UNAUTHENTICATED:
         return None
@@ -426,10 +440,12 @@ def build_record(call, status, headers, body, knobs, rng):
     else:
         resp = None
     event_id = str(uuid.uuid4())
+    # eventTime is in the sandbox's clock (skew knob); visibility in real time.
+    event_time = call.start + knobs.skew
     rec = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": ident,
-        "eventTime": iso(call.start),
+        "eventTime": iso(event_time),
         "eventSource": source,
         "eventName": name,
         "awsRegion": call.region,
@@ -444,7 +460,15 @@ def build_record(call, status, headers, body, knobs, rng):
             "utf-8", "ignore")
     rec["requestParameters"] = params
     rec["responseElements"] = resp
-    rec["requestID"] = call.request_id
+    strip = knobs.strips_request_id(name, source)
+    if strip:
+        # Some records carry no requestID; a client must fall back to other
+        # evidence (its User-Agent marker).
+        if isinstance(resp, dict) and "requestId" in resp:
+            resp = {k: v for k, v in resp.items() if k != "requestId"}
+            rec["responseElements"] = resp
+    else:
+        rec["requestID"] = call.request_id
     rec["eventID"] = event_id
     rec["readOnly"] = read_only
     rec["eventType"] = "AwsApiCall"
@@ -463,11 +487,13 @@ def build_record(call, status, headers, body, knobs, rng):
     r.seq = call.seq
     r.account = account
     r.region = call.region
-    r.event_time = call.start
-    lo, hi = knobs.delay
+    r.event_time = event_time
+    lo, hi = knobs.delay_for(name, source)
     delay = lo if hi <= lo else rng.uniform(lo, hi)
     r.visible_at = call.start + delay
-    r.dropped = name in knobs.drop or source in knobs.drop
+    r.dropped = knobs.dropped(name, source, code is not None)
+    r.duplicate = False
+    r.request_id = call.request_id
     r.management = management
     r.record = rec
     r.record_json = json.dumps(rec, separators=(",", ":"))
@@ -475,7 +501,7 @@ def build_record(call, status, headers, body, knobs, rng):
         "EventId": event_id, "EventName": name,
         "ReadOnly": "true" if read_only else "false",
         "AccessKeyId": call.access_key or "",
-        "EventTime": float(int(call.start)),
+        "EventTime": float(int(event_time)),
         "EventSource": source, "Username": username,
         "Resources": extract_resources(call, params, resp),
     }

@@ -2,8 +2,11 @@
 endpoint, injects faults, lets the sandbox's own handlers answer what moto
 lacks, passes the rest to moto's WSGI application, and records every call."""
 
+import calendar
+import email.utils
 import io
 import json
+import math
 import re
 import socket
 import struct
@@ -16,8 +19,9 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import admin, dryrun, eventpattern, fixes, guardduty, identity, lookup, metricfilter
-from .knobs import Knobs
-from .protocol import Call, Headers, classify, error_response, fault_error
+from .knobs import ERROR_KINDS, LOOKUP_KINDS, REFUSAL_KINDS, Knobs
+from .protocol import (Call, Headers, body_is_json, classify, error_response,
+                       fault_error, skew_error)
 from .recorder import Store, build_record, new_rng
 from .stats import Stats
 
@@ -35,7 +39,7 @@ class Sandbox:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, \
             create_backend_app
         self.initial_knobs = knobs or Knobs()
-        self.knobs = self.initial_knobs
+        self.knobs = self.initial_knobs.rearmed()
         self.knobs_lock = threading.Lock()
         self.store = Store()
         self.throttle = lookup.Throttle()
@@ -106,7 +110,7 @@ class Sandbox:
             self.stats.reset()
             self.findings.reset()
             with self.knobs_lock:
-                self.knobs = self.initial_knobs
+                self.knobs = self.initial_knobs.rearmed()
             if self.verify:
                 self._setup_admin_user()
             self.warm()
@@ -120,12 +124,53 @@ class Sandbox:
         with self.rng_lock:
             return self.rng.random()
 
-    def pick_fault(self, knobs, call):
+    def pick_fault(self, knobs, call, lookup=False):
+        """The first matching fault rule that fires, or None. Rules of the
+        LookupEvents answer kinds are asked only with lookup=True, once the
+        sandbox has a successful LookupEvents answer to damage."""
+        from .recorder import event_name_for
+        name = event_name_for(call)
         for f in knobs.faults:
-            if f.matches(call.service, call.scope_region) and f.share > 0 \
-                    and (f.share >= 1 or self.random() < f.share):
+            if (f.kind in LOOKUP_KINDS) != lookup:
+                continue
+            if f.matches(call.service, call.scope_region, call.operation, name) \
+                    and f.fire(self.random):
+                self.stats.fault(call.service, f.kind)
                 return f
         return None
+
+    def check_request_time(self, call):
+        """With --verify-signatures: refuse a SigV4 request whose date is more
+        than 15 minutes off the sandbox's (possibly skewed) clock, as AWS
+        does, before anything else. None when fine."""
+        if not self.verify or not (call.headers.get("Authorization") or "").startswith(
+                "AWS4-HMAC-SHA256"):
+            return None
+        stamp = call.headers.get("X-Amz-Date")
+        when = None
+        if stamp:
+            try:
+                when = calendar.timegm(time.strptime(stamp.strip(), "%Y%m%dT%H%M%SZ"))
+            except ValueError:
+                when = None
+        elif call.headers.get("Date"):
+            try:
+                when = email.utils.parsedate_to_datetime(call.headers.get("Date")).timestamp()
+            except (TypeError, ValueError):
+                when = None
+        if when is None:
+            return None
+        server = time.time() + call.skew
+        if abs(when - server) <= 900:
+            return None
+        status, code, message = skew_error(call, when, server)
+        extra = None
+        if code == "RequestTimeTooSkewed":
+            extra = {"RequestTime": stamp or call.headers.get("Date"),
+                     "ServerTime": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                 time.gmtime(server)),
+                     "MaxAllowedSkewMilliseconds": 900000}
+        return error_response(call, status, code, message, extra)
 
     # --- answering ---------------------------------------------------------
 
@@ -137,12 +182,20 @@ class Sandbox:
                                   "SigV4 credential scope)." % call.service)
         if call.protocol in ("ec2", "query", "json") \
                 and call.operation not in call.model.operation_names:
+            # Never handled by a service: CloudTrail has nothing to record.
+            call.unrecorded = True
             if call.protocol == "json":
                 return error_response(call, 400, "UnknownOperationException",
                                       "Unknown operation %s" % call.operation)
             return error_response(call, 400, "InvalidAction",
                                   "The action %s is not valid for this web service."
                                   % call.operation)
+        if (call.protocol == "json" or (call.protocol == "rest-json" and call.body
+                                         and body_is_json(call))) \
+                and not isinstance(call.params, dict):
+            call.unrecorded = True
+            return error_response(call, 400, "SerializationException",
+                                  "The request body is not a JSON object.")
         special = self.special.get((call.service, call.operation))
         if special is not None:
             resp = special(call)
@@ -169,8 +222,10 @@ class Sandbox:
         return None
 
     def _lookup_events(self, call):
+        knobs = call.knobs or self.knobs
         return self._checked(call) or lookup.handle(
-            call, self.store, self.throttle, self.knobs, self.stats)
+            call, self.store, self.throttle, knobs, self.stats,
+            damage_fault=lambda: self.pick_fault(knobs, call, lookup=True))
 
     def _test_event_pattern(self, call):
         self.stats.count("test_event_pattern")
@@ -244,6 +299,8 @@ class Sandbox:
         return status, kept, body, head_length
 
     def record(self, call, status, headers, body, knobs):
+        if call.unrecorded:
+            return
         with self.rng_lock:
             rec = build_record(call, status, headers, body, knobs, self.rng)
         if rec is None:
@@ -252,6 +309,11 @@ class Sandbox:
         self.stats.count("records")
         if rec.dropped:
             self.stats.count("dropped")
+        if knobs.duplicated(rec.record["eventName"], rec.record["eventSource"]):
+            # CloudTrail's documented duplicate delivery: the same event
+            # (same eventID) a second time.
+            self.store.add(rec.duplicate_of(self.store.next_seq()))
+            self.stats.count("duplicates")
 
 
 def moto_version():
@@ -386,8 +448,15 @@ class Handler(BaseHTTPRequestHandler):
             pass
         self.close_connection = True
 
+    def date_time_string(self, timestamp=None):
+        # The Date header, in the sandbox's (possibly skewed) clock.
+        if timestamp is None:
+            timestamp = time.time() + getattr(self, "skew", 0.0)
+        return email.utils.formatdate(timestamp, usegmt=True)
+
     def serve(self):
         sb = self.server.sandbox
+        self.skew = 0.0
         try:
             body = self.read_body()
         except OverflowError:
@@ -418,23 +487,30 @@ class Handler(BaseHTTPRequestHandler):
         call.body = body
         call.client_ip, call.client_port = self.client_address[:2]
         if path.startswith("/moto-api"):
-            self.send_answer(call, sb.finish(call, sb.call_moto(call, self)), None)
+            self.send_answer(call, sb.finish(call, sb.call_moto(call, self)), None, None)
             return
+        knobs = sb.knobs
+        call.knobs = knobs
+        call.skew = self.skew = knobs.skew
         classify(call)
         call.account = identity.resolve_account(call.access_key, call.headers)
         sb.stats.request(call.service, call.operation)
-        knobs = sb.knobs
-        fault = sb.pick_fault(knobs, call)
-        kind = fault.kind if fault is not None else None
-        if fault is not None:
-            sb.stats.fault(call.service, kind)
-        if kind == "reset":
-            self.reset_connection()
-            return
-        if kind in ("500", "503", "throttle"):
-            resp = error_response(call, *fault_error(call, kind))
+        kind = None
+        resp = sb.check_request_time(call)
+        if resp is not None:
+            call.unrecorded = True
         else:
-            resp = sb.dispatch(call, self)
+            fault = sb.pick_fault(knobs, call)
+            kind = fault.kind if fault is not None else None
+            if kind == "reset":
+                self.reset_connection()
+                return
+            if kind in ERROR_KINDS or kind in REFUSAL_KINDS:
+                resp = error_response(call, *fault_error(call, kind))
+                # Refused before the service saw it: nothing to record.
+                call.unrecorded = kind in REFUSAL_KINDS
+            else:
+                resp = sb.dispatch(call, self)
         status, headers, rbody, head_length = sb.finish(call, resp)
         sb.record(call, status, headers, rbody, knobs)
         wait = knobs.latency_ms / 1000.0
@@ -442,14 +518,17 @@ class Handler(BaseHTTPRequestHandler):
             wait += knobs.slow_seconds
         if wait > 0:
             time.sleep(wait)
-        self.send_answer(call, (status, headers, rbody, head_length), kind)
+        self.send_answer(call, (status, headers, rbody, head_length), kind, knobs)
 
-    def send_answer(self, call, resp, kind):
+    def send_answer(self, call, resp, kind, knobs):
         status, headers, body, head_length = resp
         if kind == "empty":
             status, body = 200, b""
         elif kind == "malformed":
             status, body = 200, malformed_body(call)
+        elif kind == "huge" and self.command != "HEAD":
+            self.send_huge(call, headers, knobs.huge_mib)
+            return
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
@@ -468,7 +547,97 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        if kind == "drip":
+            self.drip(body, knobs.drip_seconds)
+            return
         self.wfile.write(body)
+
+    def drip(self, body, seconds):
+        """The answer in small pieces, one every DRIP_INTERVAL or more, so
+        that the whole takes about `seconds`."""
+        self.wfile.flush()
+        steps = max(1, int(round(seconds / DRIP_INTERVAL)))
+        size = max(1, int(math.ceil(len(body) / float(steps))))
+        pieces = [body[i:i + size] for i in range(0, len(body), size)] or [b""]
+        interval = seconds / len(pieces)
+        for i, piece in enumerate(pieces):
+            if i:
+                time.sleep(interval)
+            self.wfile.write(piece)
+            self.wfile.flush()
+
+    def send_huge(self, call, headers, mib):
+        """200 with a syntactically valid body of at least `mib` MiB made of
+        tiny values, streamed."""
+        head, unit, sep, tail = huge_parts(call)
+        want = int(mib * 1024 * 1024)
+        n = max(1, (want - len(head) - len(tail)) // (len(unit) + len(sep)) + 2)
+        length = len(head) + n * len(unit) + (n - 1) * len(sep) + len(tail)
+        self.send_response(200)
+        for k, v in headers:
+            if k.lower() != "content-type":
+                self.send_header(k, v)
+        self.send_header("Content-Type", "application/x-amz-json-1.1"
+                         if call.protocol == "json" else "application/json"
+                         if call.protocol == "rest-json" else "text/xml")
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        self.wfile.write(head)
+        block = 65536
+        chunk = (unit + sep) * block
+        left = n - 1            # elements followed by a separator
+        while left >= block:
+            self.wfile.write(chunk)
+            left -= block
+        if left:
+            self.wfile.write((unit + sep) * left)
+        self.wfile.write(unit + tail)
+        self.wfile.flush()
+
+
+DRIP_INTERVAL = 0.2
+
+
+def _first_list_member(call, default):
+    """The wire name of the first list member of the operation's output, so
+    that a huge answer has the shape of the real one."""
+    try:
+        shape = call.model.operation_model(call.operation).output_shape
+    except Exception:
+        return default
+    if shape is None:
+        return default
+    for name, member in shape.members.items():
+        if member.type_name == "list":
+            return member.serialization.get("name", name)
+    return default
+
+
+def huge_parts(call):
+    """(head, unit, separator, tail) of a huge answer in the call's protocol."""
+    op = call.operation or "Sandbox"
+    rid = call.request_id
+    p = call.protocol
+    if p in ("json", "rest-json", "rpcv2"):
+        key = "Events" if op == "LookupEvents" else _first_list_member(call, "Items")
+        return ('{"%s":[' % key).encode(), b"1", b",", b"]}"
+    if p == "ec2":
+        key = _first_list_member(call, "itemSet")
+        key = key[0].lower() + key[1:]
+        return (('<?xml version="1.0" encoding="UTF-8"?>\n<%sResponse xmlns="http://'
+                 'ec2.amazonaws.com/doc/2016-11-15/"><requestId>%s</requestId><%s>'
+                 % (op, rid, key)).encode(), b"<item/>", b"",
+                ("</%s></%sResponse>" % (key, op)).encode())
+    if p == "query":
+        key = _first_list_member(call, "Items")
+        ns = call.model.metadata.get("xmlNamespace", "") if call.model is not None else ""
+        return (('<%sResponse xmlns="%s"><%sResult><%s>' % (op, ns, op, key)).encode(),
+                b"<member/>", b"",
+                ("</%s></%sResult><ResponseMetadata><RequestId>%s</RequestId>"
+                 "</ResponseMetadata></%sResponse>" % (key, op, rid, op)).encode())
+    return (('<?xml version="1.0" encoding="UTF-8"?>\n<%sResult xmlns="http://'
+             's3.amazonaws.com/doc/2006-03-01/">' % op).encode(), b"<Item/>", b"",
+            ("</%sResult>" % op).encode())
 
 
 class Server(ThreadingHTTPServer):

@@ -17,6 +17,7 @@ class Stats:
             self.test_metric_filter = 0
             self.records = 0
             self.dropped = 0
+            self.duplicates = 0
 
     def request(self, service, action):
         with self.lock:
@@ -52,4 +53,5 @@ class Stats:
                 "faults": dict(sorted(self.faults.items())),
                 "records": self.records,
                 "dropped": self.dropped,
+                "duplicates": self.duplicates,
             }

@@ -28,6 +28,23 @@ FAKE_SECRET = "fake/secret/for/tests/only"
 START_TIMEOUT = 60
 
 
+def scrub_environment(env):
+    """Drop every AWS_* (and moto's account override) the caller may have
+    exported, so neither the sandbox, boto3 here nor the aws CLI sees them
+    (AWS_MAX_ATTEMPTS, AWS_ENDPOINT_URL_EC2, AWS_PROFILE, ...), then set
+    the safe defaults."""
+    for k in list(env):
+        if k.startswith("AWS_") or k == "MOTO_ACCOUNT_ID":
+            del env[k]
+    env.update({"AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_CONFIG_FILE": "/dev/null",
+                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
+    return env
+
+
+scrub_environment(os.environ)
+
+
 def python():
     return os.environ.get("CLOUDSAGA_PYTHON") or sys.executable
 
@@ -155,7 +172,7 @@ class SandboxProcess:
         return resp, data
 
     def env(self, **extra):
-        e = dict(os.environ)
+        e = scrub_environment(dict(os.environ))
         e.update({
             "AWS_ENDPOINT_URL": self.url,
             "AWS_ACCESS_KEY_ID": FAKE_KEY,
@@ -168,8 +185,6 @@ class SandboxProcess:
             "AWS_RETRY_MODE": "standard",
             "CLOUDSAGA_PYTHON": python(),
         })
-        for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION"):
-            e.pop(k, None)
         e.update(extra)
         return e
 

@@ -18,12 +18,15 @@ class AdminTest(SandboxTestCase):
         cfg = self.sandbox.admin("GET", "/_sandbox/config")
         self.assertEqual(cfg, {"delay": {"min": 0.0, "max": 0.0}, "drop": ["ListUsers"],
                                "latency": 20.0, "faults": [], "slow_seconds": 5.0,
-                               "lookup_tps": 2.0})
+                               "lookup_tps": 2.0, "delay_by_name": {}, "duplicate": [],
+                               "strip_request_id": [], "skew": 0.0, "huge_mib": 40.0,
+                               "drip_seconds": 60.0})
         new = self.sandbox.config(delay="1:2", latency=0, faults=["ec2@us-west-2:503:0.25"],
                                   drop=["CreateVpc", "s3.amazonaws.com"], slow_seconds=2)
         self.assertEqual(new["delay"], {"min": 1.0, "max": 2.0})
         self.assertEqual(new["faults"][0], {"service": "ec2", "region": "us-west-2",
-                                            "kind": "503", "share": 0.25,
+                                            "action": None, "kind": "503", "share": 0.25,
+                                            "count": None, "remaining": None,
                                             "spec": "ec2@us-west-2:503:0.25"})
         self.assertEqual(self.sandbox.admin("GET", "/_sandbox/config"), new)
         # Partial updates leave the rest alone.

@@ -71,7 +71,10 @@ class CliTest(unittest.TestCase):
         for args in (["--fault", "ec2:explode:1"], ["--fault", "ec2:500"],
                      ["--fault", "ec2:500:1.5"], ["--delay", "5:1"], ["--delay", "x"],
                      ["--latency", "-1"], ["--port", "70000"], ["--lookup-tps", "-2"],
-                     ["--bogus"]):
+                     ["--fault", "ec2:500:0x"], ["--fault", "ec2:noevents:1"],
+                     ["--drop", ":ok"], ["--delay-name", "CreateVpc"],
+                     ["--delay-name", "CreateVpc=3:1"], ["--skew", "soon"],
+                     ["--huge-mib", "0"], ["--drip-seconds", "-1"], ["--bogus"]):
             r = run(*args)
             self.assertEqual(r.returncode, 2, args)
             self.assertEqual(r.stdout, "", args)
@@ -79,7 +82,9 @@ class CliTest(unittest.TestCase):
         r = run("--help")
         self.assertEqual(r.returncode, 0)
         for opt in ("--port", "--host", "--delay", "--drop", "--latency", "--fault",
-                    "--verify-signatures", "--slow-seconds", "--lookup-tps", "--seed"):
+                    "--verify-signatures", "--slow-seconds", "--lookup-tps", "--seed",
+                    "--delay-name", "--duplicate", "--strip-request-id", "--skew",
+                    "--huge-mib", "--drip-seconds"):
             self.assertIn(opt, r.stdout)
 
     def test_port_in_use(self):

@@ -25,8 +25,9 @@ class FaultTest(SandboxTestCase):
 
     def test_command_line_fault_and_config(self):
         cfg = self.sandbox.admin("GET", "/_sandbox/config")
-        self.assertEqual(cfg["faults"], [{"service": "iam", "region": None, "kind": "throttle",
-                                          "share": 1.0, "spec": "iam:throttle:1"}])
+        self.assertEqual(cfg["faults"], [{"service": "iam", "region": None, "action": None,
+                                          "kind": "throttle", "share": 1.0, "count": None,
+                                          "remaining": None, "spec": "iam:throttle:1"}])
         resp, body = self.raw("iam", "Action=ListUsers&Version=2010-05-08")
         self.assertEqual(resp.status, 400)
         self.assertIn(b"<Code>Throttling</Code>", body)
