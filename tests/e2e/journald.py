@@ -1,18 +1,60 @@
 """A real systemd-journald for end-to-end tests, and reading it back.
 
-Journald runs fine outside PID 1 on these machines (as root).  If one is
-already listening on /run/systemd/journal/socket it is reused and left
-running; otherwise one is started and stopped (by its PID) at the end, and
-the socket files it created are removed so that later programs do not
-mistake a dead socket for a journal.  ctest runs every test that uses it
-under RESOURCE_LOCK journald (tests/cmake/verify.cmake).
+Journald runs fine outside PID 1 on these machines (as root).  Each test
+process gets a journal of its own: Journald() first moves the process into
+a private mount namespace (unshare(CLONE_NEWNS), as root) with fresh tmpfs
+over /run/systemd/journal, /run/log/journal and /var/log/journal, and
+starts its own systemd-journald there.  Everything the test starts
+(cloudsagad, journalctl) inherits the namespace, so it writes to and reads
+from that journal only: tests of several suites, or of one suite run with
+-j, never see each other's records or sockets, and a journald the machine
+may run is left alone.  Where the namespace cannot be made (not root), a
+journald already listening on the machine's socket is reused, or one is
+started and stopped (by its PID) at the end, and the socket files it
+created are removed so that later programs do not mistake a dead socket
+for a journal.
 """
+import ctypes
+import ctypes.util
 import json
 import os
 import shutil
 import socket
 import subprocess
 import time
+
+CLONE_NEWNS = 0x00020000
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+PRIVATE_DIRS = ("/run/systemd/journal", "/run/log/journal",
+                "/var/log/journal")
+_private = None
+
+
+def private_journal():
+    """Move this process into a mount namespace with empty journal
+    directories of its own.  True when done (also on a second call)."""
+    global _private
+    if _private is not None:
+        return _private
+    _private = False
+    if os.geteuid() != 0:
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    if libc.unshare(CLONE_NEWNS) != 0:
+        return False
+    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        raise RuntimeError("mount --make-rprivate /: %s" %
+                           os.strerror(ctypes.get_errno()))
+    for d in PRIVATE_DIRS:
+        if d != "/var/log/journal" or os.path.isdir(d):
+            os.makedirs(d, exist_ok=True)
+            if libc.mount(b"tmpfs", d.encode(), b"tmpfs", 0,
+                          b"mode=0755") != 0:
+                raise RuntimeError("mount tmpfs %s: %s" %
+                                   (d, os.strerror(ctypes.get_errno())))
+    _private = True
+    return True
 
 JOURNALD = "/lib/systemd/systemd-journald"
 RUNDIR = "/run/systemd/journal"
@@ -36,7 +78,8 @@ class Journald:
     def __init__(self):
         self.proc = None
         self.created = []
-        if listening():
+        private = private_journal()
+        if listening() and not private:
             return
         if os.geteuid() != 0:
             raise RuntimeError("starting systemd-journald needs root")
