@@ -16,6 +16,7 @@
 static enum log_backend	 log_backend = LOG_TO_STDERR;
 static int		 log_level = LOG_INFO;
 static const char	*log_ident = "cloudsagad";
+static int		 log_stamps;	/* stderr: UTC timestamp first */
 
 static const struct {
 	const char	*name;
@@ -57,6 +58,30 @@ void
 log_setlevel(int level)
 {
 	log_level = level;
+}
+
+void
+log_timestamps(int on)
+{
+	log_stamps = on;
+}
+
+/* "2026-01-31T12:00:00.123Z" (24 characters) into buf. */
+static void
+log_stamp(char *buf, size_t len)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
+	    gmtime_r(&ts.tv_sec, &tm) == NULL) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
+	    tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
+	    tm.tm_sec % 100, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 int
@@ -110,6 +135,8 @@ log_level_name(int level)
 static void
 log_emit(int prio, const char *msg, const char *tail)
 {
+	char	 stamp[40];
+
 	switch (log_backend) {
 	case LOG_TO_JOURNAL:
 		sd_journal_send("MESSAGE=%s%s", msg, tail, "PRIORITY=%d", prio,
@@ -119,7 +146,12 @@ log_emit(int prio, const char *msg, const char *tail)
 		syslog(prio, "%s%s", msg, tail);
 		break;
 	case LOG_TO_STDERR:
-		fprintf(stderr, "%s: %s%s\n", log_ident, msg, tail);
+		if (log_stamps) {
+			log_stamp(stamp, sizeof(stamp));
+			fprintf(stderr, "%s %s: %s%s\n", stamp, log_ident, msg,
+			    tail);
+		} else
+			fprintf(stderr, "%s: %s%s\n", log_ident, msg, tail);
 		fflush(stderr);
 		break;
 	}

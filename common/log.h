@@ -24,6 +24,9 @@ enum log_backend {
 enum log_backend log_pick(void);
 void	 log_init(enum log_backend, const char *ident, int level);
 void	 log_setlevel(int level);		/* LOG_DEBUG ... LOG_ERR */
+/* stderr backend: start every line with the UTC time, ISO 8601 with
+ * milliseconds ("2026-01-31T12:00:00.123Z cloudsagad: ..."). */
+void	 log_timestamps(int on);
 int	 log_getlevel(void);
 enum log_backend log_getbackend(void);
 const char *log_backend_name(enum log_backend);

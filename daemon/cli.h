@@ -42,6 +42,9 @@ struct cli_opts {
 	double		 verify_interval;	/* --verify-interval */
 	int		 no_verify;		/* --no-verify */
 	int		 output_json;		/* --output json */
+	/* --iam-policy[=permissions|trust] (cli_iam.c) */
+	int		 iam;
+	const char	*iam_policy;		/* NULL: permissions */
 };
 
 int	 cli_call(const struct cli_opts *);

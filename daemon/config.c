@@ -902,15 +902,18 @@ static void
 config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 {
 	static const char *const keys[] = { "state_dir", "report_file",
-	    "log_level", "drain_timeout", "max_connections", NULL };
+	    "log_level", "drain_timeout", "max_connections",
+	    "http_connect_timeout", "http_timeout", NULL };
 	struct config_daemon	*d = &p->cfg->daemon;
-	const config_setting_t	*g;
-	char			*rf = NULL;
+	const config_setting_t	*g, *sc = NULL;
+	char			*rf = NULL, a[32], b[32];
 
 	d->state_dir = xstrdup(config_default_state_dir());
 	d->log_level = xstrdup(CONFIG_DEFAULT_LOG_LEVEL);
 	d->drain_timeout = CONFIG_DEFAULT_DRAIN;
 	d->max_connections = CONFIG_DEFAULT_MAX_CONN;
+	d->http_connect_timeout = CONFIG_DEFAULT_HTTP_CONNECT;
+	d->http_timeout = CONFIG_DEFAULT_HTTP_TIMEOUT;
 
 	if ((g = config_get_group(p, root, NULL, "daemon")) != NULL) {
 		config_check_keys(p, g, "daemon", keys);
@@ -924,6 +927,17 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 		    &d->drain_timeout, NULL);
 		config_get_int(p, g, "daemon", "max_connections", 1, 4096,
 		    &d->max_connections);
+		config_get_duration(p, g, "daemon", "http_connect_timeout",
+		    1, 300, &d->http_connect_timeout, &sc);
+		config_get_duration(p, g, "daemon", "http_timeout", 1, 3600,
+		    &d->http_timeout, NULL);
+		if (sc != NULL && d->http_connect_timeout > d->http_timeout) {
+			duration_format(d->http_connect_timeout, a, sizeof(a));
+			duration_format(d->http_timeout, b, sizeof(b));
+			config_warn(p, sc, "daemon.http_connect_timeout (%s) is "
+			    "longer than daemon.http_timeout (%s), which limits "
+			    "connecting too", a, b);
+		}
 	}
 	config_strip_slashes(d->state_dir);
 	if (rf == NULL)
@@ -1112,6 +1126,36 @@ config_parse_accounts(struct config_parse *p, const config_setting_t *root)
 	c->accounts[0].implicit = 1;
 }
 
+/*
+ * Would the verifier ask AWS's own CloudTrail (no endpoint override in
+ * the configuration or, as for the daemon, the environment)?  Then real
+ * delivery times apply.
+ */
+static int
+config_cloudtrail_is_aws(struct config_parse *p)
+{
+	struct endpoint_opts	 eo;
+	struct aws_endpoint	 ep;
+	const char		*part = p->cfg->aws.partition, *region;
+	char			*cause = NULL;
+	int			 aws;
+
+	region = strcmp(part, "aws-cn") == 0 ? "cn-north-1" :
+	    strcmp(part, "aws-us-gov") == 0 ? "us-gov-west-1" : "us-east-1";
+	memset(&eo, 0, sizeof(eo));
+	eo.partition = part;
+	eo.endpoint_url = p->cfg->aws.endpoint_url;
+	eo.service_urls = (const char *const *)p->cfg->aws.service_urls;
+	if (endpoint_resolve(aws_service_find("cloudtrail"), region, NULL, &eo,
+	    &ep, &cause) == -1) {
+		free(cause);	/* a bad override: reported where it is used */
+		return 0;
+	}
+	aws = !ep.overridden;
+	endpoint_free(&ep);
+	return aws;
+}
+
 static void
 config_parse_verify(struct config_parse *p, const config_setting_t *root)
 {
@@ -1150,6 +1194,15 @@ config_parse_verify(struct config_parse *p, const config_setting_t *root)
 		duration_format(v->deadline, b, sizeof(b));
 		config_err(p, sd ? sd : sdl ? sdl : g, "verify.initial_delay "
 		    "(%s) is not shorter than verify.deadline (%s)", a, b);
+	}
+	if (ok_dl == 1 && v->deadline < CONFIG_CLOUDTRAIL_DELIVERY &&
+	    config_cloudtrail_is_aws(p)) {
+		duration_format(v->deadline, a, sizeof(a));
+		duration_format(CONFIG_CLOUDTRAIL_DELIVERY, b, sizeof(b));
+		config_warn(p, sdl, "verify.deadline (%s) is shorter than %s: "
+		    "CloudTrail shows an event to LookupEvents after about 5 "
+		    "minutes, sometimes 15, so calls it logs late would be "
+		    "reported missing", a, b);
 	}
 }
 
@@ -1256,6 +1309,50 @@ config_check_account_ref(struct config_parse *p, const config_setting_t *s,
 	return 0;
 }
 
+/*
+ * A schedule entry is busy until every call of its run has a verdict: at
+ * least verify.initial_delay after its first call (the first lookup), up
+ * to verify.deadline when CloudTrail has not shown a call yet.  A run
+ * that comes due meanwhile is skipped.  Say so when the period leaves no
+ * room for that.
+ */
+static void
+config_warn_skips(struct config_parse *p, const config_setting_t *g,
+    const char *path, const struct config_entry *e, double period)
+{
+	const struct config_verify	*v = &p->cfg->verify;
+	const config_setting_t		*s;
+	char				 a[32], b[32], c[32];
+	const char			*key = e->every > 0 ? "every" : "at";
+
+	if (!e->enabled)
+		return;
+	if ((s = config_member(g, key)) == NULL)
+		s = g;
+	duration_format(period, a, sizeof(a));
+	if (period <= v->initial_delay) {
+		duration_format(v->initial_delay, b, sizeof(b));
+		config_warn(p, s, "%s.%s: the period (%s) is not longer than "
+		    "verify.initial_delay (%s): a run is still waiting for its "
+		    "first lookup when the next comes due, so runs are skipped "
+		    "every time", path, key, a, b);
+	} else if (period < v->deadline) {
+		duration_format(v->deadline, b, sizeof(b));
+		config_warn(p, s, "%s.%s: the period (%s) is shorter than "
+		    "verify.deadline (%s): a run that waits for a call "
+		    "CloudTrail has not shown yet is still verifying when the "
+		    "next comes due, which is then skipped", path, key, a, b);
+	} else if (e->jitter > 0 && period < v->deadline + e->jitter) {
+		duration_format(v->deadline, b, sizeof(b));
+		duration_format(e->jitter, c, sizeof(c));
+		config_warn(p, s, "%s.%s: the period (%s) is shorter than "
+		    "verify.deadline (%s) plus jitter (%s): a run that starts "
+		    "late and waits for a call up to the deadline is still "
+		    "verifying when the next comes due, which is then skipped",
+		    path, key, a, b, c);
+	}
+}
+
 static void
 config_parse_entry(struct config_parse *p, const config_setting_t *g,
     int idx, struct config_entry *e)
@@ -1321,6 +1418,8 @@ config_parse_entry(struct config_parse *p, const config_setting_t *g,
 		else
 			e->settings = custom_to_json(s);
 	}
+	if (ok_e != -1 && ok_j != -1 && e->jitter < period)
+		config_warn_skips(p, g, path, e, period);
 }
 
 static void
@@ -1840,6 +1939,9 @@ config_print(FILE *f, const struct config *c)
 	config_print_kv_str(f, 8, "log_level", c->daemon.log_level);
 	config_print_kv_dur(f, 8, "drain_timeout", c->daemon.drain_timeout);
 	fprintf(f, "\tmax_connections = %d;\n", c->daemon.max_connections);
+	config_print_kv_dur(f, 8, "http_connect_timeout",
+	    c->daemon.http_connect_timeout);
+	config_print_kv_dur(f, 8, "http_timeout", c->daemon.http_timeout);
 	fputs("};\n\n", f);
 
 	fputs("aws = {\n", f);

@@ -29,6 +29,12 @@
 #define CONFIG_DEFAULT_LOG_LEVEL	"info"
 #define CONFIG_DEFAULT_DRAIN		30.0
 #define CONFIG_DEFAULT_MAX_CONN		64
+#define CONFIG_DEFAULT_HTTP_CONNECT	5.0	/* common/http.c's defaults */
+#define CONFIG_DEFAULT_HTTP_TIMEOUT	30.0
+/* CloudTrail shows an event to LookupEvents after about 5 minutes,
+ * sometimes 15: a shorter deadline against AWS reports late ones missing
+ * (a -n warning). */
+#define CONFIG_CLOUDTRAIL_DELIVERY	900.0
 #define CONFIG_DEFAULT_PARTITION	"aws"
 #define CONFIG_DEFAULT_SESSION		3600.0
 #define CONFIG_DEFAULT_INITIAL_DELAY	300.0
@@ -45,6 +51,8 @@ struct config_daemon {
 	int		 log_priority;	/* LOG_* of log_level */
 	double		 drain_timeout;
 	int		 max_connections;
+	double		 http_connect_timeout;	/* per attempt, seconds */
+	double		 http_timeout;		/* per attempt, whole transfer */
 };
 
 struct config_aws {

@@ -1710,3 +1710,54 @@ coverage_drain(struct coverage_ctx *cov, double timeout, void (*done)(void *),
 	}
 	evtimer_add(cov->drain_ev, &tv);
 }
+
+/* Which check makes which call (coverage_calls). */
+enum cov_check { COV_EVENTBRIDGE, COV_METRIC_FILTERS, COV_GUARDDUTY };
+static const struct {
+	enum cov_check		 check;
+	const struct cov_spec	*spec;
+} cov_calls_table[] = {
+	{ COV_EVENTBRIDGE, &cov_list_rules },
+	{ COV_EVENTBRIDGE, &cov_test_pattern },
+	{ COV_EVENTBRIDGE, &cov_list_targets },
+	{ COV_METRIC_FILTERS, &cov_trails },
+	{ COV_METRIC_FILTERS, &cov_trail_status },
+	{ COV_METRIC_FILTERS, &cov_filters },
+	{ COV_METRIC_FILTERS, &cov_test_filter },
+	{ COV_METRIC_FILTERS, &cov_alarms },
+	{ COV_GUARDDUTY, &cov_gd_detectors },
+	{ COV_GUARDDUTY, &cov_gd_list },
+	{ COV_GUARDDUTY, &cov_gd_get },
+};
+#define COV_NCALLS	(sizeof(cov_calls_table) / sizeof(cov_calls_table[0]))
+
+const char **
+coverage_calls(const struct coverage_params *p)
+{
+	static char	 names[COV_NCALLS][64];
+	const char	**v;
+	size_t		 i, n = 0;
+	int		 on;
+
+	v = xcalloc(COV_NCALLS + 1, sizeof(*v));
+	for (i = 0; i < COV_NCALLS; i++) {
+		switch (cov_calls_table[i].check) {
+		case COV_EVENTBRIDGE:
+			on = p->eventbridge;
+			break;
+		case COV_METRIC_FILTERS:
+			on = p->metric_filters;
+			break;
+		default:
+			on = p->guardduty;
+			break;
+		}
+		if (!on)
+			continue;
+		snprintf(names[i], sizeof(names[i]), "%s:%s",
+		    cov_calls_table[i].spec->service,
+		    cov_calls_table[i].spec->action);
+		v[n++] = names[i];
+	}
+	return v;
+}

@@ -129,6 +129,14 @@ struct coverage_stats {
 };
 void	 coverage_stats(const struct coverage_ctx *, struct coverage_stats *);
 
+/*
+ * The calls the checks switched on in p make, as "service:Action" with
+ * the service ids of common/aws.c ("events:ListRules"), in a stable
+ * order, NULL-terminated (the strings are static; free the array).  Taken
+ * from the same tables the checks send, for cloudsagad --iam-policy.
+ */
+const char **coverage_calls(const struct coverage_params *p);
+
 /* Rows being checked plus GuardDuty checks in flight. */
 size_t	 coverage_pending(const struct coverage_ctx *);
 /*

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "notify.h"
 #include "pipeline.h"
+#include "scenario.h"
 #include "schedule.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -51,7 +52,7 @@ struct daemon {
 	int			 stopping;
 };
 
-static void	daemon_arm(struct daemon *, struct daemon_timer *, int log);
+static void	daemon_arm(struct daemon *, struct daemon_timer *, int prio);
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -121,13 +122,18 @@ daemon_timers_free(struct daemon *d)
 }
 
 static void
-daemon_log_next(struct daemon *d, const struct sched_slot *sl)
+daemon_log_next(struct daemon *d, const struct sched_slot *sl, int prio)
 {
 	struct buf	 b;
 
+	if (prio > log_getlevel())
+		return;
 	buf_init(&b);
 	sched_describe(d->sched, sl, &b);
-	log_info("%s: %s", sl->name, buf_str(&b));
+	if (prio == LOG_DEBUG)
+		log_debug("%s: %s", sl->name, buf_str(&b));
+	else
+		log_info("%s: %s", sl->name, buf_str(&b));
 	buf_free(&b);
 }
 
@@ -143,7 +149,7 @@ daemon_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	switch (sched_fire(d->sched, sl)) {
 	case SCHED_START:
-		log_info("%s: starting scenario %s", sl->name, sl->scenario);
+		/* pipeline_start() logs each run it starts. */
 		/* Remembered so that a restart keeps the entry's phase. */
 		ledger_sched_set(pipeline_ledger(d->pipeline), sl->name,
 		    now_real());
@@ -165,12 +171,15 @@ daemon_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case SCHED_OFF:
 		return;
 	}
-	daemon_arm(d, t, 1);
+	/* The next run time is in STATUS=; the log has it at start, reload
+	 * and in debug. */
+	daemon_arm(d, t, LOG_DEBUG);
 	daemon_set_status(d, NULL);
 }
 
+/* prio: log the next run time at this level (0: not at all). */
 static void
-daemon_arm(struct daemon *d, struct daemon_timer *t, int log)
+daemon_arm(struct daemon *d, struct daemon_timer *t, int prio)
 {
 	struct sched_slot	*sl = sched_slot(d->sched, t->idx);
 	struct timeval		 tv;
@@ -188,8 +197,8 @@ daemon_arm(struct daemon *d, struct daemon_timer *t, int log)
 	    (t->ev = evtimer_new(d->base, daemon_timer_cb, t)) == NULL)
 		fatalx("evtimer_new");
 	evtimer_add(t->ev, &tv);
-	if (log)
-		daemon_log_next(d, sl);
+	if (prio > 0)
+		daemon_log_next(d, sl, prio);
 }
 
 /* (Re)create one timer per slot after sched_load(). */
@@ -210,7 +219,7 @@ daemon_timers_arm(struct daemon *d)
 			log_info("%s: disabled", sl->name);
 			continue;
 		}
-		daemon_arm(d, &d->timers[i], 1);
+		daemon_arm(d, &d->timers[i], LOG_INFO);
 	}
 	if (n == 0)
 		log_notice("the configuration schedules nothing");
@@ -274,15 +283,26 @@ daemon_run_entry(struct daemon *d, const struct config_entry *e)
 		daemon_entry_done(d, e->name);
 }
 
-/* The pipeline: a run's calls are all answered. */
+/* The pipeline: a run's calls are all answered (its one end line). */
 static void
 daemon_run_ran(struct pipeline_run *pr, int halted, void *arg)
 {
-	struct daemon	*d = arg;
+	struct daemon		*d = arg;
+	struct run		*run = pipeline_run_run(pr);
+	struct run_summary	 s;
+	char			 where[32] = "";
 
-	log_info("%s: run %s: every call answered%s, verifying",
+	run_summarize(run, &s);
+	if (run_nregions(run) > 0)
+		snprintf(where, sizeof(where), " in %zu regions",
+		    run_nregions(run));
+	log_info("%s: run %s %s: %zu calls%s (%zu permitted, %zu denied, "
+	    "%zu skipped, %zu error)%s; %zu expectations%s",
 	    pipeline_run_entry(pr) ? pipeline_run_entry(pr) : "-",
-	    pipeline_run_id(pr), halted ? " (halted)" : "");
+	    pipeline_run_id(pr), halted ? "halted" : "done", s.calls, where,
+	    s.permitted, s.denied, s.skipped, s.errors, s.failures > 0 ?
+	    ", with errors" : "", s.expectations, s.expectations > 0 ?
+	    ", verifying" : "");
 	daemon_set_status(d, NULL);
 }
 
@@ -371,6 +391,10 @@ daemon_reload_restart_only(const struct config *o, const struct config *n)
 		buf_addstr(&b, " daemon.report_file");
 	if (o->daemon.max_connections != n->daemon.max_connections)
 		buf_addstr(&b, " daemon.max_connections");
+	if (o->daemon.http_connect_timeout != n->daemon.http_connect_timeout)
+		buf_addstr(&b, " daemon.http_connect_timeout");
+	if (o->daemon.http_timeout != n->daemon.http_timeout)
+		buf_addstr(&b, " daemon.http_timeout");
 	if (daemon_str_differs(o->aws.partition, n->aws.partition))
 		buf_addstr(&b, " aws.partition");
 	if (daemon_str_differs(o->aws.endpoint_url, n->aws.endpoint_url))
@@ -553,6 +577,8 @@ daemon_main(const struct daemon_opts *o)
 	d.verbose = o->verbose;
 	log_init(o->foreground ? LOG_TO_STDERR : log_pick(), "cloudsagad",
 	    o->verbose > 0 ? LOG_DEBUG : LOG_INFO);
+	/* The journal and syslog stamp lines themselves; stderr does not. */
+	log_timestamps(log_getbackend() == LOG_TO_STDERR);
 	d.config_path = o->config_file != NULL ? xstrdup(o->config_file) :
 	    config_default_path();
 

@@ -5,12 +5,14 @@
  * (cli_*.c) or the daemon loop.  Everything else lives in libcloudsaga.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_iam.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
@@ -35,6 +37,7 @@ enum {
 	OPT_VERIFY_INTERVAL,
 	OPT_NO_VERIFY,
 	OPT_OUTPUT,
+	OPT_IAM_POLICY,
 };
 
 static const struct option longopts[] = {
@@ -60,15 +63,14 @@ static const struct option longopts[] = {
 	{ "verify-interval",	required_argument,	NULL, OPT_VERIFY_INTERVAL },
 	{ "no-verify",		no_argument,		NULL, OPT_NO_VERIFY },
 	{ "output",		required_argument,	NULL, OPT_OUTPUT },
+	{ "iam-policy",		optional_argument,	NULL, OPT_IAM_POLICY },
 	{ NULL, 0, NULL, 0 }
 };
 
 static void __attribute__((noreturn))
-usage(int status)
+usage(void)
 {
-	FILE	*f = status == 0 ? stdout : stderr;
-
-	fprintf(f,
+	printf(
 "usage: cloudsagad [-dnv] [-c file] [--print-config]\n"
 "       cloudsagad --call service:Action [--region r] [--param Key=Value]...\n"
 "                  [--endpoint-url url] [--profile name] [--live]\n"
@@ -77,18 +79,23 @@ usage(int status)
 "                  [--verify-timeout DUR] [--verify-interval DUR]\n"
 "                  [--no-verify] [--output text|json] [-c file]\n"
 "                  [--endpoint-url url] [--profile name] [--live]\n"
-"       cloudsagad --version\n"
+"       cloudsagad --iam-policy[=permissions|trust] [-c file]\n"
+"                  [--account NAME] [--endpoint-url url] [--profile name]\n"
+"       cloudsagad --version | -h | --help\n"
 "\n"
 "  -c, --config FILE   configuration file (default %s/cloudsagad/cloudsagad.conf,\n"
 "                      under systemd $CONFIGURATION_DIRECTORY/cloudsagad.conf)\n"
-"  -d, --foreground    log to stderr (debugging on a terminal); the daemon\n"
-"                      never forks, with or without -d\n"
+"  -d, --foreground    log to stderr, each line with a UTC timestamp\n"
+"                      (debugging on a terminal); the daemon never forks,\n"
+"                      with or without -d\n"
 "  -n, --check         check the configuration and exit\n"
 "  --print-config      print the effective configuration and exit\n"
 "  -v, --verbose       more logging: the daemon logs at debug; one-shot\n"
 "                      commands at info, with -vv at debug\n"
 "  --call SVC:Action   send one signed call and print the result as JSON;\n"
 "                      mutating EC2 calls need --param DryRun=true\n"
+"  --region R          the region of --call\n"
+"  --param Key=Value   a parameter of --call (repeatable)\n"
 "  --live              allow calls that change the account (never a mutating\n"
 "                      EC2 call without DryRun): --call, and live steps of\n"
 "                      --scenario\n"
@@ -105,14 +112,56 @@ usage(int status)
 "                      region name that is no region); ends at once when\n"
 "                      nothing can be verified (no expectation, lookups\n"
 "                      refused for the credentials)\n"
+"  --account NAME      the account of --scenario or --iam-policy=trust\n"
 "  --verify-timeout D  how long after each call to look for it (deadline)\n"
 "  --verify-interval D how often to poll LookupEvents (the first poll one\n"
 "                      interval after the last call)\n"
 "  --no-verify         only fire the calls\n"
 "  --output json       one JSON object per line on stdout: every call, every\n"
-"                      verdict, then the run summary\n",
+"                      verdict, then the run summary\n"
+"  --iam-policy        print the least-privilege IAM policy (JSON) for the\n"
+"                      scenarios the -c file schedules (without -c or a\n"
+"                      schedule: every scenario), verification and alert\n"
+"                      coverage; =trust: the trust policies of the accounts'\n"
+"                      roles (asks sts:GetCallerIdentity who the daemon is)\n"
+"  --version           print the version and exit\n"
+"  -h, --help          print this help and exit\n",
 	    CLOUDSAGA_SYSCONFDIR);
-	exit(status);
+	exit(fflush(stdout) == 0 ? 0 : 1);
+}
+
+/* A command-line mistake: one line, exit 2 (the help is --help). */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fputs("cloudsagad: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("; see cloudsagad --help\n", stderr);
+	exit(CLI_EXIT_USAGE);
+}
+
+/* The option getopt_long() stopped at: "--name" or "-c". */
+static void __attribute__((noreturn))
+usage_bad_option(int ch, char *const argv[])
+{
+	const char	*arg = argv[optind - 1];
+	int		 n;
+
+	if (strncmp(arg, "--", 2) == 0) {
+		n = (int)strcspn(arg, "=");
+		if (ch == ':')
+			usage_error("option %.*s needs an argument", n, arg);
+		if (optopt != 0)
+			usage_error("option %.*s takes no argument", n, arg);
+		usage_error("unknown option %.*s", n, arg);
+	}
+	if (ch == ':')
+		usage_error("option -%c needs an argument", optopt);
+	usage_error("unknown option -%c", optopt);
 }
 
 int
@@ -125,7 +174,9 @@ main(int argc, char *argv[])
 	memset(&o, 0, sizeof(o));
 	o.config_file = CLOUDSAGA_SYSCONFDIR "/cloudsagad/cloudsagad.conf";
 
-	while ((ch = getopt_long(argc, argv, "c:dnvh", longopts, NULL)) != -1) {
+	opterr = 0;	/* our own one-line messages */
+	while ((ch = getopt_long(argc, argv, ":c:dnvh", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o.config_file = optarg;
@@ -144,7 +195,7 @@ main(int argc, char *argv[])
 			o.verbose++;
 			break;
 		case 'h':
-			usage(0);
+			usage();
 		case OPT_VERSION:
 			printf("cloudsagad %s\n", CLOUDSAGA_VERSION);
 			return 0;
@@ -200,6 +251,14 @@ main(int argc, char *argv[])
 		case OPT_NO_VERIFY:
 			o.no_verify = 1;
 			break;
+		case OPT_IAM_POLICY:
+			if (optarg != NULL && strcmp(optarg, "permissions") != 0 &&
+			    strcmp(optarg, "trust") != 0)
+				usage_error("--iam-policy=%s: permissions or "
+				    "trust", optarg);
+			o.iam = 1;
+			o.iam_policy = optarg;
+			break;
 		case OPT_OUTPUT:
 			if (strcmp(optarg, "json") == 0)
 				o.output_json = 1;
@@ -210,15 +269,21 @@ main(int argc, char *argv[])
 			}
 			break;
 		default:
-			usage(CLI_EXIT_USAGE);
+			usage_bad_option(ch, argv);
 		}
 	}
 	if (optind != argc)
-		usage(CLI_EXIT_USAGE);
+		usage_error("unexpected argument \"%s\"", argv[optind]);
 
 	log_init(LOG_TO_STDERR, "cloudsagad",
 	    o.verbose > 1 ? LOG_DEBUG : o.verbose ? LOG_INFO : LOG_NOTICE);
 
+	if (o.iam) {
+		int	 rc = cli_iam_policy(&o);
+
+		free(o.params);
+		return rc;
+	}
 	if (o.call != NULL) {
 		int	 rc = cli_call(&o);
 

@@ -650,8 +650,8 @@ pipeline_start(struct pipeline *p, const struct pipeline_run_opts *o,
 
 	/* A new cycle: rules created since the last one are seen. */
 	coverage_cycle_reset(p->cov);
-	log_info("%s: run %s of %s for account %s started", o->entry ?
-	    o->entry : "one-shot", pr->run_id, pr->scenario, pr->account);
+	log_info("%s: starting scenario %s for account %s: run %s", o->entry ?
+	    o->entry : "one-shot", pr->scenario, pr->account, pr->run_id);
 	pr->run = run_start(def, &ropts, &hooks);
 	return pr;
 }
@@ -758,6 +758,9 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	memset(&hopts, 0, sizeof(hopts));
 	hopts.max_total = o->max_connections > 0 ? o->max_connections :
 	    cfg->daemon.max_connections;
+	hopts.connect_timeout_ms = (long)(cfg->daemon.http_connect_timeout *
+	    1000);
+	hopts.timeout_ms = (long)(cfg->daemon.http_timeout * 1000);
 	p->http = http_engine_new(p->base, &hopts);
 	memset(&copts, 0, sizeof(copts));
 	copts.allow_live = cfg->live || o->allow_live;

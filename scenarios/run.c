@@ -684,7 +684,7 @@ run_regions_cb(struct run *run, const struct aws_request *req,
 	if (foreign > 0)
 		run_note(run, NULL, "%zu regions of other partitions than "
 		    "%s's ignored", foreign, run->home_region);
-	log_info("run %s: %zu enabled regions (%zu not enabled)", run->id,
+	log_debug("run %s: %zu enabled regions (%zu not enabled)", run->id,
 	    run->nfound, disabled);
 }
 
@@ -692,7 +692,7 @@ static void
 run_begin_scenario(struct run *run)
 {
 	run_set_state(run, RUN_RUNNING);
-	log_info("run %s: %s for account %s in %zu regions", run->id,
+	log_debug("run %s: %s for account %s in %zu regions", run->id,
 	    run->def->name, run->account, run->nregions);
 	run->def->start(run);
 }
@@ -766,7 +766,7 @@ run_done_cb(evutil_socket_t fd, short ev, void *arg)
 	struct run	*run = arg;
 	int		 halted = run->state == RUN_HALTED;
 
-	log_info("run %s (%s) %s: %zu calls, %zu expectations", run->id,
+	log_debug("run %s (%s) %s: %zu calls, %zu expectations", run->id,
 	    run->def->name, halted ? "halted" : "finished", run->ncalls,
 	    run->nexpects);
 	/* Last thing: the owner may free the run. */
@@ -1287,7 +1287,7 @@ run_start(const struct scenario_def *def, const struct run_opts *opts,
 	TAILQ_INIT(&run->timers);
 	run->start_ev = evtimer_new(run->base, run_start_cb, run);
 	run->done_ev = evtimer_new(run->base, run_done_cb, run);
-	log_info("run %s: %s for account %s starting", run->id, def->name,
+	log_debug("run %s: %s for account %s starting", run->id, def->name,
 	    run->account);
 	run_schedule(run, run->start_ev);
 	return run;

@@ -561,7 +561,10 @@ test_placeholder_warnings(void **state)
 	config_free(c);
 
 	/* moto's 123456789012 and real IDs: nothing to say. */
-	c = load_ok(minimal);
+	c = load_ok(
+	    "accounts = ( { name = \"a\"; "
+	    "role_arn = \"arn:aws:iam::123456789012:role/x\"; } );\n"
+	    "schedule = ( { scenario = \"network-changes\"; every = \"1h\"; } );\n");
 	assert_null(c->warnings);
 	config_free(c);
 
@@ -572,6 +575,85 @@ test_placeholder_warnings(void **state)
 	    "schedule = ( { scenario = \"nope\"; every = \"1h\"; } );\n");
 	assert_null(strstr(cause, "warning"));
 	assert_non_null(strstr(cause, "t.conf:2: schedule[0].scenario"));
+	free(cause);
+}
+
+/* Settings that make runs skip or verdicts untrue warn, at their line. */
+static void
+test_timing_warnings(void **state)
+{
+	struct config	*c;
+	char		*cause;
+
+	/* The sandbox cycle: short deadline against AWS, period < deadline. */
+	c = load_ok(minimal);
+	assert_string_equal(c->warnings,
+	    "t.conf:2: warning: verify.deadline (1m) is shorter than 15m: "
+	    "CloudTrail shows an event to LookupEvents after about 5 minutes, "
+	    "sometimes 15, so calls it logs late would be reported missing\n"
+	    "t.conf:3: warning: schedule[0].every: the period (30s) is shorter "
+	    "than verify.deadline (1m): a run that waits for a call CloudTrail "
+	    "has not shown yet is still verifying when the next comes due, "
+	    "which is then skipped");
+	config_free(c);
+
+	/* A local CloudTrail (aws.endpoint_url, or a CloudTrail endpoint):
+	 * no delivery warning.  Period <= initial_delay; deadline + jitter;
+	 * a daily "at" entry; disabled entries say nothing. */
+	c = load_ok(
+	    "aws = { endpoints = { cloudtrail = \"http://127.0.0.1:1\"; }; };\n"
+	    "verify = { initial_delay = \"2m\"; deadline = \"10m\"; };\n"
+	    "schedule = (\n"
+	    "  { name = \"a\"; scenario = \"imds-reveal\"; every = \"2m\"; },\n"
+	    "  { name = \"b\"; scenario = \"imds-reveal\"; every = \"15m\";\n"
+	    "    jitter = \"6m\"; },\n"
+	    "  { name = \"c\"; scenario = \"imds-reveal\"; every = \"10m\"; },\n"
+	    "  { name = \"d\"; scenario = \"imds-reveal\"; at = \"01:00\"; },\n"
+	    "  { name = \"e\"; scenario = \"imds-reveal\"; every = \"1m\";\n"
+	    "    enabled = false; }\n"
+	    ");\n");
+	assert_string_equal(c->warnings,
+	    "t.conf:4: warning: schedule[0].every: the period (2m) is not "
+	    "longer than verify.initial_delay (2m): a run is still waiting for "
+	    "its first lookup when the next comes due, so runs are skipped "
+	    "every time\n"
+	    "t.conf:5: warning: schedule[1].every: the period (15m) is shorter "
+	    "than verify.deadline (10m) plus jitter (6m): a run that starts "
+	    "late and waits for a call up to the deadline is still verifying "
+	    "when the next comes due, which is then skipped");
+	config_free(c);
+
+	c = load_ok(
+	    "aws = { endpoint_url = \"http://127.0.0.1:1\"; };\n"
+	    "verify = { initial_delay = \"1h\"; deadline = \"2d\"; };\n"
+	    "schedule = ( { scenario = \"imds-reveal\"; at = \"01:00\"; } );\n");
+	assert_string_equal(c->warnings,
+	    "t.conf:3: warning: schedule[0].at: the period (1d) is shorter "
+	    "than verify.deadline (2d): a run that waits for a call CloudTrail "
+	    "has not shown yet is still verifying when the next comes due, "
+	    "which is then skipped");
+	config_free(c);
+
+	/* The HTTP timeouts: read, printed, and warned when inverted. */
+	c = load_ok(
+	    "daemon = { http_connect_timeout = \"2m\"; http_timeout = \"1m\"; };\n");
+	assert_true(c->daemon.http_connect_timeout == 120);
+	assert_true(c->daemon.http_timeout == 60);
+	assert_string_equal(c->warnings,
+	    "t.conf:1: warning: daemon.http_connect_timeout (2m) is longer "
+	    "than daemon.http_timeout (1m), which limits connecting too");
+	config_free(c);
+	c = load_ok("");
+	assert_true(c->daemon.http_connect_timeout == 5);
+	assert_true(c->daemon.http_timeout == 30);
+	assert_null(c->warnings);
+	config_free(c);
+	cause = load_bad("daemon = { http_timeout = \"2h\"; "
+	    "http_connect_timeout = \"500ms\"; };\n");
+	assert_string_equal(cause,
+	    "t.conf:1: daemon.http_connect_timeout: 500ms is out of range "
+	    "(1s to 5m)\n"
+	    "t.conf:1: daemon.http_timeout: 2h is out of range (1s to 1h)");
 	free(cause);
 }
 
@@ -590,8 +672,13 @@ main(void)
 		cmocka_unit_test(test_files_and_includes),
 		cmocka_unit_test(test_example_config),
 		cmocka_unit_test(test_placeholder_warnings),
+		cmocka_unit_test(test_timing_warnings),
 	};
 
 	unsetenv("STATE_DIRECTORY");
+	/* The deadline warning depends on where LookupEvents would go. */
+	unsetenv("AWS_ENDPOINT_URL");
+	unsetenv("AWS_ENDPOINT_URL_CLOUDTRAIL");
+	unsetenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
