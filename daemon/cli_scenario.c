@@ -421,7 +421,7 @@ cli_hook_verdict(const struct ledger_entry *e, void *arg)
 	cr->verdicts = xreallocarray(cr->verdicts, cr->nverdicts + 1,
 	    sizeof(*cr->verdicts));
 	cr->verdicts[cr->nverdicts++] = (struct ledger_entry *)e;
-	m = report_verdict_message(e);
+	m = report_verdict_message(e, NULL);
 	fprintf(stderr, "  %s\n", m);
 	fflush(stderr);
 	free(m);

@@ -1,44 +1,46 @@
 /*
- * ledger: expectations and verdicts, persisted one JSON file per run.
- * See ledger.h and docs/STATE.md.
+ * ledger: expectations and verdicts.  The working set (runs whose report
+ * is not finished) lives in memory; every change is written to the state
+ * database (db.c, state.db) by ledger_commit() in one transaction.  See
+ * ledger.h and docs/STATE.md.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
 
-#include "ledger.h"
+#include "db.h"
+#include "ledger_impl.h"
 #include "log.h"
 #include "msgid.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define LEDGER_META	"ledger.json"
-#define LEDGER_RUNS	"runs"
 #define LEDGER_LOCK	"lock"
 
 struct ledger {
 	char		 *dir;		/* NULL: in memory */
 	int		  dirfd;
-	int		  runsfd;
 	int		  lockfd;
-	struct ledger_run **runs;
+	struct db	 *db;
+	struct ledger_run **runs;	/* the working set */
 	size_t		  nruns;
 	uint64_t	  last_seq;
 	unsigned	  corrupt;
 	json_t		 *sched;	/* {"entry": last start} */
-	int		  meta_dirty;	/* sched changed: rewrite ledger.json */
-	json_t		 *used;		/* {"eventID": true}: proofs given */
+	json_t		 *sched_dirty;	/* {"entry": true} */
+	json_t		 *used;		/* {"eventID": true}: proofs given by
+					   rows of the working set */
+	int		  seq_dirty;
 };
-
-static int	 ledger_write_meta(struct ledger *, char **);
 
 static const char *const ledger_verdicts[] = {
 	"pending", "logged", "missing", "unverified",
@@ -46,10 +48,13 @@ static const char *const ledger_verdicts[] = {
 static const char *const ledger_coverages[] = {
 	"none", "covered", "uncovered", "unknown",
 };
-/* Indexed by enum run_call_outcome (scenario.h). */
-static const char *const ledger_call_names[4] = {
+const char *const ledger_call_names[4] = {
 	"permitted", "denied", "skipped", "error",
 };
+
+static void	 ledger_free_runs(struct ledger *);
+static int	 ledger_sched_store(struct ledger *, const char *, double,
+		    char **);
 
 const char *
 verdict_name(enum verdict v)
@@ -95,7 +100,7 @@ coverage_from_name(const char *s, enum coverage *ret)
 
 /* ---- objects ------------------------------------------------------------ */
 
-static void
+void
 ledger_entry_free(struct ledger_entry *e)
 {
 	if (e == NULL)
@@ -115,10 +120,12 @@ ledger_entry_free(struct ledger_entry *e)
 	json_decref(e->record);
 	json_decref(e->rules);
 	free(e->coverage_reason);
+	free(e->gap);
+	free(e->alert_gap);
 	free(e);
 }
 
-static void
+void
 ledger_run_free(struct ledger_run *r)
 {
 	size_t	 i;
@@ -130,10 +137,11 @@ ledger_run_free(struct ledger_run *r)
 	free(r->entries);
 	free(r->scenario);
 	free(r->account);
+	free(r->entry);
 	free(r);
 }
 
-static int
+int
 ledger_valid_run_id(const char *s)
 {
 	size_t	 i;
@@ -144,7 +152,7 @@ ledger_valid_run_id(const char *s)
 	return s[32] == '\0';
 }
 
-static struct ledger_run *
+struct ledger_run *
 ledger_run_alloc(struct ledger *l, const char *run_id, const char *scenario,
     const char *account, double started)
 {
@@ -166,7 +174,7 @@ ledger_run_append(struct ledger *l, struct ledger_run *r)
 	l->runs[l->nruns++] = r;
 }
 
-static void
+void
 ledger_entry_append(struct ledger_run *r, struct ledger_entry *e)
 {
 	r->entries = xreallocarray(r->entries, r->nentries + 1,
@@ -176,576 +184,426 @@ ledger_entry_append(struct ledger_run *r, struct ledger_entry *e)
 	r->entries[r->nentries++] = e;
 }
 
-/* ---- files ---------------------------------------------------------------- */
+/* ---- the state database ---------------------------------------------------- */
+
+void
+ledger_say_set_aside(const char *path, const char *aside, const char *why)
+{
+	const char	*fields[4];
+	char		*f0, *f1, *f2;
+
+	f0 = xprintf("CLOUDSAGA_STATE_FILE=%s", path);
+	f1 = xprintf("CLOUDSAGA_SET_ASIDE=%s", aside != NULL ? aside : "");
+	f2 = xprintf("CLOUDSAGA_ERROR=%s", why != NULL ? why : "");
+	fields[0] = f0;
+	fields[1] = f1;
+	fields[2] = f2;
+	fields[3] = NULL;
+	if (aside != NULL)
+		log_fields(LOG_ERR, MSGID_STATE_CORRUPT, fields, "state %s is "
+		    "unreadable (%s): moved aside to %s, continuing without "
+		    "it", path, why, aside);
+	else
+		log_fields(LOG_ERR, MSGID_STATE_CORRUPT, fields, "state %s is "
+		    "unreadable (%s): left where it is, continuing without "
+		    "it", path, why);
+	free(f0);
+	free(f1);
+	free(f2);
+}
+
+struct db *
+ledger_db(struct ledger *l)
+{
+	return l->db;
+}
+
+static const char *const ledger_sql_run =
+    "INSERT INTO runs (run_id, scenario, account, entry, started, finished, "
+    "halted, permitted, denied, skipped, errors, failed, summary_seq, "
+    "summary_reported) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+    "?12, ?13, ?14) ON CONFLICT (run_id) DO UPDATE SET entry = ?4, "
+    "finished = ?6, halted = ?7, permitted = ?8, denied = ?9, skipped = ?10, "
+    "errors = ?11, failed = ?12, summary_seq = ?13, summary_reported = ?14";
+
+static const char *const ledger_sql_row =
+    "INSERT INTO expectations (run_id, idx, account_id, call_region, region, "
+    "event_source, event_name, error_code, request_id, access_key_id, "
+    "user_agent, read_only, fired_at, deadline, verdict, decided_at, "
+    "event_id, found_at, event_time, match, reason, record, coverage, rules, "
+    "coverage_reason, gap, alert_gap, seq, reported) VALUES (?1, ?2, ?3, "
+    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) ON CONFLICT "
+    "(run_id, idx) DO UPDATE SET verdict = ?15, decided_at = ?16, "
+    "event_id = ?17, found_at = ?18, event_time = ?19, match = ?20, "
+    "reason = ?21, record = ?22, coverage = ?23, rules = ?24, "
+    "coverage_reason = ?25, gap = ?26, alert_gap = ?27, seq = ?28, "
+    "reported = ?29";
 
 static int
-ledger_write_all(int fd, const char *p, size_t len)
+ledger_store_run(struct ledger *l, struct ledger_run *r, char **cause)
 {
-	ssize_t	 n;
+	sqlite3_stmt	*st;
 
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	if ((st = db_stmt(l->db, ledger_sql_run, cause)) == NULL)
+		return -1;
+	db_bind_text(st, 1, r->run_id);
+	db_bind_text(st, 2, r->scenario);
+	db_bind_text(st, 3, r->account);
+	db_bind_text(st, 4, r->entry);
+	sqlite3_bind_double(st, 5, r->started);
+	db_bind_real(st, 6, r->finished);
+	sqlite3_bind_int(st, 7, r->halted);
+	sqlite3_bind_int(st, 8, (int)r->calls[0]);
+	sqlite3_bind_int(st, 9, (int)r->calls[1]);
+	sqlite3_bind_int(st, 10, (int)r->calls[2]);
+	sqlite3_bind_int(st, 11, (int)r->calls[3]);
+	sqlite3_bind_int(st, 12, (int)r->failed);
+	sqlite3_bind_int64(st, 13, (sqlite3_int64)r->summary_seq);
+	sqlite3_bind_int(st, 14, r->summary_reported);
+	return db_done(l->db, st, cause);
 }
 
-/* Atomically replace dirfd/name with data; the directory is not synced. */
 static int
-ledger_replace(int dirfd, const char *name, const char *data, size_t len,
-    char **cause)
+ledger_store_row(struct ledger *l, struct ledger_entry *e, char **cause)
 {
-	char	*tmp;
-	int	 fd, saved;
+	sqlite3_stmt	*st;
+	char		*rec = NULL, *rules = NULL;
+	int		 rc;
 
-	tmp = xprintf(".%s.%ld.tmp", name, (long)getpid());
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600);
-	if (fd == -1) {
-		*cause = xprintf("create %s: %s", tmp, strerror(errno));
-		free(tmp);
+	if ((st = db_stmt(l->db, ledger_sql_row, cause)) == NULL)
 		return -1;
-	}
-	if (ledger_write_all(fd, data, len) == -1 || fsync(fd) == -1) {
-		saved = errno;
-		close(fd);
-		unlinkat(dirfd, tmp, 0);
-		*cause = xprintf("write %s: %s", tmp, strerror(saved));
-		free(tmp);
-		return -1;
-	}
-	if (close(fd) == -1 || renameat(dirfd, tmp, dirfd, name) == -1) {
-		saved = errno;
-		unlinkat(dirfd, tmp, 0);
-		*cause = xprintf("replace %s: %s", name, strerror(saved));
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	return 0;
-}
-
-static char *
-ledger_read(int dirfd, const char *name, size_t *lenp, char **cause)
-{
-	struct stat	 sb;
-	char		*data;
-	size_t		 off = 0;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		*cause = xprintf("open: %s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		*cause = xstrdup("not a regular file");
-		close(fd);
-		return NULL;
-	}
-	data = xmalloc((size_t)sb.st_size + 1);
-	while (off < (size_t)sb.st_size) {
-		n = read(fd, data + off, (size_t)sb.st_size - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*cause = xprintf("read: %s",
-			    n == 0 ? "short read" : strerror(errno));
-			free(data);
-			close(fd);
-			return NULL;
-		}
-		off += (size_t)n;
-	}
-	close(fd);
-	data[off] = '\0';
-	*lenp = off;
-	return data;
-}
-
-/* Rename an unreadable file to NAME.corrupt-<time> and say so. */
-static void
-ledger_set_aside(struct ledger *l, int dirfd, const char *sub,
-    const char *name, const char *why)
-{
-	char		 stamp[17], *aside = NULL, *path, *apath;
-	const char	*fields[5];
-	int		 i;
-
-	time_amz(time(NULL), stamp);
-	for (i = 0; i < 100; i++) {
-		free(aside);
-		aside = i == 0 ? xprintf("%s.corrupt-%s", name, stamp) :
-		    xprintf("%s.corrupt-%s-%d", name, stamp, i);
-		if (faccessat(dirfd, aside, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
-		    errno == ENOENT)
-			break;
-	}
-	path = xprintf("%s/%s%s%s", l->dir, sub, *sub ? "/" : "", name);
-	apath = xprintf("%s/%s%s%s", l->dir, sub, *sub ? "/" : "", aside);
-	l->corrupt++;
-	if (renameat(dirfd, name, dirfd, aside) == -1) {
-		log_warn("state file %s is unreadable (%s) and could not be "
-		    "moved aside; ignoring it", path, why);
-		goto out;
-	}
-	fsync(dirfd);
-	{
-		char	*f0 = xprintf("CLOUDSAGA_STATE_FILE=%s", path);
-		char	*f1 = xprintf("CLOUDSAGA_SET_ASIDE=%s", apath);
-		char	*f2 = xprintf("CLOUDSAGA_ERROR=%s", why);
-
-		fields[0] = f0;
-		fields[1] = f1;
-		fields[2] = f2;
-		fields[3] = NULL;
-		log_fields(LOG_ERR, MSGID_STATE_CORRUPT, fields,
-		    "state file %s is unreadable (%s): moved aside to %s, "
-		    "continuing without it", path, why, apath);
-		free(f0);
-		free(f1);
-		free(f2);
-	}
-out:
-	free(path);
-	free(apath);
-	free(aside);
-}
-
-/* ---- JSON form ------------------------------------------------------------ */
-
-static void
-ledger_set_str(json_t *o, const char *key, const char *v)
-{
-	json_object_set_new(o, key, v != NULL ? json_string(v) : json_null());
-}
-
-static json_t *
-ledger_entry_json(const struct ledger_entry *e)
-{
-	json_t	*o = json_object();
-
-	json_object_set_new(o, "idx", json_integer(e->idx));
-	ledger_set_str(o, "account_id", e->account_id);
-	ledger_set_str(o, "call_region", e->call_region);
-	ledger_set_str(o, "region", e->region);
-	ledger_set_str(o, "event_source", e->event_source);
-	ledger_set_str(o, "event_name", e->event_name);
-	ledger_set_str(o, "error_code", e->error_code);
-	ledger_set_str(o, "request_id", e->request_id);
-	ledger_set_str(o, "access_key_id", e->access_key_id);
-	ledger_set_str(o, "user_agent", e->user_agent);
-	json_object_set_new(o, "read_only", json_boolean(e->read_only));
-	json_object_set_new(o, "fired_at", json_real(e->fired_at));
-	json_object_set_new(o, "deadline", json_real(e->deadline));
-	json_object_set_new(o, "verdict", json_string(verdict_name(e->verdict)));
-	if (e->verdict != VERDICT_PENDING)
-		json_object_set_new(o, "decided_at", json_real(e->decided_at));
-	if (e->event_id != NULL) {
-		ledger_set_str(o, "event_id", e->event_id);
-		json_object_set_new(o, "found_at", json_real(e->found_at));
-		json_object_set_new(o, "event_time", json_real(e->event_time));
-		ledger_set_str(o, "match", e->match);
-	}
-	if (e->reason != NULL)
-		ledger_set_str(o, "reason", e->reason);
 	if (e->record != NULL)
-		json_object_set(o, "record", e->record);
-	if (e->coverage != COVERAGE_NONE) {
-		json_object_set_new(o, "coverage",
-		    json_string(coverage_name(e->coverage)));
-		if (e->rules != NULL)
-			json_object_set(o, "rules", e->rules);
-		if (e->coverage_reason != NULL)
-			ledger_set_str(o, "coverage_reason", e->coverage_reason);
-	}
-	json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
-	json_object_set_new(o, "reported", json_boolean(e->reported));
-	return o;
+		rec = json_dumps(e->record, JSON_COMPACT);
+	if (e->rules != NULL)
+		rules = json_dumps(e->rules, JSON_COMPACT);
+	db_bind_text(st, 1, e->run->run_id);
+	sqlite3_bind_int(st, 2, (int)e->idx);
+	db_bind_text(st, 3, e->account_id);
+	db_bind_text(st, 4, e->call_region);
+	db_bind_text(st, 5, e->region);
+	db_bind_text(st, 6, e->event_source);
+	db_bind_text(st, 7, e->event_name);
+	db_bind_text(st, 8, e->error_code);
+	db_bind_text(st, 9, e->request_id);
+	db_bind_text(st, 10, e->access_key_id);
+	db_bind_text(st, 11, e->user_agent);
+	sqlite3_bind_int(st, 12, e->read_only);
+	sqlite3_bind_double(st, 13, e->fired_at);
+	sqlite3_bind_double(st, 14, e->deadline);
+	db_bind_text(st, 15, verdict_name(e->verdict));
+	db_bind_real(st, 16, e->decided_at);
+	db_bind_text(st, 17, e->event_id);
+	db_bind_real(st, 18, e->found_at);
+	db_bind_real(st, 19, e->event_time);
+	db_bind_text(st, 20, e->match);
+	db_bind_text(st, 21, e->reason);
+	db_bind_text(st, 22, rec);
+	db_bind_text(st, 23, e->coverage != COVERAGE_NONE ?
+	    coverage_name(e->coverage) : NULL);
+	db_bind_text(st, 24, rules);
+	db_bind_text(st, 25, e->coverage_reason);
+	db_bind_text(st, 26, e->gap);
+	db_bind_text(st, 27, e->alert_gap);
+	sqlite3_bind_int64(st, 28, (sqlite3_int64)e->seq);
+	sqlite3_bind_int(st, 29, e->reported);
+	rc = db_done(l->db, st, cause);
+	free(rec);
+	free(rules);
+	return rc;
 }
 
-static json_t *
-ledger_run_json(const struct ledger_run *r)
+static int
+ledger_store_run_all(struct ledger *l, struct ledger_run *r, char **cause)
 {
-	json_t	*o = json_object(), *calls = json_object(), *rows = json_array();
 	size_t	 i;
 
-	json_object_set_new(o, "format", json_string(LEDGER_FORMAT));
-	json_object_set_new(o, "version", json_integer(LEDGER_VERSION));
-	json_object_set_new(o, "run_id", json_string(r->run_id));
-	json_object_set_new(o, "scenario", json_string(r->scenario));
-	json_object_set_new(o, "account", json_string(r->account));
-	json_object_set_new(o, "started", json_real(r->started));
-	json_object_set_new(o, "finished", json_real(r->finished));
-	json_object_set_new(o, "halted", json_boolean(r->halted));
-	if (r->failed > 0)
-		json_object_set_new(o, "failed", json_integer(r->failed));
-	for (i = 0; i < nitems(ledger_call_names); i++)
-		json_object_set_new(calls, ledger_call_names[i],
-		    json_integer(r->calls[i]));
-	json_object_set_new(o, "calls", calls);
-	json_object_set_new(o, "summary_seq",
-	    json_integer((json_int_t)r->summary_seq));
-	json_object_set_new(o, "summary_reported",
-	    json_boolean(r->summary_reported));
+	if (ledger_store_run(l, r, cause) == -1)
+		return -1;
 	for (i = 0; i < r->nentries; i++)
-		json_array_append_new(rows, ledger_entry_json(r->entries[i]));
-	json_object_set_new(o, "expectations", rows);
-	return o;
+		if (ledger_store_row(l, r->entries[i], cause) == -1)
+			return -1;
+	return 0;
 }
 
-/* Loading: every accessor records the first problem in *why. */
-struct ledger_load {
-	char	*why;
-};
-
-static void
-ledger_bad(struct ledger_load *ld, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-ledger_bad(struct ledger_load *ld, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (ld->why != NULL)
-		return;
-	va_start(ap, fmt);
-	xvasprintf(&ld->why, fmt, ap);
-	va_end(ap);
-}
-
-static char *
-ledger_get_str(struct ledger_load *ld, json_t *o, const char *key,
-    int required)
-{
-	json_t	*v = json_object_get(o, key);
-
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			ledger_bad(ld, "\"%s\" is missing", key);
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		ledger_bad(ld, "\"%s\" is not a string", key);
-		return NULL;
-	}
-	return xstrdup(json_string_value(v));
-}
-
-static double
-ledger_get_num(struct ledger_load *ld, json_t *o, const char *key,
-    int required)
-{
-	json_t	*v = json_object_get(o, key);
-
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			ledger_bad(ld, "\"%s\" is missing", key);
-		return 0;
-	}
-	if (!json_is_number(v)) {
-		ledger_bad(ld, "\"%s\" is not a number", key);
-		return 0;
-	}
-	return json_number_value(v);
-}
-
-static uint64_t
-ledger_get_seq(struct ledger_load *ld, json_t *o, const char *key)
-{
-	json_t	*v = json_object_get(o, key);
-
-	if (v == NULL)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		ledger_bad(ld, "\"%s\" is not a sequence number", key);
-		return 0;
-	}
-	return (uint64_t)json_integer_value(v);
-}
-
+/* A plausible time: finite, not before 1970, before 2096. */
 static int
-ledger_get_bool(struct ledger_load *ld, json_t *o, const char *key)
+ledger_time_ok(double t)
 {
-	json_t	*v = json_object_get(o, key);
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_boolean(v)) {
-		ledger_bad(ld, "\"%s\" is not a boolean", key);
-		return 0;
-	}
-	return json_is_true(v);
+	return isfinite(t) && t >= 0 && t < 4e9;
 }
 
 static struct ledger_entry *
-ledger_entry_load(struct ledger_load *ld, json_t *o)
+ledger_row_from(sqlite3_stmt *st, char **why)
 {
 	struct ledger_entry	*e;
+	json_error_t		 jerr;
 	char			*s;
-	json_t			*v;
 
-	if (!json_is_object(o)) {
-		ledger_bad(ld, "an expectation is not an object");
-		return NULL;
-	}
 	e = xcalloc(1, sizeof(*e));
-	e->account_id = ledger_get_str(ld, o, "account_id", 0);
-	e->call_region = ledger_get_str(ld, o, "call_region", 0);
-	e->region = ledger_get_str(ld, o, "region", 1);
-	e->event_source = ledger_get_str(ld, o, "event_source", 1);
-	e->event_name = ledger_get_str(ld, o, "event_name", 1);
-	e->error_code = ledger_get_str(ld, o, "error_code", 0);
-	e->request_id = ledger_get_str(ld, o, "request_id", 0);
-	e->access_key_id = ledger_get_str(ld, o, "access_key_id", 0);
-	e->user_agent = ledger_get_str(ld, o, "user_agent", 0);
-	e->read_only = ledger_get_bool(ld, o, "read_only");
-	e->fired_at = ledger_get_num(ld, o, "fired_at", 1);
-	e->deadline = ledger_get_num(ld, o, "deadline", 1);
-	s = ledger_get_str(ld, o, "verdict", 1);
-	if (s != NULL && verdict_from_name(s, &e->verdict) == -1)
-		ledger_bad(ld, "unknown verdict \"%s\"", s);
+	e->account_id = db_col_text(st, 2);
+	e->call_region = db_col_text(st, 3);
+	e->region = db_col_text(st, 4);
+	e->event_source = db_col_text(st, 5);
+	e->event_name = db_col_text(st, 6);
+	e->error_code = db_col_text(st, 7);
+	e->request_id = db_col_text(st, 8);
+	e->access_key_id = db_col_text(st, 9);
+	e->user_agent = db_col_text(st, 10);
+	e->read_only = sqlite3_column_int(st, 11);
+	e->fired_at = db_col_real(st, 12);
+	e->deadline = db_col_real(st, 13);
+	s = db_col_text(st, 14);
+	if (s == NULL || verdict_from_name(s, &e->verdict) == -1)
+		*why = xprintf("unknown verdict \"%s\"", s ? s : "");
 	free(s);
-	e->decided_at = ledger_get_num(ld, o, "decided_at",
-	    e->verdict != VERDICT_PENDING);
-	e->event_id = ledger_get_str(ld, o, "event_id",
-	    e->verdict == VERDICT_LOGGED);
-	e->found_at = ledger_get_num(ld, o, "found_at", 0);
-	e->event_time = ledger_get_num(ld, o, "event_time", 0);
-	e->match = ledger_get_str(ld, o, "match", 0);
-	e->reason = ledger_get_str(ld, o, "reason", 0);
-	if ((v = json_object_get(o, "record")) != NULL && json_is_object(v))
-		e->record = json_incref(v);
-	s = ledger_get_str(ld, o, "coverage", 0);
-	if (s != NULL && coverage_from_name(s, &e->coverage) == -1)
-		ledger_bad(ld, "unknown coverage \"%s\"", s);
-	free(s);
-	if ((v = json_object_get(o, "rules")) != NULL && json_is_array(v))
-		e->rules = json_incref(v);
-	e->coverage_reason = ledger_get_str(ld, o, "coverage_reason", 0);
-	e->seq = ledger_get_seq(ld, o, "seq");
-	e->reported = ledger_get_bool(ld, o, "reported");
-	if (e->reported && e->seq == 0)
-		ledger_bad(ld, "a row is reported without a sequence number");
-	if (e->seq != 0 && e->verdict == VERDICT_PENDING)
-		ledger_bad(ld, "a pending row has a sequence number");
-	if (ld->why != NULL) {
-		ledger_entry_free(e);
-		return NULL;
+	e->decided_at = db_col_real(st, 15);
+	e->event_id = db_col_text(st, 16);
+	e->found_at = db_col_real(st, 17);
+	e->event_time = db_col_real(st, 18);
+	e->match = db_col_text(st, 19);
+	e->reason = db_col_text(st, 20);
+	if ((s = db_col_text(st, 21)) != NULL) {
+		e->record = json_loads(s, 0, &jerr);
+		free(s);
 	}
+	if ((s = db_col_text(st, 22)) != NULL) {
+		(void)coverage_from_name(s, &e->coverage);
+		free(s);
+	}
+	if ((s = db_col_text(st, 23)) != NULL) {
+		e->rules = json_loads(s, 0, &jerr);
+		free(s);
+	}
+	e->coverage_reason = db_col_text(st, 24);
+	e->gap = db_col_text(st, 25);
+	e->alert_gap = db_col_text(st, 26);
+	e->seq = (uint64_t)sqlite3_column_int64(st, 27);
+	e->reported = sqlite3_column_int(st, 28);
+	if (*why == NULL && (e->region == NULL || e->event_source == NULL ||
+	    e->event_name == NULL))
+		*why = xstrdup("a row without region or event");
+	/* Never trust times: a deadline of 1e300 would poll forever. */
+	if (*why == NULL && (!ledger_time_ok(e->fired_at) ||
+	    !ledger_time_ok(e->deadline) || e->deadline < e->fired_at ||
+	    e->deadline - e->fired_at > 7 * 86400.0))
+		*why = xprintf("implausible times (fired %g, deadline %g)",
+		    e->fired_at, e->deadline);
+	if (*why == NULL && e->verdict != VERDICT_PENDING &&
+	    e->decided_at != 0 && !ledger_time_ok(e->decided_at))
+		*why = xstrdup("an implausible decision time");
 	return e;
 }
 
-static struct ledger_run *
-ledger_run_load(struct ledger *l, struct ledger_load *ld, const char *data,
-    size_t len, const char *want_id)
+/*
+ * A row the database holds but that cannot be trusted: decided unverified
+ * (never missing), so its report is still owed and nothing is lost.
+ */
+static void
+ledger_row_heal(struct ledger_entry *e, const char *why, double now)
 {
-	struct ledger_run	*r = NULL;
-	struct ledger_entry	*e;
-	json_error_t		 jerr;
-	json_t			*root, *v, *rows;
-	char			*run_id = NULL, *scenario, *account, *fmt;
-	size_t			 i;
+	char	*reason;
 
-	if ((root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
-		ledger_bad(ld, "line %d: %s", jerr.line, jerr.text);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		ledger_bad(ld, "not a JSON object");
-		goto out;
-	}
-	fmt = ledger_get_str(ld, root, "format", 1);
-	if (fmt != NULL && strcmp(fmt, LEDGER_FORMAT) != 0)
-		ledger_bad(ld, "format is \"%s\", not \"%s\"", fmt,
-		    LEDGER_FORMAT);
-	free(fmt);
-	v = json_object_get(root, "version");
-	if (ld->why == NULL && (!json_is_integer(v) ||
-	    json_integer_value(v) < 1))
-		ledger_bad(ld, "bad version");
-	else if (ld->why == NULL && json_integer_value(v) > LEDGER_VERSION)
-		ledger_bad(ld, "written by a newer cloudsagad (format version "
-		    "%lld, this one reads %d)", (long long)json_integer_value(v),
-		    LEDGER_VERSION);
-	run_id = ledger_get_str(ld, root, "run_id", 1);
-	if (ld->why != NULL)
-		goto out;
-	if (!ledger_valid_run_id(run_id) ||
-	    (want_id != NULL && strcmp(run_id, want_id) != 0)) {
-		ledger_bad(ld, "run_id \"%s\" does not match the file name",
-		    run_id);
-		goto out;
-	}
-	scenario = ledger_get_str(ld, root, "scenario", 1);
-	account = ledger_get_str(ld, root, "account", 1);
-	r = ledger_run_alloc(l, run_id, scenario, account,
-	    ledger_get_num(ld, root, "started", 1));
-	free(scenario);
-	free(account);
-	r->finished = ledger_get_num(ld, root, "finished", 0);
-	r->halted = ledger_get_bool(ld, root, "halted");
-	r->failed = (unsigned)ledger_get_num(ld, root, "failed", 0);
-	if ((v = json_object_get(root, "calls")) != NULL) {
-		if (!json_is_object(v))
-			ledger_bad(ld, "\"calls\" is not an object");
-		for (i = 0; json_is_object(v) && i < nitems(ledger_call_names);
-		    i++)
-			r->calls[i] = (unsigned)ledger_get_num(ld, v,
-			    ledger_call_names[i], 0);
-	}
-	r->summary_seq = ledger_get_seq(ld, root, "summary_seq");
-	r->summary_reported = ledger_get_bool(ld, root, "summary_reported");
-	rows = json_object_get(root, "expectations");
-	if (!json_is_array(rows))
-		ledger_bad(ld, "\"expectations\" is not a list");
-	for (i = 0; ld->why == NULL && i < json_array_size(rows); i++) {
-		if ((e = ledger_entry_load(ld, json_array_get(rows, i))) == NULL)
-			break;
-		ledger_entry_append(r, e);
-	}
-	if (ld->why != NULL) {
-		ledger_run_free(r);
-		r = NULL;
-	}
-out:
-	free(run_id);
-	json_decref(root);
-	return r;
+	if (!ledger_time_ok(e->fired_at))
+		e->fired_at = now;
+	if (!ledger_time_ok(e->deadline) || e->deadline < e->fired_at)
+		e->deadline = e->fired_at;
+	if (e->verdict == VERDICT_PENDING) {
+		e->verdict = VERDICT_UNVERIFIED;
+		e->decided_at = now;
+		reason = xprintf("the state of this expectation could not be "
+		    "trusted (%s)", why);
+		free(e->reason);
+		e->reason = reason;
+	} else if (!ledger_time_ok(e->decided_at))
+		e->decided_at = now;
+	if (e->region == NULL)
+		e->region = xstrdup("unknown");
+	if (e->event_source == NULL)
+		e->event_source = xstrdup("");
+	if (e->event_name == NULL)
+		e->event_name = xstrdup("");
 }
 
-/* ---- open / close -------------------------------------------------------- */
+static const char *const ledger_sql_open_runs =
+    "SELECT run_id, scenario, account, entry, started, finished, halted, "
+    "permitted, denied, skipped, errors, failed, summary_seq, "
+    "summary_reported FROM runs WHERE summary_reported = 0 "
+    "ORDER BY started, run_id";
+static const char *const ledger_sql_rows_of =
+    "SELECT run_id, idx, account_id, call_region, region, event_source, "
+    "event_name, error_code, request_id, access_key_id, user_agent, "
+    "read_only, fired_at, deadline, verdict, decided_at, event_id, found_at, "
+    "event_time, match, reason, record, coverage, rules, coverage_reason, "
+    "gap, alert_gap, seq, reported FROM expectations WHERE run_id = ? "
+    "ORDER BY idx";
 
 static int
-ledger_run_cmp(const void *a, const void *b)
+ledger_load(struct ledger *l, char **cause)
 {
-	const struct ledger_run	*ra = *(struct ledger_run *const *)a;
-	const struct ledger_run	*rb = *(struct ledger_run *const *)b;
-
-	if (ra->started != rb->started)
-		return ra->started < rb->started ? -1 : 1;
-	return strcmp(ra->run_id, rb->run_id);
-}
-
-static void
-ledger_load_meta(struct ledger *l)
-{
-	struct ledger_load	 ld = { NULL };
-	json_error_t		 jerr;
-	json_t			*root, *v;
-	char			*data, *cause = NULL;
-	size_t			 len;
-
-	if ((data = ledger_read(l->dirfd, LEDGER_META, &len, &cause)) == NULL) {
-		if (faccessat(l->dirfd, LEDGER_META, F_OK,
-		    AT_SYMLINK_NOFOLLOW) == 0)
-			ledger_set_aside(l, l->dirfd, "", LEDGER_META, cause);
-		free(cause);
-		return;
-	}
-	if ((root = json_loadb(data, len, 0, &jerr)) == NULL)
-		ledger_bad(&ld, "line %d: %s", jerr.line, jerr.text);
-	else if (!json_is_object(root) ||
-	    !json_is_integer(v = json_object_get(root, "last_seq")) ||
-	    json_integer_value(v) < 0)
-		ledger_bad(&ld, "no valid \"last_seq\"");
-	else {
-		l->last_seq = (uint64_t)json_integer_value(v);
-		/* Optional: when each schedule entry last started. */
-		if (json_is_object(v = json_object_get(root, "schedule"))) {
-			const char	*k;
-			json_t		*t;
-
-			json_object_foreach(v, k, t)
-				if (json_is_number(t))
-					json_object_set_new(l->sched, k,
-					    json_real(json_number_value(t)));
-		}
-	}
-	if (ld.why != NULL)
-		ledger_set_aside(l, l->dirfd, "", LEDGER_META, ld.why);
-	free(ld.why);
-	json_decref(root);
-	free(data);
-}
-
-static void
-ledger_load_runs(struct ledger *l)
-{
-	struct ledger_load	 ld;
+	sqlite3_stmt		*st, *rs;
 	struct ledger_run	*r;
-	struct dirent		*de;
-	DIR			*d;
-	char			 id[33], *data, *cause;
-	size_t			 len, nlen, i;
-	int			 fd;
+	struct ledger_entry	*e;
+	char			*id, *scen, *acct, *why;
 	double			 now = now_real();
+	int64_t			 v;
+	size_t			 i;
+	int			 rc, heal = 0;
 
-	if ((fd = dup(l->runsfd)) == -1 || (d = fdopendir(fd)) == NULL) {
-		log_warn("%s/%s", l->dir, LEDGER_RUNS);
-		if (fd != -1)
-			close(fd);
-		return;
+	if ((st = db_stmt(l->db, ledger_sql_open_runs, cause)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = db_col_text(st, 0);
+		scen = db_col_text(st, 1);
+		acct = db_col_text(st, 2);
+		if (id == NULL || !ledger_valid_run_id(id)) {
+			free(id);
+			free(scen);
+			free(acct);
+			continue;
+		}
+		r = ledger_run_alloc(l, id, scen, acct, db_col_real(st, 4));
+		free(id);
+		free(scen);
+		free(acct);
+		r->entry = db_col_text(st, 3);
+		r->finished = db_col_real(st, 5);
+		r->halted = sqlite3_column_int(st, 6);
+		for (i = 0; i < 4; i++)
+			r->calls[i] = (unsigned)sqlite3_column_int(st,
+			    7 + (int)i);
+		r->failed = (unsigned)sqlite3_column_int(st, 11);
+		r->summary_seq = (uint64_t)sqlite3_column_int64(st, 12);
+		r->summary_reported = sqlite3_column_int(st, 13);
+		if (!ledger_time_ok(r->started)) {
+			r->started = now;
+			r->dirty = 1;
+		}
+		l->runs = xreallocarray(l->runs, l->nruns + 1,
+		    sizeof(*l->runs));
+		l->runs[l->nruns++] = r;
 	}
-	while ((de = readdir(d)) != NULL) {
-		nlen = strlen(de->d_name);
-		if (de->d_name[0] == '.') {
-			/* A temporary file of an interrupted write. */
-			if (nlen > 4 && strcmp(de->d_name + nlen - 4, ".tmp") == 0)
-				unlinkat(l->runsfd, de->d_name, 0);
-			continue;
-		}
-		if (nlen != 32 + 5 || strcmp(de->d_name + 32, ".json") != 0)
-			continue;	/* set-aside files, strangers */
-		memcpy(id, de->d_name, 32);
-		id[32] = '\0';
-		if (!ledger_valid_run_id(id))
-			continue;
-		cause = NULL;
-		memset(&ld, 0, sizeof(ld));
-		if ((data = ledger_read(l->runsfd, de->d_name, &len, &cause)) ==
-		    NULL) {
-			ledger_set_aside(l, l->runsfd, LEDGER_RUNS, de->d_name,
-			    cause);
-			free(cause);
-			continue;
-		}
-		r = ledger_run_load(l, &ld, data, len, id);
-		free(data);
-		if (r == NULL) {
-			ledger_set_aside(l, l->runsfd, LEDGER_RUNS, de->d_name,
-			    ld.why);
-			free(ld.why);
-			continue;
-		}
-		ledger_run_append(l, r);
+	if (rc != SQLITE_DONE) {
+		*cause = xprintf("%s: %s", db_path(l->db),
+		    sqlite3_errmsg(db_handle(l->db)));
+		sqlite3_reset(st);
+		return -1;
 	}
-	closedir(d);
-	if (l->nruns > 1)
-		qsort(l->runs, l->nruns, sizeof(*l->runs), ledger_run_cmp);
+	sqlite3_reset(st);
 	for (i = 0; i < l->nruns; i++) {
 		r = l->runs[i];
+		if ((rs = db_stmt(l->db, ledger_sql_rows_of, cause)) == NULL)
+			return -1;
+		db_bind_text(rs, 1, r->run_id);
+		while ((rc = sqlite3_step(rs)) == SQLITE_ROW) {
+			why = NULL;
+			e = ledger_row_from(rs, &why);
+			if (why != NULL) {
+				log_warnx("state: run %s, row %d: %s",
+				    r->run_id, sqlite3_column_int(rs, 1), why);
+				ledger_row_heal(e, why, now);
+				free(why);
+				r->dirty = 1;
+				heal++;
+			}
+			ledger_entry_append(r, e);
+			if ((unsigned)sqlite3_column_int(rs, 1) != e->idx)
+				r->dirty = 1;
+		}
+		sqlite3_reset(rs);
+		if (rc != SQLITE_DONE) {
+			*cause = xprintf("%s: %s", db_path(l->db),
+			    sqlite3_errmsg(db_handle(l->db)));
+			return -1;
+		}
 		/* A run the previous process did not see end: it never will. */
 		if (r->finished == 0) {
 			r->finished = now;
 			r->halted = 1;
 			r->dirty = 1;
 		}
-		if (r->summary_seq > l->last_seq)
-			l->last_seq = r->summary_seq;
-		for (len = 0; len < r->nentries; len++)
-			if (r->entries[len]->seq > l->last_seq)
-				l->last_seq = r->entries[len]->seq;
 	}
+	if (heal > 0)
+		log_warnx("state: %d expectation(s) could not be trusted and "
+		    "were made unverified", heal);
+	/* Sequence numbers never go back. */
+	if (db_meta_get_int(l->db, "last_seq", &v) == 0 && v > 0)
+		ledger_bump_seq(l, (uint64_t)v);
+	if ((st = db_stmt(l->db, "SELECT max(seq) FROM outbox", cause)) ==
+	    NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ledger_bump_seq(l, (uint64_t)sqlite3_column_int64(st, 0));
+	sqlite3_reset(st);
+	if ((st = db_stmt(l->db, "SELECT max(seq) FROM expectations",
+	    cause)) == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ledger_bump_seq(l, (uint64_t)sqlite3_column_int64(st, 0));
+	sqlite3_reset(st);
+	if ((st = db_stmt(l->db, "SELECT entry, last_start FROM schedule",
+	    cause)) == NULL)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		id = db_col_text(st, 0);
+		if (id != NULL && ledger_time_ok(db_col_real(st, 1)))
+			json_object_set_new(l->sched, id,
+			    json_real(db_col_real(st, 1)));
+		free(id);
+	}
+	sqlite3_reset(st);
+	return 0;
 }
 
-/* Every eventID that proves a row: one record proves one call. */
+/* The JSON layout of earlier versions: into the database, once. */
+static int
+ledger_migrate(struct ledger *l, char **cause)
+{
+	struct ledger_legacy	 lg;
+	const char		*k;
+	json_t			*t;
+	size_t			 i;
+	int			 rc = 0;
+
+	if (!ledger_legacy_load(l, l->dirfd, l->dir, &lg)) {
+		json_decref(lg.sched);
+		return 0;
+	}
+	l->corrupt += lg.bad;
+	if (db_begin(l->db, cause) == -1)
+		goto out;
+	for (i = 0; i < lg.nruns && rc == 0; i++)
+		rc = ledger_store_run_all(l, lg.runs[i], cause);
+	json_object_foreach(lg.sched, k, t)
+		if (rc == 0)
+			rc = ledger_sched_store(l, k, json_number_value(t),
+			    cause);
+	if (rc == 0 && lg.last_seq > 0)
+		rc = db_meta_set_int(l->db, "last_seq", (int64_t)lg.last_seq,
+		    cause);
+	if (rc == 0)
+		rc = db_meta_set_int(l->db, "migrated_at", (int64_t)now_real(),
+		    cause);
+	if (rc == -1) {
+		db_rollback(l->db);
+		goto out;
+	}
+	if ((rc = db_commit(l->db, cause)) == -1)
+		goto out;
+	log_info("state: migrated %zu run(s) from the JSON layout of %s into "
+	    "%s", lg.nruns, l->dir, DB_FILE);
+	ledger_legacy_retire(l->dirfd, l->dir);
+out:
+	for (i = 0; i < lg.nruns; i++)
+		ledger_run_free(lg.runs[i]);
+	free(lg.runs);
+	json_decref(lg.sched);
+	return rc;
+}
+
+/* ---- open / close -------------------------------------------------------- */
+
+/* Every eventID that proves a row of the working set. */
 static void
 ledger_used_rebuild(struct ledger *l)
 {
@@ -764,21 +622,43 @@ ledger_used_rebuild(struct ledger *l)
 int
 ledger_event_used(const struct ledger *l, const char *event_id)
 {
-	return event_id != NULL && *event_id != '\0' &&
-	    json_object_get(l->used, event_id) != NULL;
+	static const char	*sql = "SELECT 1 FROM expectations WHERE "
+	    "event_id = ? LIMIT 1";
+	sqlite3_stmt		*st;
+	char			*cause = NULL;
+	int			 used;
+
+	if (event_id == NULL || *event_id == '\0')
+		return 0;
+	if (json_object_get(l->used, event_id) != NULL)
+		return 1;
+	/* A row no longer in memory (its run was reported). */
+	if ((st = db_stmt(l->db, sql, &cause)) == NULL) {
+		free(cause);
+		return 0;
+	}
+	db_bind_text(st, 1, event_id);
+	used = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return used;
 }
 
 struct ledger *
 ledger_open(const char *dir, char **cause)
 {
 	struct ledger	*l;
+	char		*path = NULL, *aside = NULL, *why = NULL;
 
 	l = xcalloc(1, sizeof(*l));
-	l->dirfd = l->runsfd = l->lockfd = -1;
+	l->dirfd = l->lockfd = -1;
 	l->sched = json_object();
+	l->sched_dirty = json_object();
 	l->used = json_object();
-	if (dir == NULL)
+	if (dir == NULL) {
+		if ((l->db = db_open(NULL, 0, NULL, NULL, cause)) == NULL)
+			goto fail;
 		return l;
+	}
 	l->dir = xstrdup(dir);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		*cause = xprintf("state directory %s: %s", dir, strerror(errno));
@@ -788,8 +668,8 @@ ledger_open(const char *dir, char **cause)
 		*cause = xprintf("state directory %s: %s", dir, strerror(errno));
 		goto fail;
 	}
-	l->lockfd = openat(l->dirfd, LEDGER_LOCK, O_RDWR | O_CREAT | O_CLOEXEC,
-	    0600);
+	l->lockfd = openat(l->dirfd, LEDGER_LOCK, O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
 	if (l->lockfd == -1) {
 		*cause = xprintf("%s/%s: %s", dir, LEDGER_LOCK, strerror(errno));
 		goto fail;
@@ -800,39 +680,67 @@ ledger_open(const char *dir, char **cause)
 		    xprintf("lock %s/%s: %s", dir, LEDGER_LOCK, strerror(errno));
 		goto fail;
 	}
-	if (mkdirat(l->dirfd, LEDGER_RUNS, 0700) == -1 && errno != EEXIST) {
-		*cause = xprintf("%s/%s: %s", dir, LEDGER_RUNS, strerror(errno));
-		goto fail;
+	path = xprintf("%s/%s", dir, DB_FILE);
+	l->db = db_open(path, 0, &aside, &why, cause);
+	if (aside != NULL) {
+		ledger_say_set_aside(path, aside, why);
+		l->corrupt++;
 	}
-	l->runsfd = openat(l->dirfd, LEDGER_RUNS,
-	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (l->runsfd == -1) {
-		*cause = xprintf("%s/%s: %s", dir, LEDGER_RUNS, strerror(errno));
+	free(aside);
+	free(why);
+	if (l->db == NULL)
 		goto fail;
+	if (ledger_migrate(l, cause) == -1)
+		goto fail;
+	if (ledger_load(l, cause) == -1) {
+		/* Readable pages, unusable content: start afresh. */
+		log_warnx("%s", *cause);
+		free(*cause);
+		*cause = NULL;
+		ledger_free_runs(l);
+		db_close(l->db);
+		aside = why = NULL;
+		l->db = db_open(path, DB_FRESH, &aside, &why, cause);
+		if (aside != NULL) {
+			ledger_say_set_aside(path, aside, why);
+			l->corrupt++;
+		}
+		free(aside);
+		free(why);
+		if (l->db == NULL || ledger_load(l, cause) == -1)
+			goto fail;
 	}
-	ledger_load_meta(l);
-	ledger_load_runs(l);
 	ledger_used_rebuild(l);
+	free(path);
 	return l;
 fail:
+	free(path);
 	ledger_free(l);
 	return NULL;
+}
+
+static void
+ledger_free_runs(struct ledger *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->nruns; i++)
+		ledger_run_free(l->runs[i]);
+	free(l->runs);
+	l->runs = NULL;
+	l->nruns = 0;
 }
 
 void
 ledger_free(struct ledger *l)
 {
-	size_t	 i;
-
 	if (l == NULL)
 		return;
-	for (i = 0; i < l->nruns; i++)
-		ledger_run_free(l->runs[i]);
-	free(l->runs);
+	ledger_free_runs(l);
 	json_decref(l->sched);
+	json_decref(l->sched_dirty);
 	json_decref(l->used);
-	if (l->runsfd != -1)
-		close(l->runsfd);
+	db_close(l->db);
 	if (l->dirfd != -1)
 		close(l->dirfd);
 	if (l->lockfd != -1)
@@ -1076,7 +984,7 @@ uint64_t
 ledger_queue(struct ledger_entry *e)
 {
 	if (e->seq == 0 && e->verdict != VERDICT_PENDING) {
-		e->seq = ++e->run->ledger->last_seq;
+		e->seq = ledger_next_seq(e->run->ledger);
 		e->run->dirty = 1;
 	}
 	return e->seq;
@@ -1086,7 +994,7 @@ uint64_t
 ledger_queue_summary(struct ledger_run *r)
 {
 	if (r->summary_seq == 0) {
-		r->summary_seq = ++r->ledger->last_seq;
+		r->summary_seq = ledger_next_seq(r->ledger);
 		r->dirty = 1;
 	}
 	return r->summary_seq;
@@ -1121,8 +1029,45 @@ ledger_last_seq(const struct ledger *l)
 void
 ledger_bump_seq(struct ledger *l, uint64_t seq)
 {
-	if (seq > l->last_seq)
+	if (seq > l->last_seq) {
 		l->last_seq = seq;
+		l->seq_dirty = 1;
+	}
+}
+
+uint64_t
+ledger_next_seq(struct ledger *l)
+{
+	l->seq_dirty = 1;
+	return ++l->last_seq;
+}
+
+void
+ledger_set_gap(struct ledger_entry *e, const char *gap, const char *alert_gap)
+{
+	free(e->gap);
+	e->gap = xstrdup_or_null(gap);
+	free(e->alert_gap);
+	e->alert_gap = xstrdup_or_null(alert_gap);
+	e->run->dirty = 1;
+}
+
+void
+ledger_run_set_entry(struct ledger_run *r, const char *entry)
+{
+	free(r->entry);
+	r->entry = xstrdup_or_null(entry);
+	r->dirty = 1;
+}
+
+struct ledger_entry *
+ledger_entry_find(struct ledger *l, const char *run_id, unsigned idx)
+{
+	struct ledger_run	*r;
+
+	if ((r = ledger_run_get(l, run_id)) == NULL || idx >= r->nentries)
+		return NULL;
+	return r->entries[idx];
 }
 
 size_t
@@ -1139,88 +1084,72 @@ ledger_pending_count(const struct ledger *l)
 
 /* ---- commit / prune ------------------------------------------------------- */
 
+static int
+ledger_sched_store(struct ledger *l, const char *entry, double t,
+    char **cause)
+{
+	static const char	*sql = "INSERT INTO schedule (entry, "
+	    "last_start) VALUES (?, ?) ON CONFLICT (entry) DO UPDATE SET "
+	    "last_start = excluded.last_start";
+	sqlite3_stmt		*st;
+
+	if ((st = db_stmt(l->db, sql, cause)) == NULL)
+		return -1;
+	db_bind_text(st, 1, entry);
+	sqlite3_bind_double(st, 2, t);
+	return db_done(l->db, st, cause);
+}
+
 int
 ledger_commit(struct ledger *l, char **cause)
 {
-	struct ledger_run	*r;
-	json_t			*o;
-	char			*data, name[40];
-	size_t			 i;
-	int			 wrote = 0, rc = 0;
+	const char	*k;
+	json_t		*t;
+	size_t		 i;
 
-	for (i = 0; i < l->nruns; i++) {
-		r = l->runs[i];
-		if (!r->dirty)
-			continue;
-		if (l->dir == NULL) {
-			r->dirty = 0;
-			continue;
-		}
-		o = ledger_run_json(r);
-		data = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(o);
-		if (data == NULL)
-			fatalx("%s: out of memory", __func__);
-		snprintf(name, sizeof(name), "%s.json", r->run_id);
-		if (ledger_replace(l->runsfd, name, data, strlen(data),
-		    cause) == -1) {
-			free(data);
-			rc = -1;
-			break;
-		}
-		free(data);
-		r->dirty = 0;
-		wrote = 1;
-	}
-	if (rc == 0 && l->meta_dirty && ledger_write_meta(l, cause) == -1)
-		rc = -1;
-	/* One directory fsync makes every rename above durable. */
-	if (wrote && fsync(l->runsfd) == -1 && rc == 0) {
-		*cause = xprintf("fsync %s/%s: %s", l->dir, LEDGER_RUNS,
-		    strerror(errno));
-		for (i = 0; i < l->nruns; i++)
-			l->runs[i]->dirty = 1;	/* write them again */
-		rc = -1;
-	}
-	return rc;
+	if (db_begin(l->db, cause) == -1)
+		return -1;
+	for (i = 0; i < l->nruns; i++)
+		if (l->runs[i]->dirty &&
+		    ledger_store_run_all(l, l->runs[i], cause) == -1)
+			goto fail;
+	json_object_foreach(l->sched_dirty, k, t)
+		if (ledger_sched_store(l, k, ledger_sched_get(l, k),
+		    cause) == -1)
+			goto fail;
+	if (l->seq_dirty && db_meta_set_int(l->db, "last_seq",
+	    (int64_t)l->last_seq, cause) == -1)
+		goto fail;
+	if (db_commit(l->db, cause) == -1)
+		return -1;	/* everything stays dirty: written again */
+	/* Inside an outer transaction this is not durable yet: the flags
+	 * are cleared now and the outer commit decides (a failed outer
+	 * commit makes the caller retry from the in-memory state). */
+	for (i = 0; i < l->nruns; i++)
+		l->runs[i]->dirty = 0;
+	json_object_clear(l->sched_dirty);
+	l->seq_dirty = 0;
+	return 0;
+fail:
+	db_rollback(l->db);
+	return -1;
 }
 
-/* ledger.json: the report high-water mark and the schedule memory. */
-static int
-ledger_write_meta(struct ledger *l, char **cause)
+void
+ledger_mark_all_dirty(struct ledger *l)
 {
-	json_t	*o;
-	char	*data, *why = NULL;
+	size_t	 i;
 
-	if (l->dir == NULL) {
-		l->meta_dirty = 0;
-		return 0;
-	}
-	o = json_pack("{s:s,s:i,s:I,s:O}", "format", LEDGER_FORMAT,
-	    "version", LEDGER_VERSION, "last_seq", (json_int_t)l->last_seq,
-	    "schedule", l->sched);
-	data = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_SORT_KEYS);
-	json_decref(o);
-	if (data == NULL)
-		fatalx("%s: out of memory", __func__);
-	if (ledger_replace(l->dirfd, LEDGER_META, data, strlen(data),
-	    &why) == -1 || fsync(l->dirfd) == -1) {
-		*cause = why != NULL ? why : xprintf("fsync %s: %s", l->dir,
-		    strerror(errno));
-		free(data);
-		return -1;
-	}
-	free(data);
-	l->meta_dirty = 0;
-	return 0;
+	for (i = 0; i < l->nruns; i++)
+		l->runs[i]->dirty = 1;
+	l->seq_dirty = 1;
 }
 
 void
 ledger_sched_set(struct ledger *l, const char *entry, double last_start)
 {
 	json_object_set_new(l->sched, entry, json_real(last_start));
-	l->meta_dirty = 1;
+	json_object_set_new(l->sched_dirty, entry, json_true());
 }
 
 double
@@ -1235,45 +1164,43 @@ int
 ledger_prune(struct ledger *l, double before, char **cause)
 {
 	struct ledger_run	*r;
-	char			 name[40];
 	size_t			 i, j;
 	int			 n = 0;
 
-	for (i = 0; i < l->nruns; i++) {
-		r = l->runs[i];
-		if (ledger_run_complete(r) && r->summary_reported &&
-		    r->finished < before && !r->dirty)
-			n++;
-	}
-	if (n == 0)
-		return 0;
-	/* First the high-water mark, so sequence numbers never go back. */
-	if (ledger_write_meta(l, cause) == -1)
+	/* The high-water mark first, so sequence numbers never go back. */
+	l->seq_dirty = 1;
+	if (ledger_commit(l, cause) == -1)
 		return -1;
-	n = 0;
 	for (i = 0, j = 0; i < l->nruns; i++) {
 		r = l->runs[i];
 		if (ledger_run_complete(r) && r->summary_reported &&
 		    r->finished < before && !r->dirty) {
-			if (l->dir != NULL) {
-				snprintf(name, sizeof(name), "%s.json",
-				    r->run_id);
-				if (unlinkat(l->runsfd, name, 0) == -1 &&
-				    errno != ENOENT) {
-					log_warn("%s/%s/%s", l->dir,
-					    LEDGER_RUNS, name);
-					l->runs[j++] = r;
-					continue;
-				}
-			}
 			ledger_run_free(r);
 			n++;
 		} else
 			l->runs[j++] = r;
 	}
 	l->nruns = j;
-	ledger_used_rebuild(l);
-	if (l->dir != NULL)
-		fsync(l->runsfd);
+	if (n > 0)
+		ledger_used_rebuild(l);
+	return n;
+}
+
+int
+ledger_expire(struct ledger *l, double before, int max, char **cause)
+{
+	static const char	*sql = "DELETE FROM runs WHERE run_id IN "
+	    "(SELECT run_id FROM runs WHERE summary_reported = 1 AND "
+	    "finished < ? LIMIT ?)";
+	sqlite3_stmt		*st;
+	int			 n;
+
+	if ((st = db_stmt(l->db, sql, cause)) == NULL)
+		return -1;
+	sqlite3_bind_double(st, 1, before);
+	sqlite3_bind_int(st, 2, max);
+	if (db_done(l->db, st, cause) == -1)
+		return -1;
+	n = sqlite3_changes(db_handle(l->db));
 	return n;
 }

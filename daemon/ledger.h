@@ -1,31 +1,30 @@
 /*
  * ledger: every expectation of every run, with its verdict, persisted in
- * the state directory so that a restart (even after kill -9) loses none
- * and reports none twice.  The format, the write protocol and the
- * exactly-once argument are in docs/STATE.md.
+ * the state database (db.h: <state_dir>/state.db, SQLite in WAL mode) so
+ * that a restart (even after kill -9) loses none and reports none twice.
+ * The schema, the transactions and the exactly-once argument are in
+ * docs/STATE.md.
  *
- * Layout of the state directory:
- *   lock               flock()ed while a daemon uses the directory
- *   ledger.json        {"format","version","last_seq"}: the report sequence
- *                      high-water mark, written when runs are pruned
- *   runs/<runid>.json  one file per run: the run record and its rows
- * Every file is replaced atomically (temporary file, fsync, rename, fsync
- * of the directory).  A file that cannot be read back is renamed to
- * NAME.corrupt-<time>, logged (MSGID_STATE_CORRUPT) and skipped.
+ * The working set - runs whose report is not finished - is kept in memory
+ * (struct ledger_run, struct ledger_entry); mutations go through the
+ * functions below, which mark the run dirty, and ledger_commit() writes
+ * every dirty run, the schedule memory and the report sequence high-water
+ * mark in one transaction.  Runs that are over stay in the database (for
+ * status, metrics and history) until ledger_expire() deletes them.
  *
  * A row goes through four states:
  *   pending   verdict == VERDICT_PENDING: the verifier is looking for it
  *   decided   verdict set, seq == 0: in the post-verdict pipeline
- *             (coverage, issue 6), not yet queued for the report
- *   queued    seq > 0, !reported: the report sequence number is assigned
- *             and durable; the report module emits it (idempotently)
+ *             (coverage), not yet queued for the report
+ *   queued    seq > 0, !reported: its report is in the outbox
  *   reported  emitted to the report file and the journal/syslog
- * Mutations go through the functions below, which mark the run dirty;
- * ledger_commit() writes every dirty run.  Nothing secret is stored: the
- * access key ID is an identifier, never a secret key or session token.
+ * Nothing secret is stored: the access key ID is an identifier, never a
+ * secret key or session token.
  *
- * ledger_open(NULL) gives an in-memory ledger (the one-shot CLI, tests):
- * same behaviour, commits are no-ops.
+ * ledger_open(NULL) gives an in-memory database (the one-shot CLI,
+ * tests): same behaviour, nothing on disk.  A state directory in the JSON
+ * layout of earlier versions (ledger.json, runs/) is migrated once and
+ * renamed out of the way (ledger_legacy.c).
  */
 #ifndef CLOUDSAGA_LEDGER_H
 #define CLOUDSAGA_LEDGER_H
@@ -100,6 +99,12 @@ struct ledger_entry {
 	json_t		*rules;		/* [{"name":..,"targets":[..]}] or NULL */
 	char		*coverage_reason;
 
+	/* What the history made of the verdict and of its alert coverage
+	 * (history.h): "ok", "new", "regression", "chronic",
+	 * "acknowledged", "fixed", or NULL (not judged). */
+	char		*gap;
+	char		*alert_gap;
+
 	/* The report. */
 	uint64_t	 seq;		/* 0 = not queued */
 	int		 reported;
@@ -110,6 +115,7 @@ struct ledger_run {
 	char		 run_id[33];
 	char		*scenario;
 	char		*account;
+	char		*entry;		/* schedule entry, NULL: one-shot */
 	double		 started;
 	double		 finished;	/* 0 = still running */
 	int		 halted;	/* stopped by a safety event / abort */
@@ -198,6 +204,18 @@ void		 ledger_mark_summary_reported(struct ledger_run *);
 
 /* Does this eventID already prove a row (one record, one call)? */
 int		 ledger_event_used(const struct ledger *, const char *event_id);
+/* The row idx of a run of the working set, or NULL. */
+struct ledger_entry *ledger_entry_find(struct ledger *, const char *run_id,
+		    unsigned idx);
+void		 ledger_set_gap(struct ledger_entry *, const char *gap,
+		    const char *alert_gap);
+void		 ledger_run_set_entry(struct ledger_run *, const char *entry);
+/* The next report sequence number (outbox items other than rows). */
+uint64_t	 ledger_next_seq(struct ledger *);
+/* The state database (db.h), for the outbox, the history and readers. */
+struct db	*ledger_db(struct ledger *);
+/* After a failed outer transaction: write everything again. */
+void		 ledger_mark_all_dirty(struct ledger *);
 
 uint64_t	 ledger_last_seq(const struct ledger *);
 /* Never hand out a sequence number <= seq (report file high-water mark). */
@@ -205,7 +223,7 @@ void		 ledger_bump_seq(struct ledger *, uint64_t seq);
 size_t		 ledger_pending_count(const struct ledger *);
 
 /*
- * The schedule's memory (ledger.json, written by the next commit): when
+ * The schedule's memory (the schedule table, written by the next commit): when
  * each schedule entry last started, so a restart resumes the entry's
  * phase instead of firing everything at once.  0 when unknown.
  */
@@ -213,12 +231,23 @@ void		 ledger_sched_set(struct ledger *, const char *entry,
 		    double last_start);
 double		 ledger_sched_get(const struct ledger *, const char *entry);
 
-/* Write every dirty run atomically.  -1 + *cause; dirty runs stay dirty. */
+/*
+ * Write every change (dirty runs and their rows, the schedule memory, the
+ * sequence high-water mark) in one transaction (nested in the caller's
+ * when one is open).  -1 + *cause; everything stays dirty.
+ */
 int		 ledger_commit(struct ledger *, char **cause);
 /*
- * Drop runs that are complete, summary reported, and ended before
- * `before` (wall clock).  Returns the number dropped, -1 + *cause.
+ * Drop from memory the runs that are complete, summary reported, and ended
+ * before `before` (wall clock): they stay in the database.  Returns the
+ * number dropped, -1 + *cause.
  */
 int		 ledger_prune(struct ledger *, double before, char **cause);
+/*
+ * Delete from the database up to max reported runs (and their rows) that
+ * ended before `before`.  Returns the number deleted, -1 + *cause.
+ */
+int		 ledger_expire(struct ledger *, double before, int max,
+		    char **cause);
 
 #endif

@@ -13,6 +13,13 @@
 #define MSGID_LOGGED		"121fd4057c964ff68b7a8f51d7e25376"
 #define MSGID_MISSING		"9997f1a77c534c2d99ffbad67e9dfeee" /* logging gap */
 #define MSGID_UNVERIFIED	"b628b917cbc44c9cb97a3ae9251c73d1"
+/* History (daemon/history): a logging gap where the same event was logged
+ * within the regression window; an alert gap where a rule alerted; a gap
+ * that closed; the daily list of chronic gaps. */
+#define MSGID_REGRESSION	"321ea0d8a642412ba78254431c63a0b9"
+#define MSGID_ALERT_REGRESSION	"b24d40cd56344a1fa3c989a36b699e70"
+#define MSGID_GAP_FIXED		"bfb15e1d93de4626bf2b2d967c596d60"
+#define MSGID_CHRONIC_DIGEST	"442827faace94ffdbd7b3eb7c9a911e7"
 /* One per run, once every verdict of the run is reported. */
 #define MSGID_RUN_SUMMARY	"6c4b6d07ef144b20ac538296a8cf3833"
 /* Verdicts of the alerting check (daemon/coverage, issue 6). */
@@ -30,7 +37,7 @@
 #define MSGID_LOOKUP_FAILING	"c891d895891d4bd08aa07b940d8619d6"
 /* A run's calls failed: the detection test could not run (in full or in
  * part). */
-#define MSGID_COULD_NOT_TEST	"5d0e3b7c9a4f4e1b8c2d6a7f0e9b1c43"
+#define MSGID_COULD_NOT_TEST	"382821c816d44cdca671c98ae9c73693"
 /* A posture finding of a scenario (IMDSv1 allowed, public database). */
 #define MSGID_POSTURE		"3bfd468e2f4f43218fd06fd982fcca23"
 

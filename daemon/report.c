@@ -1,7 +1,10 @@
 /*
- * report: verdict and summary records (journal/syslog/stderr through
- * log_fields) and the JSON-lines report file, exactly once.  See report.h
- * and docs/STATE.md.
+ * report: every record of the daemon - verdicts, summaries, could-not-test,
+ * safety events, GuardDuty, the chronic-gap digest - queued in the outbox
+ * (outbox.h, in the state database) in the same transaction as what it
+ * reports, then appended to the JSON-lines report file and sent to the
+ * journal (syslog, stderr), exactly once.  The records themselves are
+ * built in report_build.c.  See report.h and docs/STATE.md.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,34 +12,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <systemd/sd-journal.h>
 
+#include "aws.h"
 #include "buf.h"
 #include "coverage.h"
+#include "db.h"
+#include "history.h"
 #include "ledger.h"
 #include "log.h"
 #include "msgid.h"
+#include "outbox.h"
 #include "report.h"
 #include "util.h"
 #include "xmalloc.h"
 
+/* The report file's tail is read in chunks, at most this far back. */
 #define REPORT_TAIL_CHUNK	65536
+#define REPORT_TAIL_MAX		(8 * 1024 * 1024)
+/* Items emitted per pass; done items kept a day, then deleted. */
+#define REPORT_BATCH		1000
+#define REPORT_OUTBOX_KEEP	86400.0
 
 struct reporter {
 	struct ledger	*ledger;
+	struct db	*db;
+	struct history_params hist;
 	char		*path;
 	int		 fd;
-	uint64_t	 file_seq;	/* highest seq in the file */
+	uint64_t	 file_seq;	/* highest seq in the file's tail */
 	FILE		*stream;
+	uint64_t	 stream_seq;	/* highest seq printed to the stream */
 	double		 journal_wait;
 	int		 recovering;	/* replaying what a crash left owed */
 	int		 journal_checked;
 	int		 journal_readable;
-	unsigned long	 records, lines, replayed;
+	unsigned long	 records, lines, replayed, skipped_lines;
 	int		 file_failing;
 	void		(*step)(const char *, void *);
 	void		*step_arg;
@@ -52,537 +69,9 @@ report_step(struct reporter *rp, const char *step)
 		rp->step(step, rp->step_arg);
 }
 
-/* ---- small helpers -------------------------------------------------------- */
+/* ---- the report file ---------------------------------------------------- */
 
-static void
-report_time(double t, char buf[21])
-{
-	time_iso8601((time_t)(t > 0 ? t : now_real()), buf);
-}
-
-static json_t *
-report_str(const char *s)
-{
-	return s != NULL && *s != '\0' ? json_string(s) : json_null();
-}
-
-static json_t *
-report_secs(double s)
-{
-	return json_real(round(s * 1000) / 1000);
-}
-
-/* "ec2.amazonaws.com" -> "ec2" into buf. */
-static const char *
-report_service(const char *event_source, char *buf, size_t len)
-{
-	const char	*dot;
-	size_t		 n;
-
-	if (event_source == NULL)
-		return "";
-	if ((dot = strchr(event_source, '.')) == NULL)
-		return event_source;
-	n = (size_t)(dot - event_source);
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, event_source, n);
-	buf[n] = '\0';
-	return buf;
-}
-
-char *
-report_json_line(json_t *o)
-{
-	char	*s, *line;
-
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(12));
-	if (s == NULL)
-		fatalx("%s: out of memory", __func__);
-	line = xprintf("%s\n", s);
-	free(s);
-	return line;
-}
-
-/* ---- JSON objects ------------------------------------------------------- */
-
-/* Comma-joined rule names and targets of a coverage "rules" list. */
-static void
-report_rules(json_t *rules, char **names, char **targets)
-{
-	struct buf	 n, t;
-	json_t		*r, *tg, *x;
-	size_t		 i, j;
-
-	buf_init(&n);
-	buf_init(&t);
-	json_array_foreach(rules, i, r) {
-		if (json_is_string(x = json_object_get(r, "name"))) {
-			if (n.len > 0)
-				buf_addch(&n, ',');
-			buf_addstr(&n, json_string_value(x));
-		}
-		tg = json_object_get(r, "targets");
-		json_array_foreach(tg, j, x) {
-			if (!json_is_string(x))
-				continue;
-			if (t.len > 0)
-				buf_addch(&t, ',');
-			buf_addstr(&t, json_string_value(x));
-		}
-	}
-	*names = buf_release(&n);
-	*targets = buf_release(&t);
-}
-
-json_t *
-report_verdict_json(const struct ledger_entry *e, double now)
-{
-	json_t	*o = json_object();
-	char	 t[21], rid[64];
-
-	json_object_set_new(o, "kind", json_string("verdict"));
-	if (e->seq > 0)
-		json_object_set_new(o, "seq", json_integer((json_int_t)e->seq));
-	report_time(e->decided_at > 0 ? e->decided_at : now, t);
-	json_object_set_new(o, "time", json_string(t));
-	json_object_set_new(o, "run_id", json_string(ledger_entry_run_id(e)));
-	json_object_set_new(o, "scenario",
-	    json_string(ledger_entry_scenario(e)));
-	json_object_set_new(o, "account", json_string(ledger_entry_account(e)));
-	json_object_set_new(o, "account_id", report_str(e->account_id));
-	json_object_set_new(o, "region", json_string(e->region));
-	json_object_set_new(o, "event_source", json_string(e->event_source));
-	json_object_set_new(o, "event_name", json_string(e->event_name));
-	json_object_set_new(o, "verdict", json_string(verdict_name(e->verdict)));
-	if (e->verdict == VERDICT_LOGGED) {
-		json_object_set_new(o, "event_id", report_str(e->event_id));
-		json_object_set_new(o, "latency_s",
-		    report_secs(e->found_at - e->fired_at));
-		json_object_set_new(o, "event_time_delta_s", e->event_time > 0 ?
-		    report_secs(e->event_time - e->fired_at) : json_null());
-	} else {
-		json_object_set_new(o, "event_id", json_null());
-		json_object_set_new(o, "latency_s", json_null());
-		json_object_set_new(o, "event_time_delta_s", json_null());
-	}
-	json_object_set_new(o, "request_id", report_str(e->request_id));
-	json_object_set_new(o, "error_code", report_str(e->error_code));
-	report_time(e->fired_at, t);
-	json_object_set_new(o, "fired_at", json_string(t));
-	json_object_set_new(o, "match", report_str(e->match));
-	json_object_set_new(o, "reason", report_str(e->reason));
-	ledger_entry_report_id(e, rid, sizeof(rid));
-	json_object_set_new(o, "report_id", json_string(rid));
-	if (e->coverage != COVERAGE_NONE) {
-		json_object_set_new(o, "coverage",
-		    json_string(coverage_name(e->coverage)));
-		json_object_set_new(o, "rules", e->rules != NULL ?
-		    json_deep_copy(e->rules) : json_array());
-		if (e->coverage_reason != NULL)
-			json_object_set_new(o, "coverage_reason",
-			    json_string(e->coverage_reason));
-		if (e->coverage == COVERAGE_UNCOVERED)
-			json_object_set_new(o, "remediation",
-			    coverage_remediation_json(e));
-	}
-	return o;
-}
-
-json_t *
-report_summary_json(const struct ledger_run *r, double now)
-{
-	struct ledger_counts	 c;
-	json_t			*o = json_object(), *calls;
-	char			 t[21], rid[64];
-	double			 last;
-	size_t			 i;
-
-	ledger_run_counts(r, &c);
-	json_object_set_new(o, "kind", json_string("summary"));
-	if (r->summary_seq > 0)
-		json_object_set_new(o, "seq",
-		    json_integer((json_int_t)r->summary_seq));
-	/* From durable fields only, so a replay writes the same line. */
-	last = r->finished;
-	for (i = 0; i < r->nentries; i++)
-		if (r->entries[i]->decided_at > last)
-			last = r->entries[i]->decided_at;
-	report_time(last > 0 ? last : now, t);
-	json_object_set_new(o, "time", json_string(t));
-	json_object_set_new(o, "run_id", json_string(r->run_id));
-	json_object_set_new(o, "scenario", json_string(r->scenario));
-	json_object_set_new(o, "account", json_string(r->account));
-	report_time(r->started, t);
-	json_object_set_new(o, "started", json_string(t));
-	if (r->finished > 0) {
-		report_time(r->finished, t);
-		json_object_set_new(o, "finished", json_string(t));
-	} else
-		json_object_set_new(o, "finished", json_null());
-	json_object_set_new(o, "halted", json_boolean(r->halted));
-	json_object_set_new(o, "could_not_test", json_boolean(r->failed > 0));
-	json_object_set_new(o, "failed_calls", json_integer(r->failed));
-	json_object_set_new(o, "expected", json_integer(c.expected));
-	json_object_set_new(o, "logged", json_integer(c.logged));
-	json_object_set_new(o, "missing", json_integer(c.missing));
-	json_object_set_new(o, "unverified", json_integer(c.unverified));
-	json_object_set_new(o, "pending", json_integer(c.pending));
-	if (c.covered + c.uncovered + c.coverage_unknown > 0) {
-		json_object_set_new(o, "covered", json_integer(c.covered));
-		json_object_set_new(o, "uncovered", json_integer(c.uncovered));
-		json_object_set_new(o, "coverage_unknown",
-		    json_integer(c.coverage_unknown));
-	}
-	json_object_set_new(o, "latency_max_s", c.logged > 0 ?
-	    report_secs(c.latency_max) : json_null());
-	json_object_set_new(o, "latency_avg_s", c.logged > 0 ?
-	    report_secs(c.latency_sum / c.logged) : json_null());
-	calls = json_pack("{s:i,s:i,s:i,s:i}",
-	    "permitted", (int)r->calls[RUN_PERMITTED],
-	    "denied", (int)r->calls[RUN_DENIED],
-	    "skipped", (int)r->calls[RUN_SKIPPED],
-	    "error", (int)r->calls[RUN_ERROR]);
-	json_object_set_new(o, "calls", calls);
-	ledger_run_report_id(r, rid, sizeof(rid));
-	json_object_set_new(o, "report_id", json_string(rid));
-	return o;
-}
-
-static const char *
-report_call_outcome(enum run_call_outcome o)
-{
-	switch (o) {
-	case RUN_PERMITTED:
-		return "permitted";
-	case RUN_DENIED:
-		return "denied";
-	case RUN_SKIPPED:
-		return "skipped";
-	case RUN_ERROR:
-		break;
-	}
-	return "error";
-}
-
-json_t *
-report_call_json(const char *run_id, const char *scenario,
-    const char *account, const char *event_source, const struct run_call *c,
-    double now)
-{
-	json_t	*o = json_object();
-	char	 t[21];
-
-	json_object_set_new(o, "kind", json_string("call"));
-	report_time(c->fired_at > 0 ? c->fired_at : now, t);
-	json_object_set_new(o, "time", json_string(t));
-	json_object_set_new(o, "run_id", report_str(run_id));
-	json_object_set_new(o, "scenario", report_str(scenario));
-	json_object_set_new(o, "account", report_str(account));
-	json_object_set_new(o, "region", report_str(c->region));
-	json_object_set_new(o, "event_source", report_str(event_source));
-	json_object_set_new(o, "event_name", report_str(c->action));
-	json_object_set_new(o, "verdict", json_null());
-	json_object_set_new(o, "event_id", json_null());
-	json_object_set_new(o, "latency_s", json_null());
-	json_object_set_new(o, "request_id", report_str(c->request_id));
-	json_object_set_new(o, "error_code", report_str(c->error_code));
-	json_object_set_new(o, "service", report_str(c->service));
-	json_object_set_new(o, "outcome",
-	    json_string(report_call_outcome(c->outcome)));
-	json_object_set_new(o, "status", json_integer(c->status));
-	json_object_set_new(o, "error_message", report_str(c->error_message));
-	json_object_set_new(o, "note", report_str(c->note));
-	json_object_set_new(o, "elapsed_s", report_secs(c->elapsed_s));
-	json_object_set_new(o, "expected", json_boolean(c->expected));
-	return o;
-}
-
-/* ---- journal records ------------------------------------------------------ */
-
-int
-report_verdict_priority(const struct ledger_entry *e)
-{
-	switch (e->verdict) {
-	case VERDICT_MISSING:
-	case VERDICT_UNVERIFIED:
-		return LOG_WARNING;
-	case VERDICT_LOGGED:
-		if (e->coverage == COVERAGE_UNCOVERED)
-			return LOG_WARNING;
-		if (e->coverage == COVERAGE_UNKNOWN)
-			return LOG_NOTICE;
-		return LOG_INFO;
-	case VERDICT_PENDING:
-		break;
-	}
-	return LOG_INFO;
-}
-
-const char *
-report_verdict_msgid(const struct ledger_entry *e)
-{
-	switch (e->verdict) {
-	case VERDICT_MISSING:
-		return MSGID_MISSING;
-	case VERDICT_UNVERIFIED:
-		return MSGID_UNVERIFIED;
-	case VERDICT_LOGGED:
-		switch (e->coverage) {
-		case COVERAGE_UNCOVERED:
-			return MSGID_UNCOVERED;
-		case COVERAGE_UNKNOWN:
-			return MSGID_COVERAGE_UNKNOWN;
-		case COVERAGE_COVERED:
-			return MSGID_COVERED;
-		case COVERAGE_NONE:
-			break;
-		}
-		return MSGID_LOGGED;
-	case VERDICT_PENDING:
-		break;
-	}
-	return MSGID_LOGGED;
-}
-
-struct report_fields {
-	char	**v;
-	size_t	  n;
-};
-
-static void
-report_field(struct report_fields *f, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-report_field(struct report_fields *f, const char *key, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*val, *p;
-
-	va_start(ap, fmt);
-	xvasprintf(&val, fmt, ap);
-	va_end(ap);
-	/* One line per field: the journal's export format and syslog. */
-	for (p = val; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	f->v = xreallocarray(f->v, f->n + 2, sizeof(*f->v));
-	f->v[f->n++] = xprintf("%s=%s", key, val);
-	f->v[f->n] = NULL;
-	free(val);
-}
-
-void
-report_fields_free(char **v)
-{
-	size_t	 i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
-char **
-report_verdict_fields(const struct ledger_entry *e)
-{
-	struct report_fields	 f = { NULL, 0 };
-	char			 t[21], rid[64], *names, *targets;
-
-	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", ledger_entry_run_id(e));
-	report_field(&f, "CLOUDSAGA_SCENARIO", "%s", ledger_entry_scenario(e));
-	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", ledger_entry_account(e));
-	if (e->account_id != NULL)
-		report_field(&f, "CLOUDSAGA_ACCOUNT_ID", "%s", e->account_id);
-	report_field(&f, "CLOUDSAGA_REGION", "%s", e->region);
-	if (e->call_region != NULL && strcmp(e->call_region, e->region) != 0)
-		report_field(&f, "CLOUDSAGA_CALL_REGION", "%s", e->call_region);
-	report_field(&f, "CLOUDSAGA_EVENT_SOURCE", "%s", e->event_source);
-	report_field(&f, "CLOUDSAGA_EVENT_NAME", "%s", e->event_name);
-	report_field(&f, "CLOUDSAGA_VERDICT", "%s", verdict_name(e->verdict));
-	if (e->verdict == VERDICT_LOGGED) {
-		report_field(&f, "CLOUDSAGA_EVENT_ID", "%s",
-		    e->event_id != NULL ? e->event_id : "");
-		report_field(&f, "CLOUDSAGA_LATENCY_S", "%.3f",
-		    e->found_at - e->fired_at);
-		if (e->event_time > 0)
-			report_field(&f, "CLOUDSAGA_EVENT_TIME_DELTA_S", "%.0f",
-			    e->event_time - e->fired_at);
-		if (e->match != NULL)
-			report_field(&f, "CLOUDSAGA_MATCH", "%s", e->match);
-	}
-	if (e->request_id != NULL)
-		report_field(&f, "CLOUDSAGA_REQUEST_ID", "%s", e->request_id);
-	if (e->error_code != NULL)
-		report_field(&f, "CLOUDSAGA_ERROR_CODE", "%s", e->error_code);
-	report_time(e->fired_at, t);
-	report_field(&f, "CLOUDSAGA_FIRED_AT", "%s", t);
-	if (e->reason != NULL)
-		report_field(&f, "CLOUDSAGA_REASON", "%s", e->reason);
-	if (e->coverage != COVERAGE_NONE) {
-		report_field(&f, "CLOUDSAGA_COVERAGE", "%s",
-		    coverage_name(e->coverage));
-		if (e->rules != NULL && json_array_size(e->rules) > 0) {
-			report_rules(e->rules, &names, &targets);
-			if (*names != '\0')
-				report_field(&f, "CLOUDSAGA_RULE", "%s", names);
-			if (*targets != '\0')
-				report_field(&f, "CLOUDSAGA_TARGETS", "%s",
-				    targets);
-			free(names);
-			free(targets);
-		}
-		if (e->coverage_reason != NULL)
-			report_field(&f, "CLOUDSAGA_COVERAGE_REASON", "%s",
-			    e->coverage_reason);
-		if (e->coverage == COVERAGE_UNCOVERED) {
-			char *pat = coverage_suggest_pattern(e->event_source,
-			    e->event_name);
-			char *text = coverage_remediation_text(e);
-
-			report_field(&f, "CLOUDSAGA_EVENT_PATTERN", "%s", pat);
-			report_field(&f, "CLOUDSAGA_RULE_STATE", "%s",
-			    coverage_read_only(e) ? COVERAGE_STATE_ALL :
-			    "ENABLED");
-			report_field(&f, "CLOUDSAGA_REMEDIATION", "%s", text);
-			free(pat);
-			free(text);
-		}
-	}
-	if (e->seq > 0)
-		report_field(&f, "CLOUDSAGA_REPORT_SEQ", "%llu",
-		    (unsigned long long)e->seq);
-	ledger_entry_report_id(e, rid, sizeof(rid));
-	report_field(&f, "CLOUDSAGA_REPORT_ID", "%s", rid);
-	return f.v;
-}
-
-char *
-report_verdict_message(const struct ledger_entry *e)
-{
-	char		 svc[64];
-	const char	*s = report_service(e->event_source, svc, sizeof(svc));
-	char		*m, *cov = NULL, *names = NULL, *targets = NULL;
-
-	switch (e->verdict) {
-	case VERDICT_LOGGED:
-		m = xprintf("logged: %s:%s in %s reached CloudTrail %.0fs after "
-		    "the call (event %s; run %s, %s, account %s)", s,
-		    e->event_name, e->region, e->found_at - e->fired_at,
-		    e->event_id != NULL ? e->event_id : "?",
-		    ledger_entry_run_id(e), ledger_entry_scenario(e),
-		    ledger_entry_account(e));
-		break;
-	case VERDICT_MISSING:
-		return xprintf("logging gap: %s:%s in %s is not in CloudTrail "
-		    "%.0fs after the call (request %s; run %s, %s, account %s)",
-		    s, e->event_name, e->region, e->deadline - e->fired_at,
-		    e->request_id != NULL ? e->request_id : "unknown",
-		    ledger_entry_run_id(e), ledger_entry_scenario(e),
-		    ledger_entry_account(e));
-	case VERDICT_UNVERIFIED:
-		return xprintf("unverified: %s:%s in %s could not be checked in "
-		    "CloudTrail: %s (run %s, %s, account %s)", s,
-		    e->event_name, e->region, e->reason != NULL ? e->reason :
-		    "no lookup succeeded", ledger_entry_run_id(e),
-		    ledger_entry_scenario(e), ledger_entry_account(e));
-	default:
-		return xprintf("pending: %s:%s in %s", s, e->event_name,
-		    e->region);
-	}
-	switch (e->coverage) {
-	case COVERAGE_COVERED:
-		if (e->rules != NULL)
-			report_rules(e->rules, &names, &targets);
-		cov = xprintf("%s; would alert: rule %s -> %s", m,
-		    names != NULL && *names ? names : "?",
-		    targets != NULL && *targets ? targets : "no target");
-		break;
-	case COVERAGE_UNCOVERED:
-		cov = xprintf("alert gap: no rule would alert on %s:%s in %s "
-		    "(%s); %s", s, e->event_name, e->region,
-		    e->coverage_reason != NULL ? e->coverage_reason :
-		    "no rule matches the event", m);
-		break;
-	case COVERAGE_UNKNOWN:
-		cov = xprintf("%s; alert coverage unknown: %s", m,
-		    e->coverage_reason != NULL ? e->coverage_reason : "?");
-		break;
-	case COVERAGE_NONE:
-		break;
-	}
-	free(names);
-	free(targets);
-	if (cov != NULL) {
-		free(m);
-		return cov;
-	}
-	return m;
-}
-
-char **
-report_summary_fields(const struct ledger_run *r)
-{
-	struct report_fields	 f = { NULL, 0 };
-	struct ledger_counts	 c;
-	char			 rid[64];
-
-	ledger_run_counts(r, &c);
-	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", r->run_id);
-	report_field(&f, "CLOUDSAGA_SCENARIO", "%s", r->scenario);
-	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", r->account);
-	report_field(&f, "CLOUDSAGA_EXPECTED", "%u", c.expected);
-	report_field(&f, "CLOUDSAGA_LOGGED", "%u", c.logged);
-	report_field(&f, "CLOUDSAGA_MISSING", "%u", c.missing);
-	report_field(&f, "CLOUDSAGA_UNVERIFIED", "%u", c.unverified);
-	if (c.covered + c.uncovered + c.coverage_unknown > 0) {
-		report_field(&f, "CLOUDSAGA_COVERED", "%u", c.covered);
-		report_field(&f, "CLOUDSAGA_UNCOVERED", "%u", c.uncovered);
-		report_field(&f, "CLOUDSAGA_COVERAGE_UNKNOWN", "%u",
-		    c.coverage_unknown);
-	}
-	if (c.logged > 0) {
-		report_field(&f, "CLOUDSAGA_LATENCY_MAX_S", "%.3f",
-		    c.latency_max);
-		report_field(&f, "CLOUDSAGA_LATENCY_AVG_S", "%.3f",
-		    c.latency_sum / c.logged);
-	}
-	report_field(&f, "CLOUDSAGA_CALLS_PERMITTED", "%u",
-	    r->calls[RUN_PERMITTED]);
-	report_field(&f, "CLOUDSAGA_CALLS_DENIED", "%u", r->calls[RUN_DENIED]);
-	report_field(&f, "CLOUDSAGA_CALLS_SKIPPED", "%u",
-	    r->calls[RUN_SKIPPED]);
-	report_field(&f, "CLOUDSAGA_CALLS_ERROR", "%u", r->calls[RUN_ERROR]);
-	report_field(&f, "CLOUDSAGA_HALTED", "%d", r->halted);
-	if (r->summary_seq > 0)
-		report_field(&f, "CLOUDSAGA_REPORT_SEQ", "%llu",
-		    (unsigned long long)r->summary_seq);
-	ledger_run_report_id(r, rid, sizeof(rid));
-	report_field(&f, "CLOUDSAGA_REPORT_ID", "%s", rid);
-	return f.v;
-}
-
-char *
-report_summary_message(const struct ledger_run *r)
-{
-	struct ledger_counts	 c;
-	char			 cov[128] = "";
-
-	ledger_run_counts(r, &c);
-	if (c.covered + c.uncovered + c.coverage_unknown > 0)
-		snprintf(cov, sizeof(cov), "; alerts: %u covered, %u "
-		    "uncovered, %u unknown", c.covered, c.uncovered,
-		    c.coverage_unknown);
-	return xprintf("run %s of %s for account %s%s: %u calls expected in "
-	    "CloudTrail, %u logged, %u missing, %u unverified%s",
-	    r->run_id, r->scenario, r->account, r->halted ? " (halted)" : "",
-	    c.expected, c.logged, c.missing, c.unverified, cov);
-}
-
-/* ---- the report file -------------------------------------------------------- */
-
-/* The "seq" of one line, 0 if none. */
+/* The "seq" of one line, 0 if none or if it is not a JSON object. */
 static uint64_t
 report_line_seq(const char *line, size_t len)
 {
@@ -599,111 +88,126 @@ report_line_seq(const char *line, size_t len)
 }
 
 /*
- * Find the last line carrying a seq, reading backwards; cut a torn last
- * line (no '\n': a crash mid-append) so the next append starts clean.
+ * The highest seq in the file's tail, and cut a torn last line (a crash
+ * mid-append) so the next append starts clean.  Never fails a start: a
+ * line it cannot read (garbage, cut, a 100 kB line of an older version) is
+ * skipped and counted; only the tail is read (REPORT_TAIL_MAX), since the
+ * outbox says which items are already in the file - the tail only has to
+ * cover the last batch a crash may have written without saying so.
  */
-static int
-report_scan(struct reporter *rp, char **cause)
+static void
+report_scan(struct reporter *rp)
 {
 	struct stat	 sb;
-	char		*chunk = NULL;
-	off_t		 end, start, cut;
+	char		*chunk;
+	off_t		 end, start, cut, floor_at;
 	size_t		 len, i, ls;
 	ssize_t		 n;
 	uint64_t	 seq;
 
-	if (fstat(rp->fd, &sb) == -1) {
-		*cause = xprintf("%s: %s", rp->path, strerror(errno));
-		return -1;
-	}
-	end = sb.st_size;
 	rp->file_seq = 0;
+	if (fstat(rp->fd, &sb) == -1 || !S_ISREG(sb.st_mode))
+		return;
+	end = sb.st_size;
+	floor_at = end > REPORT_TAIL_MAX ? end - REPORT_TAIL_MAX : 0;
 	chunk = xmalloc(REPORT_TAIL_CHUNK + 1);
 	/* Torn tail? */
 	if (end > 0) {
 		start = end > REPORT_TAIL_CHUNK ? end - REPORT_TAIL_CHUNK : 0;
 		n = pread(rp->fd, chunk, (size_t)(end - start), start);
-		if (n != end - start) {
-			*cause = xprintf("read %s: %s", rp->path,
-			    n == -1 ? strerror(errno) : "short read");
-			free(chunk);
-			return -1;
-		}
-		if (chunk[n - 1] != '\n') {
+		if (n == end - start && chunk[n - 1] != '\n') {
 			for (i = (size_t)n; i > 0 && chunk[i - 1] != '\n'; i--)
 				;
 			cut = start + (off_t)i;
-			if (i == 0 && start > 0) {
-				*cause = xprintf("%s: last line is longer than "
-				    "%d bytes", rp->path, REPORT_TAIL_CHUNK);
-				free(chunk);
-				return -1;
-			}
 			log_warnx("%s: cutting a torn last line (%lld bytes)",
 			    rp->path, (long long)(end - cut));
-			if (ftruncate(rp->fd, cut) == -1) {
-				*cause = xprintf("truncate %s: %s", rp->path,
-				    strerror(errno));
-				free(chunk);
-				return -1;
-			}
-			end = cut;
+			if (ftruncate(rp->fd, cut) == 0)
+				end = cut;
 		}
 	}
 	/* Backwards, chunk by chunk, until a line with a seq. */
-	while (end > 0) {
+	while (end > floor_at) {
 		start = end > REPORT_TAIL_CHUNK ? end - REPORT_TAIL_CHUNK : 0;
+		if (start < floor_at)
+			start = floor_at;
 		len = (size_t)(end - start);
-		if ((n = pread(rp->fd, chunk, len, start)) != (ssize_t)len) {
-			*cause = xprintf("read %s: %s", rp->path,
-			    n == -1 ? strerror(errno) : "short read");
-			free(chunk);
-			return -1;
-		}
-		/* chunk ends with '\n'; walk lines from the end. */
+		if ((n = pread(rp->fd, chunk, len, start)) != (ssize_t)len)
+			break;
 		i = len;
 		while (i > 0) {
 			ls = i - 1;
 			while (ls > 0 && chunk[ls - 1] != '\n')
 				ls--;
-			if (ls == 0 && start > 0)
+			if (ls == 0 && start > floor_at)
 				break;	/* partial line: next chunk */
 			if ((seq = report_line_seq(chunk + ls, i - ls)) > 0) {
 				rp->file_seq = seq;
 				free(chunk);
-				return 0;
+				return;
 			}
+			if (i - ls > 1)
+				rp->skipped_lines++;
 			i = ls;
 		}
-		if (start == 0)
+		if (start <= floor_at)
 			break;
 		if (i == len) {
-			*cause = xprintf("%s: a line is longer than %d bytes",
-			    rp->path, REPORT_TAIL_CHUNK);
-			free(chunk);
-			return -1;
+			/* A line longer than a chunk: skip it whole. */
+			rp->skipped_lines++;
+			while (end > floor_at) {
+				start = end > REPORT_TAIL_CHUNK ?
+				    end - REPORT_TAIL_CHUNK : 0;
+				len = (size_t)(end - start);
+				if (pread(rp->fd, chunk, len, start) !=
+				    (ssize_t)len)
+					break;
+				for (i = len; i > 0 && chunk[i - 1] != '\n';
+				    i--)
+					;
+				end = start + (off_t)i;
+				if (i > 0 || start == 0)
+					break;
+			}
+			if (i > 0)
+				end--;	/* before that line's '\n' */
+			continue;
 		}
 		end = start + (off_t)i;
 	}
 	free(chunk);
-	return 0;
+	if (rp->skipped_lines > 0)
+		log_warnx("%s: %lu line(s) at the end could not be read; "
+		    "skipped", rp->path, rp->skipped_lines);
 }
 
 static int
 report_file_open(struct reporter *rp, char **cause)
 {
 	rp->fd = open(rp->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOFOLLOW, 0640);
+	    O_NOFOLLOW, 0600);
 	if (rp->fd == -1) {
 		*cause = xprintf("report file %s: %s", rp->path,
 		    strerror(errno));
 		return -1;
 	}
-	if (report_scan(rp, cause) == -1) {
-		close(rp->fd);
-		rp->fd = -1;
+	report_scan(rp);
+	return 0;
+}
+
+int
+report_reopen(struct reporter *rp, char **cause)
+{
+	int	 old = rp->fd;
+
+	if (rp->path == NULL)
+		return 0;
+	if (report_file_open(rp, cause) == -1) {
+		rp->fd = old;	/* keep writing where we were */
 		return -1;
 	}
+	if (old != -1)
+		close(old);
+	log_info("report file %s reopened", rp->path);
 	return 0;
 }
 
@@ -778,7 +282,7 @@ fail:
 static int
 report_journal_has(sd_journal *j, const char *report_id)
 {
-	char	 match[96];
+	char	 match[160];
 
 	sd_journal_flush_matches(j);
 	snprintf(match, sizeof(match), "CLOUDSAGA_REPORT_ID=%s", report_id);
@@ -789,119 +293,431 @@ report_journal_has(sd_journal *j, const char *report_id)
 	return sd_journal_next(j) > 0;
 }
 
-/* ---- emission ----------------------------------------------------------- */
+/* ---- queueing -------------------------------------------------------------- */
 
-struct report_item {
-	uint64_t		 seq;
-	struct ledger_entry	*e;	/* or */
-	struct ledger_run	*r;	/* a summary */
-};
-
-static int
-report_item_cmp(const void *a, const void *b)
+/* The JSON line of an item: "seq" as the second key, after "kind". */
+static char *
+report_line_with_seq(json_t *o, uint64_t seq)
 {
-	const struct report_item *x = a, *y = b;
+	json_t		*n, *v;
+	const char	*k;
+	char		*line, *nl;
 
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	n = json_object();
+	if ((v = json_object_get(o, "kind")) != NULL)
+		json_object_set(n, "kind", v);
+	json_object_set_new(n, "seq", json_integer((json_int_t)seq));
+	json_object_foreach(o, k, v)
+		if (strcmp(k, "kind") != 0 && strcmp(k, "seq") != 0)
+			json_object_set(n, k, v);
+	line = report_json_line(n);
+	json_decref(n);
+	if ((nl = strrchr(line, '\n')) != NULL)
+		*nl = '\0';
+	return line;
 }
 
-/* Everything queued and not confirmed, in seq order. */
-static struct report_item *
-report_owed(struct reporter *rp, size_t *np)
+/* Store one record in the outbox (inside the caller's transaction). */
+static int
+report_store(struct reporter *rp, uint64_t seq, const char *kind,
+    const char *report_id, int priority, const char *msgid, char **fields,
+    const char *message, json_t *o, char **cause)
 {
-	struct ledger_run	**runs, *r;
-	struct report_item	*it = NULL;
-	size_t			 nr, i, j, n = 0;
+	struct outbox_item	 it;
+	char			**f;
+	size_t			 n = 0, i;
+	int			 rc;
+
+	/* Every record names its report ID and sequence number. */
+	for (i = 0; fields != NULL && fields[i] != NULL; i++)
+		;
+	f = xcalloc(i + 3, sizeof(*f));
+	for (i = 0; fields != NULL && fields[i] != NULL; i++)
+		if (strncmp(fields[i], "CLOUDSAGA_REPORT_", 17) != 0)
+			f[n++] = fields[i];
+	f[n] = xprintf("CLOUDSAGA_REPORT_SEQ=%llu", (unsigned long long)seq);
+	f[n + 1] = xprintf("CLOUDSAGA_REPORT_ID=%s", report_id);
+	memset(&it, 0, sizeof(it));
+	it.seq = seq;
+	it.report_id = (char *)report_id;
+	it.kind = (char *)kind;
+	it.created = now_real();
+	it.priority = priority;
+	it.message_id = (char *)msgid;
+	it.message = (char *)message;
+	it.line = report_line_with_seq(o, seq);
+	it.fields = f;
+	rc = outbox_add(rp->db, &it, cause);
+	free(f[n]);
+	free(f[n + 1]);
+	free(f);
+	free(it.line);
+	return rc;
+}
+
+int
+report_extra(struct reporter *rp, const char *kind, const char *report_id,
+    int priority, const char *msgid, char **fields, const char *message,
+    json_t *o)
+{
+	char		*cause = NULL;
+	uint64_t	 seq;
+
+	if (rp == NULL) {
+		/* No reporter (tests, early failures): the log only. */
+		log_fields(priority, msgid, (const char *const *)fields, "%s",
+		    message);
+		return 0;
+	}
+	if (db_begin(rp->db, &cause) == -1)
+		goto fail;
+	seq = ledger_next_seq(rp->ledger);
+	if (report_store(rp, seq, kind, report_id, priority, msgid, fields,
+	    message, o, &cause) == -1 ||
+	    ledger_commit(rp->ledger, &cause) == -1) {
+		db_rollback(rp->db);
+		goto fail;
+	}
+	if (db_commit(rp->db, &cause) == -1)
+		goto fail;
+	if (report_flush(rp, &cause) == -1) {
+		log_warnx("report: %s (will retry)", cause);
+		free(cause);
+	}
+	return 0;
+fail:
+	/* Said at least once, even if it cannot be queued. */
+	log_warnx("report: queueing %s %s: %s", kind, report_id, cause);
+	free(cause);
+	if (!rp->nolog)
+		log_fields(priority, msgid, (const char *const *)fields, "%s",
+		    message);
+	return -1;
+}
+
+/* Undo the in-memory half of a queueing whose transaction failed. */
+static void
+report_unqueue(struct reporter *rp, struct ledger_entry **v, size_t n,
+    struct ledger_run **runs, size_t nruns)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i]->reported)
+			continue;
+		v[i]->seq = 0;
+		ledger_set_gap(v[i], NULL, NULL);
+	}
+	for (i = 0; i < nruns; i++)
+		if (!runs[i]->summary_reported)
+			runs[i]->summary_seq = 0;
+	ledger_mark_all_dirty(rp->ledger);
+}
+
+/*
+ * Queue rows with their final verdict (and coverage): what the history
+ * makes of each, its record, its sequence number - one transaction.
+ */
+static int
+report_queue_rows(struct reporter *rp, struct ledger_entry **v, size_t n,
+    char **cause)
+{
+	struct history_verdict	 hv;
+	struct history_result	 hr;
+	struct ledger_entry	*e;
+	char			**fields, *msg, rid[64];
+	json_t			*o;
+	size_t			 i;
+	int			 rc = 0;
+
+	if (db_begin(rp->db, cause) == -1)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		e = v[i];
+		if (e->seq != 0 || e->verdict == VERDICT_PENDING)
+			continue;
+		memset(&hv, 0, sizeof(hv));
+		hv.account = ledger_entry_account(e);
+		hv.region = e->region;
+		hv.event_source = e->event_source;
+		hv.event_name = e->event_name;
+		hv.scenario = ledger_entry_scenario(e);
+		hv.run_id = ledger_entry_run_id(e);
+		hv.verdict = verdict_name(e->verdict);
+		hv.coverage = e->coverage != COVERAGE_NONE ?
+		    coverage_name(e->coverage) : NULL;
+		hv.time = e->decided_at;
+		if ((rc = history_note(rp->db, &rp->hist, &hv, &hr,
+		    cause)) == -1)
+			break;
+		ledger_set_gap(e, history_class_name(hr.gap),
+		    history_class_name(hr.alert));
+		ledger_queue(e);
+		o = report_verdict_json(e, now_real());
+		fields = report_verdict_fields(e, &hr);
+		msg = report_verdict_message(e, &hr);
+		ledger_entry_report_id(e, rid, sizeof(rid));
+		rc = report_store(rp, e->seq, "verdict", rid,
+		    report_verdict_priority(e), report_verdict_msgid(e),
+		    fields, msg, o, cause);
+		json_decref(o);
+		report_fields_free(fields);
+		free(msg);
+	}
+	if (rc == 0)
+		rc = ledger_commit(rp->ledger, cause);
+	if (rc == -1) {
+		db_rollback(rp->db);
+		report_unqueue(rp, v, n, NULL, 0);
+		return -1;
+	}
+	if (db_commit(rp->db, cause) == -1) {
+		report_unqueue(rp, v, n, NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Queue the summaries of runs that became complete. */
+static int
+report_queue_summaries(struct reporter *rp, char **cause)
+{
+	struct ledger_run	**runs, **due = NULL;
+	char			**fields, *msg, rid[64];
+	json_t			*o;
+	size_t			 nr, i, nd = 0;
+	int			 rc = 0;
 
 	runs = ledger_runs(rp->ledger, &nr);
-	for (i = 0; i < nr; i++) {
-		r = runs[i];
-		for (j = 0; j < r->nentries; j++) {
-			if (r->entries[j]->seq == 0 || r->entries[j]->reported)
-				continue;
-			it = xreallocarray(it, n + 1, sizeof(*it));
-			it[n].seq = r->entries[j]->seq;
-			it[n].e = r->entries[j];
-			it[n++].r = NULL;
+	for (i = 0; i < nr; i++)
+		if (runs[i]->summary_seq == 0 && ledger_run_complete(runs[i])) {
+			due = xreallocarray(due, nd + 1, sizeof(*due));
+			due[nd++] = runs[i];
 		}
-		if (r->summary_seq != 0 && !r->summary_reported) {
-			it = xreallocarray(it, n + 1, sizeof(*it));
-			it[n].seq = r->summary_seq;
-			it[n].e = NULL;
-			it[n++].r = r;
-		}
+	if (nd == 0)
+		return 0;
+	if (db_begin(rp->db, cause) == -1) {
+		free(due);
+		return -1;
 	}
-	if (n > 1)
-		qsort(it, n, sizeof(*it), report_item_cmp);
-	*np = n;
-	return it;
+	for (i = 0; i < nd && rc == 0; i++) {
+		ledger_queue_summary(due[i]);
+		o = report_summary_json(due[i], now_real());
+		fields = report_summary_fields(due[i]);
+		msg = report_summary_message(due[i]);
+		ledger_run_report_id(due[i], rid, sizeof(rid));
+		rc = report_store(rp, due[i]->summary_seq, "summary", rid,
+		    LOG_NOTICE, MSGID_RUN_SUMMARY, fields, msg, o, cause);
+		json_decref(o);
+		report_fields_free(fields);
+		free(msg);
+	}
+	if (rc == 0)
+		rc = ledger_commit(rp->ledger, cause);
+	if (rc == -1 || db_commit(rp->db, cause) == -1) {
+		if (rc == -1)
+			db_rollback(rp->db);
+		report_unqueue(rp, NULL, 0, due, nd);
+		free(due);
+		return -1;
+	}
+	free(due);
+	return 1;
 }
 
-static void
-report_emit_journal(const struct report_item *it)
+/*
+ * Rows and summaries that hold a sequence number but have no item in the
+ * outbox: queued by the protocol of a version before the database (a
+ * migrated state directory).  Their items are made now, with the same
+ * sequence numbers, so they are reported like everything else.
+ */
+static int
+report_requeue_orphans(struct reporter *rp, char **cause)
 {
-	char	**fields, *msg;
+	static const char	*sql = "SELECT 1 FROM outbox WHERE "
+	    "report_id = ?";
+	struct ledger_run	**runs, *r;
+	struct ledger_entry	*e;
+	struct history_verdict	 hv;
+	struct history_result	 hr;
+	sqlite3_stmt		*st;
+	char			**fields, *msg, rid[64];
+	json_t			*o;
+	size_t			 nr, i, j;
+	int			 found, rc = 0, n = 0;
 
-	if (it->e != NULL) {
-		fields = report_verdict_fields(it->e);
-		msg = report_verdict_message(it->e);
-		log_fields(report_verdict_priority(it->e),
-		    report_verdict_msgid(it->e), (const char *const *)fields,
-		    "%s", msg);
-	} else {
-		fields = report_summary_fields(it->r);
-		msg = report_summary_message(it->r);
-		log_fields(LOG_NOTICE, MSGID_RUN_SUMMARY,
-		    (const char *const *)fields, "%s", msg);
+	runs = ledger_runs(rp->ledger, &nr);
+	if (db_begin(rp->db, cause) == -1)
+		return -1;
+	for (i = 0; i < nr && rc == 0; i++) {
+		r = runs[i];
+		for (j = 0; j <= r->nentries && rc == 0; j++) {
+			e = j < r->nentries ? r->entries[j] : NULL;
+			if (e != NULL && (e->seq == 0 || e->reported))
+				continue;
+			if (e == NULL && (r->summary_seq == 0 ||
+			    r->summary_reported))
+				continue;
+			if (e != NULL)
+				ledger_entry_report_id(e, rid, sizeof(rid));
+			else
+				ledger_run_report_id(r, rid, sizeof(rid));
+			if ((st = db_stmt(rp->db, sql, cause)) == NULL) {
+				rc = -1;
+				break;
+			}
+			db_bind_text(st, 1, rid);
+			found = sqlite3_step(st) == SQLITE_ROW;
+			sqlite3_reset(st);
+			if (found)
+				continue;
+			n++;
+			if (e == NULL) {
+				o = report_summary_json(r, now_real());
+				fields = report_summary_fields(r);
+				msg = report_summary_message(r);
+				rc = report_store(rp, r->summary_seq, "summary",
+				    rid, LOG_NOTICE, MSGID_RUN_SUMMARY, fields,
+				    msg, o, cause);
+			} else {
+				memset(&hv, 0, sizeof(hv));
+				hv.account = ledger_entry_account(e);
+				hv.region = e->region;
+				hv.event_source = e->event_source;
+				hv.event_name = e->event_name;
+				hv.scenario = ledger_entry_scenario(e);
+				hv.run_id = ledger_entry_run_id(e);
+				hv.verdict = verdict_name(e->verdict);
+				hv.coverage = e->coverage != COVERAGE_NONE ?
+				    coverage_name(e->coverage) : NULL;
+				hv.time = e->decided_at;
+				if (history_note(rp->db, &rp->hist, &hv, &hr,
+				    cause) == -1) {
+					rc = -1;
+					break;
+				}
+				ledger_set_gap(e, history_class_name(hr.gap),
+				    history_class_name(hr.alert));
+				o = report_verdict_json(e, now_real());
+				fields = report_verdict_fields(e, &hr);
+				msg = report_verdict_message(e, &hr);
+				rc = report_store(rp, e->seq, "verdict", rid,
+				    report_verdict_priority(e),
+				    report_verdict_msgid(e), fields, msg, o,
+				    cause);
+			}
+			json_decref(o);
+			report_fields_free(fields);
+			free(msg);
+		}
 	}
-	free(msg);
-	report_fields_free(fields);
+	if (rc == 0)
+		rc = ledger_commit(rp->ledger, cause);
+	if (rc == -1) {
+		db_rollback(rp->db);
+		ledger_mark_all_dirty(rp->ledger);
+		return -1;
+	}
+	if (db_commit(rp->db, cause) == -1) {
+		ledger_mark_all_dirty(rp->ledger);
+		return -1;
+	}
+	if (n > 0)
+		log_info("%d report(s) queued by an earlier version, owed", n);
+	return n;
+}
+
+/* ---- emission --------------------------------------------------------------- */
+
+/* "<run id>-<idx>" / "<run id>-summary" of an outbox item. */
+static void
+report_confirm(struct reporter *rp, const struct outbox_item *it,
+    struct ledger_run ***done, size_t *ndone)
+{
+	struct ledger_entry	*e;
+	struct ledger_run	*r;
+	char			 run_id[33];
+	const char		*p;
+	char			*end;
+	unsigned long		 idx;
+
+	if (strlen(it->report_id) < 34 || it->report_id[32] != '-')
+		return;
+	memcpy(run_id, it->report_id, 32);
+	run_id[32] = '\0';
+	p = it->report_id + 33;
+	if (strcmp(it->kind, "summary") == 0) {
+		if ((r = ledger_run_get(rp->ledger, run_id)) != NULL &&
+		    !r->summary_reported) {
+			ledger_mark_summary_reported(r);
+			*done = xreallocarray(*done, *ndone + 1,
+			    sizeof(**done));
+			(*done)[(*ndone)++] = r;
+		}
+	} else if (strcmp(it->kind, "verdict") == 0) {
+		errno = 0;
+		idx = strtoul(p, &end, 10);
+		if (errno == 0 && *end == '\0' && (e = ledger_entry_find(
+		    rp->ledger, run_id, (unsigned)idx)) != NULL)
+			ledger_mark_reported(e);
+	}
 }
 
 static int
 report_emit(struct reporter *rp, char **cause)
 {
-	struct report_item	*it;
+	struct outbox_item	*it;
+	struct ledger_run	**done = NULL;
 	sd_journal		*j = NULL;
-	json_t			*o;
-	char			*line, rid[64];
-	size_t			 n, i;
-	int			 appended = 0, check = 0;
-	double			 now = now_real();
+	char			*line;
+	size_t			 n, i, ndone = 0;
+	int			 appended = 0, check = 0, rc;
 
-	if ((it = report_owed(rp, &n)) == NULL)
+	if (outbox_owed(rp->db, REPORT_BATCH, &it, &n, cause) == -1)
+		return -1;
+	if (n == 0)
 		return 0;
+
+	/* The stream (--output json): each item once. */
+	for (i = 0; rp->stream != NULL && i < n; i++)
+		if (it[i].seq > rp->stream_seq) {
+			fprintf(rp->stream, "%s\n", it[i].line);
+			rp->stream_seq = it[i].seq;
+		}
+	if (rp->stream != NULL)
+		fflush(rp->stream);
 
 	/* 2. The report file, idempotent by seq. */
 	for (i = 0; i < n; i++) {
-		o = it[i].e != NULL ? report_verdict_json(it[i].e, now) :
-		    report_summary_json(it[i].r, now);
-		line = report_json_line(o);
-		json_decref(o);
-		if (rp->stream != NULL) {
-			fputs(line, rp->stream);
-			fflush(rp->stream);
-		}
-		if (rp->fd != -1 && it[i].seq > rp->file_seq) {
-			if (report_write(rp, line) == -1) {
-				if (!rp->file_failing)
-					log_warn("report file %s: lines are "
-					    "being lost", rp->path);
-				rp->file_failing = 1;
-			} else {
-				rp->file_seq = it[i].seq;
-				rp->lines++;
-				appended = 1;
-				if (rp->file_failing)
-					log_info("report file %s writable "
-					    "again", rp->path);
-				rp->file_failing = 0;
-			}
+		if (it[i].file_done || rp->fd == -1 ||
+		    it[i].seq <= rp->file_seq)
+			continue;
+		line = xprintf("%s\n", it[i].line);
+		if (report_write(rp, line) == -1) {
+			if (!rp->file_failing)
+				log_warn("report file %s: lines are being "
+				    "lost", rp->path);
+			rp->file_failing = 1;
+		} else {
+			rp->file_seq = it[i].seq;
+			rp->lines++;
+			appended = 1;
+			if (rp->file_failing)
+				log_info("report file %s writable again",
+				    rp->path);
+			rp->file_failing = 0;
 		}
 		free(line);
 	}
 	if (appended && fsync(rp->fd) == -1)
 		log_warn("fsync %s", rp->path);
+	if (db_begin(rp->db, cause) == -1 ||
+	    outbox_mark(rp->db, it, n, 1, 0, cause) == -1 ||
+	    db_commit(rp->db, cause) == -1) {
+		db_rollback(rp->db);
+		outbox_items_free(it, n);
+		return -1;
+	}
 	report_step(rp, "file");
 
 	/* 3. The journal; after a crash, only what it does not hold yet. */
@@ -916,20 +732,17 @@ report_emit(struct reporter *rp, char **cause)
 		check = rp->journal_readable;
 	}
 	for (i = 0; i < n; i++) {
-		if (check) {
-			if (it[i].e != NULL)
-				ledger_entry_report_id(it[i].e, rid,
-				    sizeof(rid));
-			else
-				ledger_run_report_id(it[i].r, rid, sizeof(rid));
-			if (report_journal_has(j, rid)) {
-				log_debug("report %s already in the journal",
-				    rid);
-				continue;
-			}
+		if (it[i].journal_done)
+			continue;
+		if (check && report_journal_has(j, it[i].report_id)) {
+			log_debug("report %s already in the journal",
+			    it[i].report_id);
+			continue;
 		}
 		if (!rp->nolog)
-			report_emit_journal(&it[i]);
+			log_fields(it[i].priority, it[i].message_id,
+			    (const char *const *)it[i].fields, "%s",
+			    it[i].message);
 		rp->records++;
 		if (rp->recovering)
 			rp->replayed++;
@@ -939,55 +752,48 @@ report_emit(struct reporter *rp, char **cause)
 	rp->recovering = 0;
 	report_step(rp, "journal");
 
-	/* 4. Confirmed. */
-	for (i = 0; i < n; i++) {
-		if (it[i].e != NULL)
-			ledger_mark_reported(it[i].e);
+	/* 4. Confirmed: the items and the rows they report, together. */
+	for (i = 0; i < n; i++)
+		report_confirm(rp, &it[i], &done, &ndone);
+	rc = -1;
+	if (db_begin(rp->db, cause) == 0) {
+		if (outbox_mark(rp->db, it, n, 1, 1, cause) == 0 &&
+		    ledger_commit(rp->ledger, cause) == 0)
+			rc = db_commit(rp->db, cause);
 		else
-			ledger_mark_summary_reported(it[i].r);
+			db_rollback(rp->db);
 	}
-	if (ledger_commit(rp->ledger, cause) == -1) {
-		free(it);
+	outbox_items_free(it, n);
+	if (rc == -1) {
+		ledger_mark_all_dirty(rp->ledger);
+		free(done);
 		return -1;
 	}
 	report_step(rp, "confirmed");
-	for (i = 0; i < n; i++)
-		if (it[i].r != NULL && rp->summary != NULL)
-			rp->summary(it[i].r, rp->summary_arg);
-	free(it);
-	return 0;
-}
-
-/* Queue the summaries of runs that became complete. */
-static int
-report_queue_summaries(struct reporter *rp)
-{
-	struct ledger_run	**runs;
-	size_t			 nr, i;
-	int			 queued = 0;
-
-	runs = ledger_runs(rp->ledger, &nr);
-	for (i = 0; i < nr; i++)
-		if (runs[i]->summary_seq == 0 && ledger_run_complete(runs[i])) {
-			ledger_queue_summary(runs[i]);
-			queued = 1;
-		}
-	return queued;
+	for (i = 0; i < ndone; i++)
+		if (rp->summary != NULL)
+			rp->summary(done[i], rp->summary_arg);
+	free(done);
+	return n == REPORT_BATCH ? 1 : 0;
 }
 
 int
 report_flush(struct reporter *rp, char **cause)
 {
-	int	 pass;
+	int	 pass, r;
 
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 64; pass++) {
 		/* 1. Durable before anything is emitted. */
 		if (ledger_commit(rp->ledger, cause) == -1)
 			return -1;
 		report_step(rp, "queued");
-		if (report_emit(rp, cause) == -1)
+		if ((r = report_emit(rp, cause)) == -1)
 			return -1;
-		if (!report_queue_summaries(rp))
+		if (r == 1)
+			continue;	/* a full batch: more owed */
+		if ((r = report_queue_summaries(rp, cause)) == -1)
+			return -1;
+		if (r == 0)
 			break;
 	}
 	return 0;
@@ -997,11 +803,109 @@ int
 report_verdicts(struct reporter *rp, struct ledger_entry **v, size_t n,
     char **cause)
 {
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		ledger_queue(v[i]);
+	if (report_queue_rows(rp, v, n, cause) == -1)
+		return -1;
 	return report_flush(rp, cause);
+}
+
+/* ---- the chronic-gap digest ---------------------------------------------- */
+
+int
+report_digest(struct reporter *rp, double now, char **cause)
+{
+	struct history_gap	*g;
+	struct report_fields	 f = { NULL, 0 };
+	struct buf		 b;
+	json_t			*o, *arr;
+	char			 day[11], t[21], *msg, *rid;
+	struct tm		 tm;
+	time_t			 tt = (time_t)now;
+	size_t			 n, i, logging = 0, alert = 0;
+
+	if (history_chronic(rp->db, &rp->hist, now, 10000, &g, &n,
+	    cause) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	gmtime_r(&tt, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	buf_init(&b);
+	arr = json_array();
+	for (i = 0; i < n; i++) {
+		if (g[i].alert)
+			alert++;
+		else
+			logging++;
+		report_time(g[i].since, t);
+		if (i < 20)
+			buf_printf(&b, "%s%s %s:%s in %s of %s since %s (%d runs)",
+			    i ? "; " : "", g[i].alert ? "alert gap" :
+			    "logging gap", g[i].event_source, g[i].event_name,
+			    g[i].region, g[i].account, t, g[i].runs);
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s,"
+		    "s:s,s:i}", "kind", g[i].alert ? "alert" : "logging",
+		    "account", g[i].account, "region", g[i].region,
+		    "event_source", g[i].event_source, "event_name",
+		    g[i].event_name, "since", t, "runs", g[i].runs));
+	}
+	if (n > 20)
+		buf_printf(&b, "; and %zu more", n - 20);
+	report_time(now, t);
+	report_field(&f, "CLOUDSAGA_VERDICT", "chronic-digest");
+	report_field(&f, "CLOUDSAGA_CHRONIC_GAPS", "%zu", n);
+	report_field(&f, "CLOUDSAGA_CHRONIC_LOGGING_GAPS", "%zu", logging);
+	report_field(&f, "CLOUDSAGA_CHRONIC_ALERT_GAPS", "%zu", alert);
+	report_field(&f, "CLOUDSAGA_DIGEST_DAY", "%s", day);
+	msg = xprintf("chronic gaps (%s): %zu logging gap%s and %zu alert "
+	    "gap%s still open: %s", day, logging, logging == 1 ? "" : "s",
+	    alert, alert == 1 ? "" : "s", buf_str(&b));
+	o = json_pack("{s:s,s:s,s:s,s:I,s:I,s:o}", "kind", "digest", "time",
+	    t, "day", day, "logging_gaps", (json_int_t)logging, "alert_gaps",
+	    (json_int_t)alert, "gaps", arr);
+	rid = xprintf("digest-%s", day);
+	report_extra(rp, "digest", rid, LOG_WARNING, MSGID_CHRONIC_DIGEST,
+	    f.v, msg, o);
+	free(rid);
+	free(msg);
+	json_decref(o);
+	report_fields_free(f.v);
+	buf_free(&b);
+	history_gaps_free(g, n);
+	return 1;
+}
+
+/* Retention: history, expired runs, done outbox items; small batches. */
+int
+report_expire(struct reporter *rp, double now, double keep_runs,
+    char **cause)
+{
+	int	 n, total = 0, rounds;
+
+	for (rounds = 0; rounds < 100; rounds++) {
+		if ((n = history_prune(rp->db, &rp->hist, now, 500,
+		    cause)) == -1)
+			return -1;
+		total += n;
+		if (db_begin(rp->db, cause) == -1)
+			return -1;
+		if ((n = ledger_expire(rp->ledger, now - keep_runs, 100,
+		    cause)) == -1) {
+			db_rollback(rp->db);
+			return -1;
+		}
+		total += n;
+		if ((n = outbox_prune(rp->db, now - REPORT_OUTBOX_KEEP, 500,
+		    cause)) == -1) {
+			db_rollback(rp->db);
+			return -1;
+		}
+		total += n;
+		if (db_commit(rp->db, cause) == -1)
+			return -1;
+		if (n == 0 && total < 100 * (rounds + 1))
+			break;
+	}
+	return total;
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -1009,12 +913,15 @@ report_verdicts(struct reporter *rp, struct ledger_entry **v, size_t n,
 struct reporter *
 report_open(struct ledger *l, const char *path, char **cause)
 {
-	struct reporter	*rp;
-	char		*why = NULL;
-	size_t		 n;
+	struct reporter		*rp;
+	struct outbox_item	*it;
+	char			*why = NULL;
+	size_t			 n;
 
 	rp = xcalloc(1, sizeof(*rp));
 	rp->ledger = l;
+	rp->db = ledger_db(l);
+	history_params_default(&rp->hist);
 	rp->fd = -1;
 	rp->journal_wait = 3;
 	if (path != NULL) {
@@ -1026,10 +933,23 @@ report_open(struct ledger *l, const char *path, char **cause)
 		/* Never reuse a sequence number the file already holds. */
 		ledger_bump_seq(l, rp->file_seq);
 	}
-	free(report_owed(rp, &n));
+	if (report_requeue_orphans(rp, &why) == -1) {
+		log_warnx("report: %s", why);
+		free(why);
+		why = NULL;
+	}
+	if (outbox_owed(rp->db, REPORT_BATCH, &it, &n, &why) == -1) {
+		log_warnx("report: %s", why);
+		free(why);
+		why = NULL;
+		n = 0;
+		it = NULL;
+	}
+	outbox_items_free(it, n);
 	if (n > 0) {
 		rp->recovering = 1;
-		log_info("%zu report(s) owed from before the last stop", n);
+		log_info("%zu%s report(s) owed from before the last stop", n,
+		    n == REPORT_BATCH ? " or more" : "");
 		if (report_flush(rp, &why) == -1) {
 			log_warnx("replaying reports: %s", why);
 			free(why);
@@ -1047,6 +967,15 @@ report_free(struct reporter *rp)
 		close(rp->fd);
 	free(rp->path);
 	free(rp);
+}
+
+void
+report_set_history(struct reporter *rp, const struct history_params *h)
+{
+	if (h != NULL)
+		rp->hist = *h;
+	else
+		history_params_default(&rp->hist);
 }
 
 void
@@ -1099,333 +1028,4 @@ report_counts(const struct reporter *rp, unsigned long *records,
 		*lines = rp->lines;
 	if (replayed != NULL)
 		*replayed = rp->replayed;
-}
-
-void
-report_safety(struct reporter *rp, const char *run_id, const char *scenario,
-    const char *account, const char *region, const char *service,
-    const char *action, const char *detail)
-{
-	struct report_fields	 f = { NULL, 0 };
-	json_t			*o;
-	char			*line, t[21];
-
-	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", run_id ? run_id : "");
-	report_field(&f, "CLOUDSAGA_SCENARIO", "%s", scenario ? scenario : "");
-	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", account ? account : "");
-	report_field(&f, "CLOUDSAGA_REGION", "%s", region ? region : "");
-	report_field(&f, "CLOUDSAGA_SERVICE", "%s", service ? service : "");
-	report_field(&f, "CLOUDSAGA_EVENT_NAME", "%s", action ? action : "");
-	report_field(&f, "CLOUDSAGA_VERDICT", "safety");
-	log_fields(LOG_CRIT, MSGID_SAFETY, (const char *const *)f.v,
-	    "safety event: %s:%s in %s was answered as if it had run (%s); "
-	    "run %s of %s halted", service ? service : "?",
-	    action ? action : "?", region ? region : "?",
-	    detail ? detail : "DryRun ignored", run_id ? run_id : "?",
-	    scenario ? scenario : "?");
-	report_fields_free(f.v);
-	if (rp == NULL || (rp->fd == -1 && rp->stream == NULL))
-		return;
-	report_time(now_real(), t);
-	o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o}",
-	    "kind", "safety", "time", t, "run_id", report_str(run_id),
-	    "scenario", report_str(scenario), "account", report_str(account),
-	    "region", report_str(region), "service", report_str(service),
-	    "event_name", report_str(action), "verdict", "safety",
-	    "detail", report_str(detail));
-	line = report_json_line(o);
-	json_decref(o);
-	if (rp->stream != NULL) {
-		fputs(line, rp->stream);
-		fflush(rp->stream);
-	}
-	if (rp->fd != -1 && (report_write(rp, line) == -1 ||
-	    fsync(rp->fd) == -1))
-		log_warn("report file %s", rp->path);
-	free(line);
-}
-
-/* An unsequenced line (safety, GuardDuty) to the stream and the file. */
-static void
-report_extra_line(struct reporter *rp, json_t *o)
-{
-	char	*line;
-
-	if (rp == NULL || (rp->fd == -1 && rp->stream == NULL))
-		return;
-	line = report_json_line(o);
-	if (rp->stream != NULL) {
-		fputs(line, rp->stream);
-		fflush(rp->stream);
-	}
-	if (rp->fd != -1 && (report_write(rp, line) == -1 ||
-	    fsync(rp->fd) == -1))
-		log_warn("report file %s", rp->path);
-	free(line);
-}
-
-/* ---- runs that could not test ------------------------------------------ */
-
-const char *
-report_failure_hint(const char *code, const char *outcome)
-{
-	unsigned	 f = aws_code_flags(code);
-
-	if (code != NULL && (strcmp(code, AWS_CODE_HTTP_CONNECT) == 0 ||
-	    strcmp(code, AWS_CODE_HTTP_RESET) == 0 ||
-	    strcmp(code, AWS_CODE_HTTP_PROTOCOL) == 0 ||
-	    strcmp(code, AWS_CODE_HTTP_OTHER) == 0))
-		return "the endpoint cannot be reached: check the network, "
-		    "DNS, proxy and the endpoint settings (aws.endpoint_url, "
-		    "AWS_ENDPOINT_URL*)";
-	if (code != NULL && strcmp(code, AWS_CODE_HTTP_TIMEOUT) == 0)
-		return "the endpoint does not answer in time: check the "
-		    "network and proxy, and daemon.http_timeout";
-	if (code != NULL && strcmp(code, "CredentialsError") == 0)
-		return "no credentials: check the credential chain (keys, "
-		    "LoadCredential, role, instance profile)";
-	if (f & AWS_CODE_CLOCK_SKEW)
-		return "the signatures' time is off: check the host's clock";
-	if (f & AWS_CODE_AUTH)
-		return "the credentials were refused before the call was "
-		    "handled: check the keys, session token and its expiry";
-	if (f & AWS_CODE_UNPARSED)
-		return "the service could not parse the request: check the "
-		    "action and parameters of the step";
-	if ((f & AWS_CODE_DENIED) || (outcome != NULL &&
-	    strcmp(outcome, "denied") == 0))
-		return "the caller lacks a permission: cloudsagad --iam-policy "
-		    "prints the policy the configured scenarios need";
-	if (f & AWS_CODE_THROTTLE)
-		return "throttled until the retries ran out: lower the "
-		    "concurrency or spread the schedule";
-	if (code != NULL && strcmp(code, "SafetyGuard") == 0)
-		return "the safety guard refused the call: fix the step's "
-		    "safety class or target";
-	return "see the error code and message";
-}
-
-void
-report_could_not_test(struct reporter *rp, const struct report_cnt *c)
-{
-	struct report_fields	 f = { NULL, 0 };
-	struct buf		 b, codes, regions;
-	json_t			*o, *arr, *notes;
-	const struct report_failure *x;
-	char			 t[21];
-	size_t			 i, shown = 0;
-
-	buf_init(&b);
-	buf_init(&codes);
-	buf_init(&regions);
-	for (i = 0; i < c->nfailures; i++) {
-		x = &c->failures[i];
-		if (shown < 5) {
-			buf_printf(&b, "%s%s:%s in %s: %s%s%s", shown ? "; " : "",
-			    x->service, x->action, x->region ? x->region : "-",
-			    x->error_code ? x->error_code : x->outcome,
-			    x->reason ? " - " : "", x->reason ? x->reason : "");
-			shown++;
-		}
-		if (x->error_code != NULL && strstr(buf_str(&codes),
-		    x->error_code) == NULL)
-			buf_printf(&codes, "%s%s", codes.len ? "," : "",
-			    x->error_code);
-		if (x->region != NULL && strstr(buf_str(&regions),
-		    x->region) == NULL)
-			buf_printf(&regions, "%s%s", regions.len ? "," : "",
-			    x->region);
-	}
-	if (c->nfailures > shown)
-		buf_printf(&b, "; and %zu more", c->nfailures - shown);
-	for (i = 0; i < c->nnotes; i++)
-		buf_printf(&b, "%s%s", b.len ? "; " : "", c->notes[i]);
-
-	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", c->run_id);
-	report_field(&f, "CLOUDSAGA_SCENARIO", "%s", c->scenario);
-	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", c->account);
-	report_field(&f, "CLOUDSAGA_VERDICT", "could-not-test");
-	report_field(&f, "CLOUDSAGA_CALLS", "%zu", c->calls);
-	report_field(&f, "CLOUDSAGA_FAILED_CALLS", "%zu", c->nfailures);
-	report_field(&f, "CLOUDSAGA_EXPECTATIONS", "%zu", c->expectations);
-	if (codes.len > 0)
-		report_field(&f, "CLOUDSAGA_ERROR_CODES", "%s",
-		    buf_str(&codes));
-	if (regions.len > 0)
-		report_field(&f, "CLOUDSAGA_REGIONS", "%s", buf_str(&regions));
-	report_field(&f, "CLOUDSAGA_REASON", "%s", buf_str(&b));
-	report_field(&f, "CLOUDSAGA_HINT", "%s", c->nfailures > 0 ?
-	    report_failure_hint(c->failures[0].error_code,
-	    c->failures[0].outcome) : "see the run's notes");
-	if (rp == NULL || !rp->nolog)
-		log_fields(LOG_WARNING, MSGID_COULD_NOT_TEST,
-	    (const char *const *)f.v, "detection test could not run: %s for "
-	    "account %s (run %s): %zu of %zu calls failed%s%s; check: %s",
-	    c->scenario, c->account, c->run_id, c->nfailures, c->calls,
-	    b.len ? ": " : "", buf_str(&b), c->nfailures > 0 ?
-	    report_failure_hint(c->failures[0].error_code,
-	    c->failures[0].outcome) : "see the run's notes");
-	report_fields_free(f.v);
-
-	report_time(now_real(), t);
-	arr = json_array();
-	for (i = 0; i < c->nfailures; i++) {
-		x = &c->failures[i];
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:s,s:o,"
-		    "s:o,s:s}", "service", x->service, "action", x->action,
-		    "region", report_str(x->region), "outcome", x->outcome,
-		    "error_code", report_str(x->error_code), "reason",
-		    report_str(x->reason), "hint",
-		    report_failure_hint(x->error_code, x->outcome)));
-	}
-	notes = json_array();
-	for (i = 0; i < c->nnotes; i++)
-		json_array_append_new(notes, json_string(c->notes[i]));
-	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:o}",
-	    "kind", "could-not-test", "time", t, "run_id", c->run_id,
-	    "scenario", c->scenario, "account", c->account, "verdict",
-	    "could-not-test", "calls", (json_int_t)c->calls, "failed",
-	    (json_int_t)c->nfailures, "expected", (json_int_t)c->expectations,
-	    "failures", arr, "notes", notes);
-	report_extra_line(rp, o);
-	json_decref(o);
-	buf_free(&b);
-	buf_free(&codes);
-	buf_free(&regions);
-}
-
-/* ---- GuardDuty (coverage_guardduty) ----------------------------------------- */
-
-
-void
-report_guardduty(struct reporter *rp, const struct coverage_gd_report *r)
-{
-	const struct coverage_gd_finding *x;
-	const struct coverage_gd_region	*g;
-	struct report_fields		 f;
-	struct buf			 checked, off, failed;
-	json_t				*o, *regions;
-	char				 t[21], sev[32];
-	size_t				 i;
-
-	report_time(now_real(), t);
-	for (i = 0; i < r->nfindings; i++) {
-		x = &r->findings[i];
-		snprintf(sev, sizeof(sev), "%g", x->severity);
-		memset(&f, 0, sizeof(f));
-		report_field(&f, "CLOUDSAGA_RUN_ID", "%s", r->run_id);
-		report_field(&f, "CLOUDSAGA_SCENARIO", "%s",
-		    r->scenario ? r->scenario : "");
-		report_field(&f, "CLOUDSAGA_ACCOUNT", "%s",
-		    r->account ? r->account : "");
-		report_field(&f, "CLOUDSAGA_REGION", "%s", x->region);
-		report_field(&f, "CLOUDSAGA_FINDING_ID", "%s",
-		    x->id ? x->id : "");
-		report_field(&f, "CLOUDSAGA_FINDING_TYPE", "%s",
-		    x->type ? x->type : "");
-		report_field(&f, "CLOUDSAGA_FINDING_SEVERITY", "%s", sev);
-		if (x->title != NULL)
-			report_field(&f, "CLOUDSAGA_FINDING_TITLE", "%s",
-			    x->title);
-		if (x->api != NULL)
-			report_field(&f, "CLOUDSAGA_EVENT_NAME", "%s", x->api);
-		if (x->service != NULL)
-			report_field(&f, "CLOUDSAGA_EVENT_SOURCE", "%s",
-			    x->service);
-		report_field(&f, "CLOUDSAGA_MATCH", "%s", x->match);
-		if (x->detector_id != NULL)
-			report_field(&f, "CLOUDSAGA_DETECTOR_ID", "%s",
-			    x->detector_id);
-		if (rp == NULL || !rp->nolog)
-			log_fields(LOG_NOTICE, MSGID_GUARDDUTY_FINDING,
-			    (const char *const *)f.v, "GuardDuty finding %s "
-			    "(severity %s) in %s concerns %s of run %s (%s, "
-			    "account %s; matched by %s)", x->type ? x->type :
-			    "?", sev, x->region, x->api ? x->api : "a call",
-			    r->run_id, r->scenario ? r->scenario : "?",
-			    r->account ? r->account : "?", x->match);
-		report_fields_free(f.v);
-		o = json_object();
-		json_object_set_new(o, "kind", json_string("guardduty_finding"));
-		json_object_set_new(o, "time", json_string(t));
-		json_object_set_new(o, "run_id", json_string(r->run_id));
-		json_object_set_new(o, "scenario", report_str(r->scenario));
-		json_object_set_new(o, "account", report_str(r->account));
-		json_object_set_new(o, "region", report_str(x->region));
-		json_object_set_new(o, "finding_id", report_str(x->id));
-		json_object_set_new(o, "type", report_str(x->type));
-		json_object_set_new(o, "title", report_str(x->title));
-		json_object_set_new(o, "severity", json_real(x->severity));
-		json_object_set_new(o, "updated_at", report_str(x->updated_at));
-		json_object_set_new(o, "event_name", report_str(x->api));
-		json_object_set_new(o, "event_source", report_str(x->service));
-		json_object_set_new(o, "access_key_id",
-		    report_str(x->access_key_id));
-		json_object_set_new(o, "match", json_string(x->match));
-		json_object_set_new(o, "detector_id",
-		    report_str(x->detector_id));
-		report_extra_line(rp, o);
-		json_decref(o);
-	}
-
-	buf_init(&checked);
-	buf_init(&off);
-	buf_init(&failed);
-	regions = json_array();
-	for (i = 0; i < r->nregions; i++) {
-		g = &r->regions[i];
-		if (g->error != NULL) {
-			buf_printf(&failed, "%s%s: %s", failed.len ? "; " : "",
-			    g->region, g->error);
-		} else if (g->detectors == 0)
-			buf_printf(&off, "%s%s", off.len ? "," : "", g->region);
-		else
-			buf_printf(&checked, "%s%s", checked.len ? "," : "",
-			    g->region);
-		json_array_append_new(regions, json_pack("{s:s,s:i,s:i,s:o}",
-		    "region", g->region, "detectors", (int)g->detectors,
-		    "findings_seen", (int)g->seen, "error",
-		    report_str(g->error)));
-	}
-	memset(&f, 0, sizeof(f));
-	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", r->run_id);
-	report_field(&f, "CLOUDSAGA_SCENARIO", "%s",
-	    r->scenario ? r->scenario : "");
-	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s",
-	    r->account ? r->account : "");
-	report_field(&f, "CLOUDSAGA_FINDINGS", "%zu", r->nfindings);
-	report_field(&f, "CLOUDSAGA_REGIONS_CHECKED", "%s", buf_str(&checked));
-	report_field(&f, "CLOUDSAGA_REGIONS_NO_DETECTOR", "%s", buf_str(&off));
-	if (failed.len > 0)
-		report_field(&f, "CLOUDSAGA_REGIONS_FAILED", "%s",
-		    buf_str(&failed));
-	if (rp == NULL || !rp->nolog)
-		log_fields(r->nfindings > 0 ? LOG_NOTICE : LOG_INFO,
-		    MSGID_GUARDDUTY_SUMMARY, (const char *const *)f.v,
-		    "GuardDuty: %zu finding%s concern%s run %s of %s for "
-		    "account %s (detectors in: %s; no detector in: %s%s%s)%s",
-		    r->nfindings, r->nfindings == 1 ? "" : "s",
-		    r->nfindings == 1 ? "s" : "", r->run_id,
-		    r->scenario ? r->scenario : "?",
-		    r->account ? r->account : "?",
-		    checked.len ? buf_str(&checked) : "none",
-		    off.len ? buf_str(&off) : "none",
-		    failed.len ? "; not checked: " : "", buf_str(&failed),
-		    r->nfindings == 0 ? "; information, not a gap: GuardDuty "
-		    "does not promise findings for dry-run calls" : "");
-	report_fields_free(f.v);
-	o = json_object();
-	json_object_set_new(o, "kind", json_string("guardduty"));
-	json_object_set_new(o, "time", json_string(t));
-	json_object_set_new(o, "run_id", json_string(r->run_id));
-	json_object_set_new(o, "scenario", report_str(r->scenario));
-	json_object_set_new(o, "account", report_str(r->account));
-	json_object_set_new(o, "findings", json_integer((json_int_t)
-	    r->nfindings));
-	json_object_set_new(o, "regions", regions);
-	report_extra_line(rp, o);
-	json_decref(o);
-	buf_free(&checked);
-	buf_free(&off);
-	buf_free(&failed);
 }

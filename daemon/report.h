@@ -1,20 +1,25 @@
 /*
- * report: verdicts and run summaries to the journal (syslog without a
+ * report: every record of the daemon to the journal (syslog without a
  * journal, stderr in the foreground: the log backend) with the fields and
  * MESSAGE_IDs of msgid.h, and as JSON lines in the report file.
  *
  * Exactly once, across kill -9 at any point (docs/STATE.md):
- *   1. queue: each row gets the next report sequence number (ledger_queue)
- *      and the ledger is committed - from now on the report is owed;
+ *   1. queue: in one transaction of the state database, the row gets its
+ *      report sequence number (ledger_queue), what the history makes of it
+ *      (history_note), and its record - journal fields, message and JSON
+ *      line, built once - goes into the outbox (outbox.h);
  *   2. the JSON line (with "seq") is appended to the report file and the
- *      file fsynced - unless the file already ends at or after that seq
- *      (it was appended before a crash: the tail is read at start);
+ *      file fsynced - unless the file's tail already holds that seq (it
+ *      was appended before a crash) - then the item is marked file_done;
  *   3. the record goes to the journal (with CLOUDSAGA_REPORT_ID) - after a
  *      crash, only if the journal does not already hold that report id
  *      (checked when the journal is readable; see report_open);
- *   4. the rows are marked reported and the ledger committed.
+ *   4. in one transaction the item is marked journal_done and the rows it
+ *      reports are marked reported.
  * A run's summary is queued the same way once the run has ended and every
- * row of it is reported.
+ * row of it is reported; could-not-test records, safety events, GuardDuty
+ * findings and the chronic-gap digest go through the same outbox.  The
+ * report file is an export: rotate it freely (SIGHUP reopens it).
  */
 #ifndef CLOUDSAGA_REPORT_H
 #define CLOUDSAGA_REPORT_H
@@ -78,6 +83,34 @@ int	 report_verdicts(struct reporter *, struct ledger_entry **, size_t n,
  */
 int	 report_flush(struct reporter *, char **cause);
 
+/*
+ * Queue one record that reports no row (could-not-test, safety, GuardDuty,
+ * digest: report_build.c) and emit it.  report_id must be unique: an item
+ * whose report_id is already queued is not queued again.  rp NULL: the
+ * log only.  0, or -1 when it could not be queued (it was logged anyway).
+ */
+int	 report_extra(struct reporter *, const char *kind,
+	    const char *report_id, int priority, const char *msgid,
+	    char **fields, const char *message, json_t *);
+/* SIGHUP: reopen the report file (after a rotation by renaming). */
+int	 report_reopen(struct reporter *, char **cause);
+/* The history's parameters (regression window, retention, known gaps). */
+struct history_params;
+void	 report_set_history(struct reporter *, const struct history_params *);
+/*
+ * The daily digest: one record (MSGID_CHRONIC_DIGEST, warning) listing
+ * every open chronic gap; nothing when there is none.  1 queued, 0 none,
+ * -1 + *cause.  report_id "digest-<UTC day>": once a day at most.
+ */
+int	 report_digest(struct reporter *, double now, char **cause);
+/*
+ * Retention, in small transactions: history older than its retention,
+ * runs reported and ended more than keep_runs ago, emitted outbox items
+ * older than a day.  Returns the number of rows deleted, -1 + *cause.
+ */
+int	 report_expire(struct reporter *, double now, double keep_runs,
+	    char **cause);
+
 /* Highest sequence number found in / written to the report file. */
 uint64_t report_file_seq(const struct reporter *);
 /* Records emitted by this reporter: verdicts, summaries, file lines. */
@@ -113,16 +146,32 @@ char	*report_json_line(json_t *);
 
 /* ---- journal records ------------------------------------------------------- */
 
-/* Priority and MESSAGE_ID of a row's verdict record. */
+/* Priority and MESSAGE_ID of a row's verdict record (its gap classes:
+ * a regression is err, a chronic gap notice, an acknowledged one info). */
 int	 report_verdict_priority(const struct ledger_entry *);
 const char *report_verdict_msgid(const struct ledger_entry *);
 /* The record's fields ("KEY=value", NULL-terminated, allocated: free with
- * report_fields_free) and its MESSAGE text (allocated). */
-char	**report_verdict_fields(const struct ledger_entry *);
-char	*report_verdict_message(const struct ledger_entry *);
+ * report_fields_free) and its MESSAGE text (allocated); h (may be NULL):
+ * what the history made of it. */
+struct history_result;
+char	**report_verdict_fields(const struct ledger_entry *,
+	    const struct history_result *h);
+char	*report_verdict_message(const struct ledger_entry *,
+	    const struct history_result *h);
 char	**report_summary_fields(const struct ledger_run *);
 char	*report_summary_message(const struct ledger_run *);
 void	 report_fields_free(char **);
+
+/* Building blocks of records (report_build.c). */
+struct report_fields {
+	char	**v;
+	size_t	  n;
+};
+void	 report_field(struct report_fields *, const char *key,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void	 report_time(double t, char buf[21]);
+json_t	*report_str(const char *);
+json_t	*report_secs(double);
 
 /*
  * GuardDuty findings that concern a run (coverage_guardduty): one record

@@ -31,7 +31,7 @@ MSGID_MISSING = "9997f1a77c534c2d99ffbad67e9dfeee"
 MSGID_LOGGED = "121fd4057c964ff68b7a8f51d7e25376"
 MSGID_UNCOVERED = "3f9a4d952275426e9ae1f114f1288c50"
 MSGID_UNVERIFIED = "b628b917cbc44c9cb97a3ae9251c73d1"
-MSGID_COULD_NOT_TEST = "5d0e3b7c9a4f4e1b8c2d6a7f0e9b1c43"
+MSGID_COULD_NOT_TEST = "382821c816d44cdca671c98ae9c73693"
 
 CONF = """
 daemon = { state_dir = "%(dir)s/state"; report_file = "%(dir)s/state/report.jsonl"; };

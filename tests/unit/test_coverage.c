@@ -592,11 +592,11 @@ test_report_verdicts(void **state)
 	    "rule on the default event bus in eu-west-1");
 	assert_int_equal(report_verdict_priority(e), LOG_WARNING);
 	assert_string_equal(report_verdict_msgid(e), MSGID_UNCOVERED);
-	m = report_verdict_message(e);
+	m = report_verdict_message(e, NULL);
 	assert_non_null(strstr(m, "alert gap: no rule would alert on "
 	    "ec2:CreateSecurityGroup in eu-west-1 (no EventBridge rule"));
 	free(m);
-	f = report_verdict_fields(e);
+	f = report_verdict_fields(e, NULL);
 	assert_true(has_field(f, "CLOUDSAGA_COVERAGE=uncovered"));
 	assert_null(field(f, "CLOUDSAGA_RULE"));
 	pat = coverage_suggest_pattern("ec2.amazonaws.com",
@@ -626,7 +626,7 @@ test_report_verdicts(void **state)
 	json_decref(rules);
 	assert_int_equal(report_verdict_priority(e), LOG_INFO);
 	assert_string_equal(report_verdict_msgid(e), MSGID_COVERED);
-	f = report_verdict_fields(e);
+	f = report_verdict_fields(e, NULL);
 	assert_string_equal(field(f, "CLOUDSAGA_COVERAGE"), "covered");
 	assert_string_equal(field(f, "CLOUDSAGA_RULE"),
 	    "detect-sg,metric-filter:sg/alarm:sg-alarm");
@@ -636,7 +636,7 @@ test_report_verdicts(void **state)
 	    "arn:aws:sns:eu-west-1:123456789012:b");
 	assert_null(field(f, "CLOUDSAGA_REMEDIATION"));
 	report_fields_free(f);
-	m = report_verdict_message(e);
+	m = report_verdict_message(e, NULL);
 	assert_non_null(strstr(m, "would alert: rule detect-sg,"));
 	free(m);
 	o = report_verdict_json(e, now_real());
@@ -650,7 +650,7 @@ test_report_verdicts(void **state)
 	ledger_set_coverage(e, COVERAGE_UNKNOWN, NULL, "ListRules: "
 	    "AccessDeniedException");
 	assert_int_equal(report_verdict_priority(e), LOG_NOTICE);
-	f = report_verdict_fields(e);
+	f = report_verdict_fields(e, NULL);
 	assert_string_equal(field(f, "CLOUDSAGA_COVERAGE"), "unknown");
 	assert_string_equal(field(f, "CLOUDSAGA_COVERAGE_REASON"),
 	    "ListRules: AccessDeniedException");
@@ -736,7 +736,10 @@ test_report_guardduty(void **state)
 	assert_string_equal(aws_json_str(a, "event_name"),
 	    "CreateSecurityGroup");
 	assert_string_equal(aws_json_str(a, "match"), "api");
-	assert_null(json_object_get(a, "seq"));
+	/* Queued in the outbox like every record: sequenced, once. */
+	assert_true(json_integer_value(json_object_get(a, "seq")) > 0);
+	assert_true(json_integer_value(json_object_get(b, "seq")) >
+	    json_integer_value(json_object_get(a, "seq")));
 	assert_string_equal(aws_json_str(b, "kind"), "guardduty");
 	assert_int_equal(json_integer_value(json_object_get(b, "findings")), 1);
 	assert_int_equal(json_array_size(json_object_get(b, "regions")), 3);

@@ -1,7 +1,8 @@
 /*
- * ledger: persistence, reload, atomic replacement, corruption handling,
- * sequence numbers, pruning and the directory lock - on real files in a
- * temporary directory.
+ * ledger: persistence in the state database, reload, damaged databases set
+ * aside, hostile rows healed, the migration of the JSON layout of earlier
+ * versions, sequence numbers, pruning and the directory lock - on real
+ * files in a temporary directory.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +19,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include <sqlite3.h>
+
+#include "db.h"
 #include "ledger.h"
 #include "log.h"
 #include "util.h"
@@ -125,6 +129,20 @@ open_ok(const char *dir)
 	return l;
 }
 
+static int
+db_count(struct ledger *l, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int		 n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db_handle(ledger_db(l)), sql, -1,
+	    &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 static void
 commit_ok(struct ledger *l)
 {
@@ -189,17 +207,18 @@ test_roundtrip(void **state)
 	commit_ok(l);
 	ledger_free(l);
 
-	/* The file: private, no temporary left, no secret. */
-	path = xprintf("%s/runs/%s.json", dir, RUN_A);
+	/* The database: private, SQLite's, no secret. */
+	path = xprintf("%s/state.db", dir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	text = slurp(path);
-	assert_non_null(strstr(text, "\"format\":\"cloudsagad-ledger\""));
+	assert_true(strncmp(text, "SQLite format 3", 15) == 0);
 	assert_null(strstr(text, "SecretAccessKey"));
 	free(text);
 	free(path);
-	path = xprintf("%s/runs", dir);
-	assert_int_equal(count_files(path, ".tmp"), 0);
+	path = xprintf("%s/state.db-wal", dir);
+	if (stat(path, &sb) == 0)
+		assert_int_equal(sb.st_mode & 0777, 0600);
 	free(path);
 
 	l = open_ok(dir);
@@ -283,86 +302,233 @@ test_interrupted_run(void **state)
 	free(dir);
 }
 
-/* Garbage, torn and foreign files are set aside, never fatal. */
+/* Write len bytes of junk (or a sparse file of len bytes) to path. */
 static void
-test_corrupt_files(void **state)
+junk(const char *path, const char *data, off_t sparse)
+{
+	int	 fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd != -1);
+	if (data != NULL)
+		assert_int_equal(write(fd, data, strlen(data)),
+		    (ssize_t)strlen(data));
+	if (sparse > 0)
+		assert_int_equal(ftruncate(fd, sparse), 0);
+	close(fd);
+}
+
+/* A damaged database is set aside and replaced: the daemon always starts. */
+static void
+test_damaged_database(void **state)
 {
 	struct expectation	 x;
 	struct ledger		*l;
 	struct ledger_run	**runs;
-	char			*dir = tmpdir(), *path, *good, *text, *runs_dir;
-	size_t			 n;
-	static const char *const bad[] = {
-		"this is not json",
-		"{\"format\":\"cloudsagad-ledger\",\"version\":1,\"run_id\":",
-		"{\"format\":\"cloudsagad-ledger\",\"version\":99,\"run_id\":"
-		    "\"" RUN_B "\",\"scenario\":\"s\",\"account\":\"a\","
-		    "\"started\":1,\"expectations\":[]}",
-		"{\"format\":\"something-else\",\"version\":1}",
-		"{\"format\":\"cloudsagad-ledger\",\"version\":1,\"run_id\":"
-		    "\"" RUN_A "\",\"scenario\":\"s\",\"account\":\"a\","
-		    "\"started\":1,\"expectations\":[]}",	/* wrong id */
-		"{\"format\":\"cloudsagad-ledger\",\"version\":1,\"run_id\":"
-		    "\"" RUN_B "\",\"scenario\":\"s\",\"account\":\"a\","
-		    "\"started\":1,\"expectations\":[{\"region\":\"r\"}]}",
-		"{\"format\":\"cloudsagad-ledger\",\"version\":1,\"run_id\":"
-		    "\"" RUN_B "\",\"scenario\":\"s\",\"account\":\"a\","
-		    "\"started\":1,\"expectations\":[{\"region\":\"r\","
-		    "\"event_source\":\"e\",\"event_name\":\"n\",\"fired_at\":1,"
-		    "\"deadline\":2,\"verdict\":\"maybe\"}]}",
-		"[]",
-		"",
-	};
-	size_t			 i;
+	char			*dir = tmpdir(), *path, *good;
+	size_t			 n, len;
+	int			 i, fd;
 
-	/* One good run to keep. */
+	path = xprintf("%s/state.db", dir);
+	/* Random bytes, an empty header, a huge sparse file, a foreign
+	 * database, a truncated one. */
+	junk(path, "this is not a database at all, just some bytes\n", 0);
 	l = open_ok(dir);
+	assert_int_equal(ledger_corrupt_count(l), 1);
+	ledger_free(l);
+	assert_int_equal(count_files(dir, "state.db.corrupt-"), 1);
+
+	junk(path, NULL, (off_t)200 * 1024 * 1024 * 1024);	/* 200 GiB */
+	l = open_ok(dir);
+	assert_int_equal(ledger_corrupt_count(l), 1);
+	ledger_free(l);
+
+	{
+		sqlite3	*h;
+
+		unlink(path);
+		assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(h, "CREATE TABLE t(x); "
+		    "INSERT INTO t VALUES (1)", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(h);
+	}
+	l = open_ok(dir);
+	assert_int_equal(ledger_corrupt_count(l), 1);	/* not ours */
 	fill(&x, RUN_A, "CreateVpc", "r", 1000);
 	ledger_add(l, &x, 1900);
 	commit_ok(l);
 	ledger_free(l);
-	path = xprintf("%s/runs/%s.json", dir, RUN_A);
-	good = slurp(path);
-	free(path);
-	runs_dir = xprintf("%s/runs", dir);
+	/* A newer schema than this binary reads is not half-understood. */
+	{
+		sqlite3	*h;
 
-	path = xprintf("%s/runs/%s.json", dir, RUN_B);
-	for (i = 0; i < nitems(bad); i++) {
-		spit(path, bad[i]);
-		l = open_ok(dir);
-		assert_int_equal(ledger_corrupt_count(l), 1);
-		runs = ledger_runs(l, &n);
-		assert_int_equal(n, 1);		/* the good one survived */
-		assert_string_equal(runs[0]->run_id, RUN_A);
-		ledger_free(l);
-		/* Moved aside, with its content kept. */
-		assert_int_equal(access(path, F_OK), -1);
-		assert_int_equal(count_files(runs_dir, ".corrupt-"), (int)i + 1);
+		assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 99",
+		    NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(h);
 	}
-	free(path);
-	/* The good file was not rewritten or touched. */
-	path = xprintf("%s/runs/%s.json", dir, RUN_A);
-	text = slurp(path);
-	assert_string_equal(text, good);
-	free(text);
-	free(path);
-	/* A corrupt meta file too. */
-	path = xprintf("%s/ledger.json", dir);
-	spit(path, "{\"last_seq\": -4}");
 	l = open_ok(dir);
 	assert_int_equal(ledger_corrupt_count(l), 1);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 0);
+	assert_null(n > 0 ? runs[0] : NULL);
+	fill(&x, RUN_A, "CreateVpc", "r", 1000);
+	ledger_add(l, &x, 1900);
+	commit_ok(l);
 	ledger_free(l);
-	assert_int_equal(count_files(dir, "ledger.json.corrupt-"), 1);
-	free(path);
-	/* A leftover temporary file is removed. */
-	path = xprintf("%s/runs/.%s.json.1234.tmp", dir, RUN_B);
-	spit(path, "half a fi");
+	/* Truncated in the middle: what SQLite can tell is set aside. */
+	good = slurp(path);
+	{
+		struct stat	 sb;
+
+		assert_int_equal(stat(path, &sb), 0);
+		len = (size_t)sb.st_size;
+	}
+	fd = open(path, O_WRONLY);
+	assert_int_equal(ftruncate(fd, (off_t)(len / 2)), 0);
+	/* ...and its pages overwritten with garbage. */
+	for (i = 0; i < 64; i++)
+		assert_int_equal(pwrite(fd, "\xff\x00\xff\x00", 4,
+		    (off_t)(100 + i * 97)), 4);
+	close(fd);
+	{
+		char	*wal = xprintf("%s-wal", path);
+
+		unlink(wal);
+		free(wal);
+	}
 	l = open_ok(dir);
-	assert_int_equal(access(path, F_OK), -1);
+	assert_true(ledger_corrupt_count(l) <= 1);
+	fill(&x, RUN_B, "CreateVpc", "r", 1000);
+	ledger_add(l, &x, 1900);
+	commit_ok(l);
+	ledger_free(l);
+	l = open_ok(dir);
+	assert_int_equal(ledger_corrupt_count(l), 0);
+	ledger_free(l);
+	free(good);
+	free(path);
+	rmtree(dir);
+	free(dir);
+}
+
+/* Rows whose times cannot be trusted are healed to unverified, never
+ * polled forever and never missing. */
+static void
+test_hostile_rows(void **state)
+{
+	struct expectation	 x;
+	struct ledger		*l;
+	struct ledger_run	**runs;
+	struct ledger_entry	*e;
+	char			*dir = tmpdir(), *path;
+	sqlite3			*h;
+	size_t			 n;
+
+	l = open_ok(dir);
+	fill(&x, RUN_A, "CreateVpc", "r1", 1000);
+	ledger_add(l, &x, 1900);
+	fill(&x, RUN_A, "DeleteVpc", "r2", 1000);
+	ledger_add(l, &x, 1900);
+	commit_ok(l);
+	ledger_free(l);
+	path = xprintf("%s/state.db", dir);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "UPDATE expectations SET deadline = "
+	    "1e300 WHERE idx = 0; UPDATE expectations SET fired_at = -5 WHERE "
+	    "idx = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	l = open_ok(dir);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(runs[0]->nentries, 2);
+	for (n = 0; n < 2; n++) {
+		e = runs[0]->entries[n];
+		assert_int_equal(e->verdict, VERDICT_UNVERIFIED);
+		assert_non_null(strstr(e->reason, "could not be trusted"));
+		assert_true(e->deadline < 4e9);
+		assert_true(e->fired_at >= 0);
+	}
+	assert_int_equal(ledger_pending_count(l), 0);
 	ledger_free(l);
 	free(path);
-	free(good);
-	free(runs_dir);
+	rmtree(dir);
+	free(dir);
+}
+
+/* The JSON layout of earlier versions is migrated once, then renamed. */
+static void
+test_migration(void **state)
+{
+	struct ledger		*l;
+	struct ledger_run	**runs;
+	char			*dir = tmpdir(), *path;
+	size_t			 n;
+
+	path = xprintf("%s/runs", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	free(path);
+	path = xprintf("%s/ledger.json", dir);
+	spit(path, "{\"format\":\"cloudsagad-ledger\",\"version\":1,"
+	    "\"last_seq\":41,\"schedule\":{\"nightly\":1795600000.5}}");
+	free(path);
+	path = xprintf("%s/runs/%s.json", dir, RUN_A);
+	spit(path, "{\"format\":\"cloudsagad-ledger\",\"version\":1,"
+	    "\"run_id\":\"" RUN_A "\",\"scenario\":\"network-changes\","
+	    "\"account\":\"prod\",\"started\":1795600000,\"finished\":"
+	    "1795600010,\"halted\":false,\"calls\":{\"permitted\":2,"
+	    "\"denied\":0,\"skipped\":0,\"error\":0},\"summary_seq\":0,"
+	    "\"summary_reported\":false,\"expectations\":[{\"idx\":0,"
+	    "\"account_id\":\"123456789012\",\"call_region\":\"us-east-1\","
+	    "\"region\":\"us-east-1\",\"event_source\":\"ec2.amazonaws.com\","
+	    "\"event_name\":\"CreateVpc\",\"error_code\":"
+	    "\"Client.DryRunOperation\",\"request_id\":\"req-1\","
+	    "\"access_key_id\":\"AKIDEXAMPLE\",\"user_agent\":"
+	    "\"cloudsagad/0.1.0 run/" RUN_A "\",\"read_only\":false,"
+	    "\"fired_at\":1795600001,\"deadline\":1795600901,\"verdict\":"
+	    "\"pending\",\"seq\":0,\"reported\":false},{\"idx\":1,"
+	    "\"region\":\"us-east-1\",\"event_source\":\"ec2.amazonaws.com\","
+	    "\"event_name\":\"DescribeVpcs\",\"fired_at\":1795600002,"
+	    "\"deadline\":1795600902,\"verdict\":\"logged\",\"decided_at\":"
+	    "1795600300,\"event_id\":\"ev-9\",\"found_at\":1795600300,"
+	    "\"seq\":7,\"reported\":false}]}");
+	free(path);
+	/* A file of that layout that cannot be read, and a hostile one. */
+	path = xprintf("%s/runs/%s.json", dir, RUN_B);
+	spit(path, "{\"format\":\"cloudsagad-ledger\",\"version\":1,"
+	    "\"run_id\":\"" RUN_B "\",\"scenario\":\"s\",\"account\":\"a\","
+	    "\"started\":1,\"expectations\":[{\"region\":\"r\","
+	    "\"event_source\":\"e\",\"event_name\":\"n\",\"fired_at\":1,"
+	    "\"deadline\":1e300,\"verdict\":\"pending\"}]}");
+	free(path);
+
+	l = open_ok(dir);
+	assert_int_equal(ledger_corrupt_count(l), 1);	/* RUN_B's file */
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(runs[0]->run_id, RUN_A);
+	assert_int_equal(runs[0]->nentries, 2);
+	assert_int_equal(runs[0]->entries[0]->verdict, VERDICT_PENDING);
+	assert_string_equal(runs[0]->entries[0]->request_id, "req-1");
+	assert_true(runs[0]->entries[0]->deadline == 1795600901);
+	assert_int_equal(runs[0]->entries[1]->verdict, VERDICT_LOGGED);
+	assert_int_equal(runs[0]->entries[1]->seq, 7);
+	assert_int_equal(ledger_last_seq(l), 41);
+	assert_true(ledger_sched_get(l, "nightly") == 1795600000.5);
+	assert_true(ledger_event_used(l, "ev-9"));
+	ledger_free(l);
+	/* The old layout is renamed, not deleted, and not migrated again. */
+	path = xprintf("%s/runs", dir);
+	assert_int_equal(access(path, F_OK), -1);
+	free(path);
+	assert_int_equal(count_files(dir, "runs.migrated-"), 1);
+	assert_int_equal(count_files(dir, "ledger.json.migrated-"), 1);
+	l = open_ok(dir);
+	assert_int_equal(ledger_corrupt_count(l), 0);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(runs[0]->nentries, 2);
+	ledger_free(l);
 	rmtree(dir);
 	free(dir);
 }
@@ -394,7 +560,7 @@ test_lock(void **state)
 	free(dir);
 }
 
-/* The schedule's memory survives a restart (ledger.json). */
+/* The schedule's memory survives a restart (the schedule table). */
 static void
 test_sched_memory(void **state)
 {
@@ -430,7 +596,7 @@ test_seq_and_prune(void **state)
 	struct ledger		*l;
 	struct ledger_run	*ra, *rb, **runs;
 	struct ledger_entry	*e;
-	char			*dir = tmpdir(), *cause = NULL, *path;
+	char			*dir = tmpdir(), *cause = NULL;
 	size_t			 n;
 
 	l = open_ok(dir);
@@ -461,10 +627,15 @@ test_seq_and_prune(void **state)
 	runs = ledger_runs(l, &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(runs[0]->run_id, RUN_B);
-	path = xprintf("%s/runs/%s.json", dir, RUN_A);
-	assert_int_equal(access(path, F_OK), -1);
-	free(path);
+	/* Out of memory, still in the database... */
+	assert_int_equal(db_count(l, "SELECT count(*) FROM runs"), 2);
 	assert_int_equal(ledger_prune(l, 1e12, &cause), 1);
+	/* ...until it expires from there. */
+	assert_int_equal(ledger_expire(l, 1500, 100, &cause), 1);
+	assert_int_equal(db_count(l, "SELECT count(*) FROM runs"), 1);
+	assert_int_equal(db_count(l, "SELECT count(*) FROM expectations"), 1);
+	assert_int_equal(ledger_expire(l, 1e12, 100, &cause), 1);
+	assert_int_equal(db_count(l, "SELECT count(*) FROM expectations"), 0);
 	ledger_free(l);
 
 	l = open_ok(dir);
@@ -545,7 +716,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_interrupted_run),
-		cmocka_unit_test(test_corrupt_files),
+		cmocka_unit_test(test_damaged_database),
+		cmocka_unit_test(test_hostile_rows),
+		cmocka_unit_test(test_migration),
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_sched_memory),
 		cmocka_unit_test(test_seq_and_prune),

@@ -325,7 +325,7 @@ test_fields_and_priorities(void **state)
 	ledger_queue(e);
 	assert_int_equal(report_verdict_priority(e), LOG_WARNING);
 	assert_string_equal(report_verdict_msgid(e), MSGID_MISSING);
-	f = report_verdict_fields(e);
+	f = report_verdict_fields(e, NULL);
 	assert_true(has_field(f, "CLOUDSAGA_RUN_ID=" RUN_A));
 	assert_true(has_field(f, "CLOUDSAGA_SCENARIO=network-changes"));
 	assert_true(has_field(f, "CLOUDSAGA_ACCOUNT=prod"));
@@ -346,7 +346,7 @@ test_fields_and_priorities(void **state)
 		assert_non_null(strchr(f[i], '='));
 	}
 	report_fields_free(f);
-	m = report_verdict_message(e);
+	m = report_verdict_message(e, NULL);
 	assert_non_null(strstr(m, "logging gap: ec2:CreateSecurityGroup in "
 	    "us-east-1"));
 	assert_non_null(strstr(m, "req-9"));
@@ -358,7 +358,7 @@ test_fields_and_priorities(void **state)
 	logged(e, "ev-10", 61.5);
 	assert_int_equal(report_verdict_priority(e), LOG_INFO);
 	assert_string_equal(report_verdict_msgid(e), MSGID_LOGGED);
-	f = report_verdict_fields(e);
+	f = report_verdict_fields(e, NULL);
 	assert_true(has_field(f, "CLOUDSAGA_VERDICT=logged"));
 	assert_true(has_field(f, "CLOUDSAGA_EVENT_ID=ev-10"));
 	assert_true(has_field(f, "CLOUDSAGA_LATENCY_S=61.500"));
@@ -367,7 +367,7 @@ test_fields_and_priorities(void **state)
 	assert_true(has_field(f, "CLOUDSAGA_CALL_REGION=eu-west-1"));
 	assert_false(has_key(f, "CLOUDSAGA_COVERAGE"));
 	report_fields_free(f);
-	m = report_verdict_message(e);
+	m = report_verdict_message(e, NULL);
 	assert_non_null(strstr(m, "logged: ec2:DescribeInstances in us-east-1 "
 	    "reached CloudTrail 62s after the call (event ev-10"));
 	free(m);
@@ -376,7 +376,7 @@ test_fields_and_priorities(void **state)
 	ledger_set_coverage(e, COVERAGE_UNCOVERED, NULL, "no rule matches");
 	assert_int_equal(report_verdict_priority(e), LOG_WARNING);
 	assert_string_equal(report_verdict_msgid(e), MSGID_UNCOVERED);
-	m = report_verdict_message(e);
+	m = report_verdict_message(e, NULL);
 	assert_true(strncmp(m, "alert gap: ", 11) == 0);
 	free(m);
 	rules = json_pack("[{s:s,s:[s,s]},{s:s,s:[]}]", "name", "r1",
@@ -384,7 +384,7 @@ test_fields_and_priorities(void **state)
 	ledger_set_coverage(e, COVERAGE_COVERED, rules, NULL);
 	json_decref(rules);
 	assert_string_equal(report_verdict_msgid(e), MSGID_COVERED);
-	f = report_verdict_fields(e);
+	f = report_verdict_fields(e, NULL);
 	assert_true(has_field(f, "CLOUDSAGA_COVERAGE=covered"));
 	assert_true(has_field(f, "CLOUDSAGA_RULE=r1,r2"));
 	assert_true(has_field(f, "CLOUDSAGA_TARGETS=arn:t1,arn:t2"));
@@ -398,11 +398,11 @@ test_fields_and_priorities(void **state)
 	    "AccessDeniedException: no", 2100);
 	assert_int_equal(report_verdict_priority(e), LOG_WARNING);
 	assert_string_equal(report_verdict_msgid(e), MSGID_UNVERIFIED);
-	f = report_verdict_fields(e);
+	f = report_verdict_fields(e, NULL);
 	assert_false(has_key(f, "CLOUDSAGA_REQUEST_ID"));
 	assert_false(has_key(f, "CLOUDSAGA_REPORT_SEQ"));
 	report_fields_free(f);
-	m = report_verdict_message(e);
+	m = report_verdict_message(e, NULL);
 	assert_non_null(strstr(m, "AccessDeniedException"));
 	free(m);
 
@@ -851,7 +851,7 @@ test_catalog(void **state)
 	char		*hpath = src_path("daemon/msgid.h");
 	char		*cpath = src_path("systemd/cloudsagad.catalog");
 	char		*h = slurp(hpath), *cat = slurp(cpath), *p, *code;
-	char		 id[33], *needle, *srcs[5];
+	char		 id[33], *needle, *srcs[6];
 	regex_t		 re;
 	regmatch_t	 m[3];
 	int		 ids = 0, entries = 0, i;
@@ -896,8 +896,9 @@ test_catalog(void **state)
 	srcs[2] = src_path("daemon/ledger.c");
 	srcs[3] = src_path("daemon/pipeline.c");
 	srcs[4] = src_path("daemon/coverage.c");
+	srcs[5] = src_path("daemon/report_build.c");
 	code = xstrdup("");
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 6; i++) {
 		char *s = slurp(srcs[i]), *joined = xprintf("%s%s", code, s);
 
 		free(code);
