@@ -721,7 +721,7 @@ cli_attack_pass_count(struct cli_attack *a, FILE *f, char **cause)
 	return 0;
 }
 
-/* "1 line" / "2 lines". */
+/* ", 2 not JSON" (with " (a, b)": the names). */
 static void
 cli_attack_count(struct buf *b, size_t n, const char *what,
     const struct cli_attack_set *names)
@@ -730,8 +730,7 @@ cli_attack_count(struct buf *b, size_t n, const char *what,
 
 	if (n == 0)
 		return;
-	buf_printf(b, "%s%zu line%s %s", b->len ? ", " : "", n,
-	    n == 1 ? "" : "s", what);
+	buf_printf(b, "%s%zu %s", b->len ? ", " : "", n, what);
 	if (names != NULL && names->n > 0) {
 		s = cli_attack_set_str(names);
 		buf_printf(b, " (%s)", s);
@@ -747,7 +746,7 @@ cli_attack_report_stats(const struct cli_attack *a)
 	struct buf			 b;
 
 	buf_init(&b);
-	cli_attack_count(&b, st->bad, "not a JSON object", NULL);
+	cli_attack_count(&b, st->bad, "not JSON", NULL);
 	cli_attack_count(&b, st->unknown_kind, "of an unknown kind",
 	    &st->kinds);
 	cli_attack_count(&b, st->no_time, "without a valid \"time\"", NULL);
@@ -756,7 +755,8 @@ cli_attack_report_stats(const struct cli_attack *a)
 	cli_attack_count(&b, st->unknown_scen, "of scenarios neither built "
 	    "in nor in the configuration", &st->scens);
 	if (b.len > 0)
-		fprintf(stderr, "cloudsagad: --attack-layer: %s: skipped %s\n",
+		fprintf(stderr, "cloudsagad: --attack-layer: %s: skipped "
+		    "lines: %s\n",
 		    a->report, buf_str(&b));
 	buf_free(&b);
 	log_info("--attack-layer: %s: %zu lines: %zu used, %zu older than "
@@ -767,12 +767,13 @@ cli_attack_report_stats(const struct cli_attack *a)
 		    "verdict, summary or could-not-test line: every technique "
 		    "is \"could not test\"\n", a->report);
 	else if ((double)(time(NULL) - a->end) > a->since) {
-		char	 t[21];
+		char	 t[21], d[32];
 
 		time_iso8601(a->end, t);
+		duration_format(a->since, d, sizeof(d));
 		fprintf(stderr, "cloudsagad: --attack-layer: the newest line "
-		    "of %s is from %s: the layer shows the window that ends "
-		    "then\n", a->report, t);
+		    "of %s is from %s, more than %s ago: the layer shows the %s "
+		    "before it\n", a->report, t, d, d);
 	}
 }
 
@@ -847,9 +848,11 @@ cli_attack_judge(const struct cli_attack_sum *sum, char **why)
 	}
 	if (signal == 0) {
 		if (s->unverified > 0)
-			*why = xprintf("only unverified verdicts: CloudTrail "
-			    "could not be searched for %zu call%s",
-			    s->unverified, s->unverified == 1 ? "" : "s");
+			*why = xprintf("no attack call verified: CloudTrail "
+			    "could not be searched for %zu call%s%s",
+			    s->unverified, s->unverified == 1 ? "" : "s",
+			    s->context_logged > 0 ? " (context calls were "
+			    "logged)" : "");
 		else if (s->context_logged > 0)
 			*why = xstrdup("only context calls were logged; no "
 			    "attack call was verified");
