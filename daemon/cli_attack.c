@@ -255,7 +255,8 @@ cli_attack_tactic(const char *mitre)
 		    isdigit((unsigned char)p[4]) &&
 		    isdigit((unsigned char)p[5])) {
 			for (i = 0; i < nitems(cli_attack_tactics); i++)
-				if (strncmp(p, cli_attack_tactics[i].id, 6) == 0)
+				if (strncmp(p, cli_attack_tactics[i].id,
+				    6) == 0)
 					return cli_attack_tactics[i].shortname;
 		}
 		p += n;
@@ -370,6 +371,11 @@ cli_attack_scheduled(const struct cli_attack *a, const char *name)
 	return 0;
 }
 
+/*
+ * A scenario and its techniques.  The tactic comes from each mitre string
+ * (cli_attack_tactic()); a tactic field that struct scenario_def may gain
+ * belongs in cli_attack_add_tech() next to it, taking precedence.
+ */
 static void
 cli_attack_add_def(struct cli_attack *a, const struct scenario_def *d)
 {
@@ -772,8 +778,8 @@ cli_attack_report_stats(const struct cli_attack *a)
 		time_iso8601(a->end, t);
 		duration_format(a->since, d, sizeof(d));
 		fprintf(stderr, "cloudsagad: --attack-layer: the newest line "
-		    "of %s is from %s, more than %s ago: the layer shows the %s "
-		    "before it\n", a->report, t, d, d);
+		    "of %s is from %s, more than %s ago: the layer shows "
+		    "the %s before it\n", a->report, t, d, d);
 	}
 }
 
@@ -970,7 +976,8 @@ cli_attack_technique(const struct cli_attack *a,
 		json_object_set_new(o, "tactic", json_string(t->tactic));
 	json_object_set_new(o, "score",
 	    cli_attack_number(cli_attack_classes[c].score));
-	json_object_set_new(o, "color", json_string(cli_attack_classes[c].color));
+	json_object_set_new(o, "color",
+	    json_string(cli_attack_classes[c].color));
 	json_object_set_new(o, "comment", json_string(buf_str(&b)));
 	json_object_set_new(o, "enabled", json_true());
 	json_object_set_new(o, "metadata", meta);
