@@ -45,6 +45,10 @@ struct cli_opts {
 	/* --iam-policy[=permissions|trust] (cli_iam.c) */
 	int		 iam;
 	const char	*iam_policy;		/* NULL: permissions */
+	/* --attack-layer [--report FILE] [--since DUR] (cli_attack.c) */
+	int		 attack_layer;
+	const char	*report;		/* NULL: daemon.report_file */
+	double		 since;			/* 0: the default, 7d */
 };
 
 int	 cli_call(const struct cli_opts *);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_attack.h"
 #include "cli_iam.h"
 #include "config.h"
 #include "daemon.h"
@@ -38,6 +39,9 @@ enum {
 	OPT_NO_VERIFY,
 	OPT_OUTPUT,
 	OPT_IAM_POLICY,
+	OPT_ATTACK_LAYER,
+	OPT_REPORT,
+	OPT_SINCE,
 };
 
 static const struct option longopts[] = {
@@ -64,6 +68,9 @@ static const struct option longopts[] = {
 	{ "no-verify",		no_argument,		NULL, OPT_NO_VERIFY },
 	{ "output",		required_argument,	NULL, OPT_OUTPUT },
 	{ "iam-policy",		optional_argument,	NULL, OPT_IAM_POLICY },
+	{ "attack-layer",	no_argument,		NULL, OPT_ATTACK_LAYER },
+	{ "report",		required_argument,	NULL, OPT_REPORT },
+	{ "since",		required_argument,	NULL, OPT_SINCE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -81,6 +88,7 @@ usage(void)
 "                  [--endpoint-url url] [--profile name] [--live]\n"
 "       cloudsagad --iam-policy[=permissions|trust] [-c file]\n"
 "                  [--account NAME] [--endpoint-url url] [--profile name]\n"
+"       cloudsagad --attack-layer [--report FILE] [--since DUR] [-c file]\n"
 "       cloudsagad --version | -h | --help\n"
 "\n"
 "  -c, --config FILE   configuration file (default %s/cloudsagad/cloudsagad.conf,\n"
@@ -124,6 +132,15 @@ usage(void)
 "                      schedule: every scenario), verification and alert\n"
 "                      coverage; =trust: the trust policies of the accounts'\n"
 "                      roles (asks sts:GetCallerIdentity who the daemon is)\n"
+"  --attack-layer      print a MITRE ATT&CK Navigator layer (JSON, layer\n"
+"                      format 4.5): each technique of the scenarios scored\n"
+"                      from the report's verdicts, worst first: 1 logging\n"
+"                      gap, 2 could not test, 3 logged but no alert, 3.5\n"
+"                      alerting not checked, 4 alerted\n"
+"  --report FILE       the JSON-lines report of --attack-layer (default: the\n"
+"                      daemon.report_file of the configuration; - = stdin)\n"
+"  --since DUR         the window of --attack-layer: the report's last DUR\n"
+"                      (default 7d)\n"
 "  --version           print the version and exit\n"
 "  -h, --help          print this help and exit\n",
 	    CLOUDSAGA_SYSCONFDIR);
@@ -259,6 +276,18 @@ main(int argc, char *argv[])
 			o.iam = 1;
 			o.iam_policy = optarg;
 			break;
+		case OPT_ATTACK_LAYER:
+			o.attack_layer = 1;
+			break;
+		case OPT_REPORT:
+			o.report = optarg;
+			break;
+		case OPT_SINCE:
+			if (duration_parse(optarg, &o.since) == -1 ||
+			    o.since <= 0)
+				usage_error("--since: bad duration \"%s\" (e.g. "
+				    "7d, 12h)", optarg);
+			break;
 		case OPT_OUTPUT:
 			if (strcmp(optarg, "json") == 0)
 				o.output_json = 1;
@@ -278,6 +307,12 @@ main(int argc, char *argv[])
 	log_init(LOG_TO_STDERR, "cloudsagad",
 	    o.verbose > 1 ? LOG_DEBUG : o.verbose ? LOG_INFO : LOG_NOTICE);
 
+	if ((o.report != NULL || o.since > 0) && !o.attack_layer)
+		usage_error("--report and --since go with --attack-layer");
+	if (o.attack_layer) {
+		free(o.params);
+		return cli_attack_layer(&o);
+	}
 	if (o.iam) {
 		int	 rc = cli_iam_policy(&o);
 
