@@ -19,6 +19,11 @@ resource that does not exist must fail the way AWS fails them.
 * IAM CreateUser/CreateRole with a PermissionsBoundary that does not
   exist: moto creates the principal; AWS answers NoSuchEntity and creates
   nothing.
+* STS AssumeRole: moto hands out credentials for any role ARN. Into a
+  member account of an organisation, the sandbox checks as AWS does: the
+  role must exist and trust the caller, and the account must be active.
+* Organizations ListAccounts (and the other account listings) from a
+  member account: moto answers; AWS refuses (management account only).
 """
 
 import json
@@ -206,7 +211,96 @@ def iam_permissions_boundary(call):
                           "Scope ARN: %s does not exist or is not attachable." % arn)
 
 
+_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
+
+
+def org_member(account):
+    """(FakeAccount, management account ID) when `account` is a member
+    account of an organisation (not its management account), else None."""
+    from moto.organizations.models import organizations_backends
+    owner = organizations_backends.master_accounts.get(account)
+    if owner is None or owner[0] == account:
+        return None
+    master, partition = owner
+    try:
+        backend = organizations_backends[master][partition]
+    except Exception:
+        return None
+    for acct in list(backend.accounts):
+        if acct.id == account:
+            return acct, master
+    return None
+
+
+def _listify(v):
+    if v is None:
+        return []
+    return v if isinstance(v, list) else [v]
+
+
+def _trusts(document, caller_account, caller_arn):
+    try:
+        doc = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        return False
+    if not isinstance(doc, dict):
+        return False
+    wanted = {"*", caller_account, "arn:aws:iam::%s:root" % caller_account}
+    if caller_arn:
+        wanted.add(caller_arn)
+    for st in _listify(doc.get("Statement")):
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        actions = _listify(st.get("Action"))
+        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
+            continue
+        principal = st.get("Principal")
+        if principal == "*":
+            return True
+        if isinstance(principal, dict) and wanted & set(_listify(principal.get("AWS"))):
+            return True
+    return False
+
+
+def sts_assume_role_into_member(call):
+    arn = _first(call, "RoleArn")
+    m = _ROLE_ARN_RE.match(arn or "")
+    if not m:
+        return None
+    target, name = m.groups()
+    member = org_member(target)
+    if member is None:
+        return None     # not an organisation's member account: moto's behaviour
+    acct, _ = member
+    from . import identity
+    ident, _ = identity.user_identity(call.access_key, call.account)
+    caller = ident.get("arn") or "arn:aws:iam::%s:root" % call.account
+    denied = error_response(call, 403, "AccessDenied",
+                            "User: %s is not authorized to perform: sts:AssumeRole on "
+                            "resource: %s" % (caller, arn))
+    if acct.status != "ACTIVE":
+        return denied
+    from moto.iam.models import iam_backends
+    roles = [r for r in list(iam_backends[target]["aws"].roles.values()) if r.name == name]
+    if not roles or not _trusts(roles[0].assume_role_policy_document, call.account,
+                                ident.get("arn")):
+        return denied
+    return None
+
+
+def organizations_management_only(call):
+    if org_member(call.account) is None:
+        return None
+    return error_response(call, 400, "AccessDeniedException",
+                          "You don't have permissions to access this resource.")
+
+
 HANDLERS = {
+    ("sts", "AssumeRole"): sts_assume_role_into_member,
+    ("organizations", "ListAccounts"): organizations_management_only,
+    ("organizations", "ListAccountsForParent"): organizations_management_only,
+    ("organizations", "DescribeAccount"): organizations_management_only,
+    ("organizations", "ListCreateAccountStatus"): organizations_management_only,
     ("ssm", "SendCommand"): ssm_send_command,
     ("ssm", "StartSession"): ssm_start_session,
     ("route53resolver", "DeleteResolverQueryLogConfig"): resolver_delete_query_log_config,

@@ -296,6 +296,11 @@ class Sandbox:
             lk = k.lower()
             if lk == "content-length":
                 head_length = v
+            if lk == "content-type" and v.startswith("text/html") \
+                    and call.protocol in ("json", "rest-json"):
+                # Some moto services label their JSON as HTML.
+                v = "application/json" if call.protocol == "rest-json" \
+                    else "application/x-amz-json-%s" % call.json_version
             if lk not in _DROP_HEADERS:
                 kept.append((k, v))
         kept.append(("x-amzn-RequestId", call.request_id))
