@@ -3,7 +3,6 @@ AWS answers it and recorded as CloudTrail records it (eventSource,
 eventName, region, errorCode), and the inventory that proves the safe-fail
 forms change nothing."""
 
-import base64
 import io
 import json
 import zipfile
