@@ -286,6 +286,78 @@ def cmd_user(w, a):
             "secretAccessKey": key["SecretAccessKey"]}
 
 
+def _member_session(w, account, role):
+    """A boto3 session in a member account, through AssumeRole."""
+    import boto3
+    creds = w.client("sts", "us-east-1").assume_role(
+        RoleArn="arn:aws:iam::%s:role/%s" % (account, role),
+        RoleSessionName="seed")["Credentials"]
+    return boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
+                                 aws_secret_access_key=creds["SecretAccessKey"],
+                                 aws_session_token=creds["SessionToken"],
+                                 region_name="us-east-1")
+
+
+def cmd_org(w, a):
+    if not 1 <= a.accounts <= 100:
+        raise SeedError("--accounts must be 1..100")
+    if not 0 <= a.suspended <= a.accounts:
+        raise SeedError("--suspended must be 0..--accounts")
+    org = w.client("organizations", "us-east-1")
+    try:
+        o = org.create_organization(FeatureSet="ALL")["Organization"]
+    except org.exceptions.AlreadyInOrganizationException:
+        o = org.describe_organization()["Organization"]
+    management = o["MasterAccountId"]
+    existing = []
+    for page in org.get_paginator("list_accounts").paginate():
+        existing += [x for x in page["Accounts"] if x["Id"] != management]
+    members = []
+    for i in range(len(existing) + 1, len(existing) + a.accounts + 1):
+        name = "member-%d" % i
+        st = org.create_account(Email="%s@example.com" % name,
+                                AccountName=name)["CreateAccountStatus"]
+        while st["State"] == "IN_PROGRESS":
+            st = org.describe_create_account_status(
+                CreateAccountRequestId=st["Id"])["CreateAccountStatus"]
+        if st["State"] != "SUCCEEDED":
+            raise SeedError("CreateAccount %s: %s" % (name, st.get("FailureReason")))
+        members.append({"id": st["AccountId"], "name": name,
+                        "email": "%s@example.com" % name, "role": None})
+    # --no-role: 1-based positions among the new accounts, names or IDs.
+    skip = set()
+    for ref in a.no_role or []:
+        hit = [m for k, m in enumerate(members, 1)
+               if ref in (str(k), m["name"], m["id"])]
+        if not hit:
+            raise SeedError("--no-role %s: no such new account (give 1..%d, a name "
+                            "or an ID)" % (ref, len(members)))
+        skip.add(hit[0]["id"])
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % management},
+        "Action": "sts:AssumeRole"}]})
+    for m in members:
+        if m["id"] in skip:
+            continue
+        iam = _member_session(w, m["id"], "OrganizationAccountAccessRole").client(
+            "iam", endpoint_url=w.endpoint, config=w.config)
+        role = iam.create_role(RoleName=a.role_name, AssumeRolePolicyDocument=trust,
+                               Description="cloudsaga audit role (seeded)")["Role"]
+        iam.attach_role_policy(RoleName=a.role_name,
+                               PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        m["role"] = role["Arn"]
+    for m in members[len(members) - a.suspended:] if a.suspended else []:
+        org.close_account(AccountId=m["id"])
+    status = {}
+    for page in org.get_paginator("list_accounts").paginate():
+        status.update({x["Id"]: x["Status"] for x in page["Accounts"]})
+    for m in members:
+        m["status"] = status.get(m["id"])
+    return {"organization": {"id": o["Id"], "arn": o["Arn"],
+                             "managementAccountId": management},
+            "roleName": a.role_name, "accounts": members}
+
+
 def cmd_reset(w, a):
     return w.admin("POST", "/_sandbox/reset")
 
@@ -374,6 +446,19 @@ def build_parser():
                    help="allowed action (repeatable; default '*')")
     s.add_argument("--policy", help="the whole policy document (JSON)")
     s.set_defaults(func=cmd_user)
+
+    s = sub.add_parser("org", help="an organisation with member accounts, each with an "
+                       "IAM role trusting the management account")
+    s.add_argument("--accounts", type=int, required=True, metavar="N",
+                   help="member accounts to create")
+    s.add_argument("--suspended", type=int, default=0, metavar="K",
+                   help="close the last K of them (status SUSPENDED)")
+    s.add_argument("--no-role", nargs="+", metavar="ACCOUNT",
+                   help="new accounts (1-based position, name member-K, or ID) that get "
+                   "no role")
+    s.add_argument("--role-name", default="cloudsaga-audit",
+                   help="the role's name (default cloudsaga-audit)")
+    s.set_defaults(func=cmd_org)
 
     s = sub.add_parser("reset", help="POST /_sandbox/reset")
     s.set_defaults(func=cmd_reset)

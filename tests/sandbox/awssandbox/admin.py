@@ -2,7 +2,9 @@
 JSON out. See README.md for the reference."""
 
 import json
+import sys
 import time
+import traceback
 import urllib.parse
 
 from . import inventory
@@ -94,3 +96,7 @@ def handle(sb, method, path, query, body):
         return 404, {"error": str(e)}
     except (ValueError, KnobError, FindingError) as e:
         return 400, {"error": str(e)}
+    except Exception as e:
+        sys.stderr.write("aws-sandbox: admin %s %s failed:\n%s" % (
+            method, path, traceback.format_exc()))
+        return 500, {"error": "%s: %s" % (type(e).__name__, e)}

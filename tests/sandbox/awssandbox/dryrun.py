@@ -2,10 +2,42 @@
 403 UnauthorizedOperation, and never let the call reach moto (whose CreateVpc,
 for one, ignores DryRun and creates the VPC)."""
 
+import re
+
 from . import auth
 from .protocol import error_response, first
 
 DRYRUN_MESSAGE = "Request would have succeeded, but DryRun flag is set."
+
+# Resource ID parameters EC2 checks for syntax before anything else, also
+# with DryRun: wire name (without the .N list suffix) -> (prefix, code).
+# An ID is PREFIX-HEX with 8 or 17 lowercase hex digits. Whether the
+# resource exists is not checked with DryRun.
+ID_PARAMS = {
+    "InstanceId": ("i", "InvalidInstanceID.Malformed"),
+    "ImageId": ("ami", "InvalidAMIID.Malformed"),
+    "SnapshotId": ("snap", "InvalidSnapshotID.Malformed"),
+    "VpcId": ("vpc", "InvalidVpcID.Malformed"),
+    "GroupId": ("sg", "InvalidGroupId.Malformed"),
+    "SubnetId": ("subnet", "InvalidSubnetID.Malformed"),
+    "VolumeId": ("vol", "InvalidVolumeID.Malformed"),
+}
+_HEX_ID_RE = re.compile(r"^([a-z]+)-([0-9a-f]{8}|[0-9a-f]{17})$")
+
+
+def malformed_id(call):
+    """(code, message) for the first syntactically invalid resource ID, or
+    None."""
+    for key in sorted(call.params):
+        base = key.split(".", 1)[0]
+        if base not in ID_PARAMS or (key != base and not key[len(base) + 1:].isdigit()):
+            continue
+        prefix, code = ID_PARAMS[base]
+        value = first(call.params, key) or ""
+        m = _HEX_ID_RE.match(value)
+        if not m or m.group(1) != prefix:
+            return code, 'Invalid id: "%s"' % value
+    return None
 
 
 def is_dry_run(call):
@@ -55,6 +87,9 @@ def handle(call):
     if missing:
         return error_response(call, 400, "MissingParameter",
                               "The request must contain the parameter %s" % missing)
+    bad = malformed_id(call)
+    if bad is not None:
+        return error_response(call, 400, *bad)
     denied = auth.check(call)
     if denied is not None:
         return error_response(call, *denied)

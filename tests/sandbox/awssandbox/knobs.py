@@ -25,7 +25,7 @@ FAULT_KINDS = ERROR_KINDS + REFUSAL_KINDS + ANSWER_KINDS + LOOKUP_KINDS
 SERVICE_ALIASES = {
     "cloudwatch": "monitoring",
     "eventbridge": "events",
-    "ses": "email",
+    "email": "ses",
 }
 
 

@@ -103,6 +103,9 @@ def main(argv=None):
     if not 0 <= args.port <= 65535:
         parser.error("--port %d: not a TCP port" % args.port)
 
+    # AWS managed policies (arn:aws:iam::aws:policy/...) exist in every
+    # account, as in AWS: attachable, and valid as permissions boundaries.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     stop = threading.Event()
 
     def on_signal(signum, frame):

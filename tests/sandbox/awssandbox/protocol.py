@@ -27,6 +27,12 @@ SIGNING_TO_MODEL = {
     "mobiletargeting": "pinpoint",
 }
 
+# Signing names shared by more than one API: the other models to try when a
+# REST request matches no operation of the first.
+SHARED_SIGNING_NAMES = {
+    "bedrock": ("bedrock-runtime",),
+}
+
 # Signing name -> the host label CloudTrail puts in eventSource.
 EVENT_SOURCE_OVERRIDE = {
     "eventbridge": "events",
@@ -66,6 +72,23 @@ def service_model(name):
         except Exception:
             model = None
         _models[model_name] = model
+        return model
+
+
+def service_model_named(model_name):
+    """A botocore model by its own name (not a signing name), or None."""
+    global _session
+    with _session_lock:
+        key = "model:" + model_name
+        if key in _models:
+            return _models[key]
+        if _session is None:
+            _session = botocore.session.get_session()
+        try:
+            model = _session.get_service_model(model_name)
+        except Exception:
+            model = None
+        _models[key] = model
         return model
 
 
@@ -318,6 +341,19 @@ def classify(call):
                                               call.query, h)
             call.operation = op
             call.path_labels = labels
+            if op is None and service in SHARED_SIGNING_NAMES:
+                # One signing name, several APIs (bedrock, bedrock-runtime).
+                for other in SHARED_SIGNING_NAMES[service]:
+                    alt = service_model_named(other)
+                    if alt is None:
+                        continue
+                    op, labels = match_rest_operation(alt, call.method, call.path,
+                                                      call.query, h)
+                    if op is not None:
+                        call.model = model = alt
+                        call.operation = op
+                        call.path_labels = labels
+                        break
         if call.operation is None:
             call.operation = "%s%s" % (call.method.capitalize(), "Unknown")
         if call.protocol == "rest-json" and call.body and body_is_json(call):

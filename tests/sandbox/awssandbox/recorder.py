@@ -52,8 +52,23 @@ S3_EVENT_NAMES = {
     "GetBucketNotificationConfiguration": "GetBucketNotification",
 }
 
+# Lambda: CloudTrail writes the operation with the API version of its URI
+# (ListFunctions20150331, GetAccountSettings20160819), and a "v2" for the
+# operations revised since (AddPermission20150331v2).
+LAMBDA_V2 = {"AddPermission", "RemovePermission", "GetPolicy", "UpdateFunctionCode",
+             "UpdateFunctionConfiguration", "GetFunction", "GetFunctionConfiguration",
+             "TagResource", "UntagResource"}
+LAMBDA_UNVERSIONED = {"Invoke", "InvokeAsync", "InvokeWithResponseStream"}
+_URI_VERSION_RE = re.compile(r"^/(\d{4})-(\d{2})-(\d{2})/")
+
+# Calls CloudTrail does not log at all (SES: sending email is not logged).
+NOT_LOGGED = {("ses", "SendEmail"), ("ses", "SendRawEmail"),
+              ("ses", "SendTemplatedEmail"), ("ses", "SendBulkTemplatedEmail"),
+              ("ses", "SendCustomVerificationEmail"), ("ses", "SendBounce")}
+
 _SECRET_KEY_RE = re.compile(
-    r"(secretaccesskey|secretkey|password|keymaterial|privatekey)$", re.I)
+    r"(secretaccesskey|secretkey|password|keymaterial|privatekey|zipfile|secretstring|"
+    r"secretbinary)$", re.I)
 
 _EC2_ID_TYPES = [
     ("i-", "AWS::EC2::Instance"), ("vpc-", "AWS::EC2::VPC"),
@@ -116,6 +131,8 @@ def is_read_only(service, event_name):
 
 
 def is_data_event(service, operation):
+    if service == "lambda":
+        return operation in LAMBDA_UNVERSIONED
     if service != "s3":
         return False
     return ("Object" in operation and operation not in ("PutObjectLockConfiguration",
@@ -124,11 +141,48 @@ def is_data_event(service, operation):
         or operation == "UploadPartCopy"
 
 
+def lambda_event_name(call, name):
+    if name in LAMBDA_UNVERSIONED or call.model is None:
+        return name
+    try:
+        uri = call.model.operation_model(name).http.get("requestUri", "")
+    except Exception:
+        return name
+    m = _URI_VERSION_RE.match(uri)
+    if not m:
+        return name
+    return name + "".join(m.groups()) + ("v2" if name in LAMBDA_V2 else "")
+
+
 def event_name_for(call):
     name = call.operation or "Unknown"
     if call.service == "s3":
         name = S3_EVENT_NAMES.get(name, name)
+    elif call.service == "lambda":
+        name = lambda_event_name(call, name)
     return name
+
+
+_error_shape_names = {}
+
+
+def cloudtrail_error_code(call, code):
+    """The errorCode CloudTrail writes. IAM records the model's error shape
+    name, not the wire code (NoSuchEntity -> NoSuchEntityException); EC2
+    prefixes Client./Server."""
+    if call.service == "ec2" and not code.startswith(("Client.", "Server.")):
+        return ("Server." if code in EC2_SERVER_CODES else "Client.") + code
+    if call.service == "iam" and call.model is not None:
+        table = _error_shape_names.get("iam")
+        if table is None:
+            table = {}
+            for shape in call.model.error_shapes:
+                wire = shape.metadata.get("error", {}).get("code")
+                if wire:
+                    table[wire] = shape.name
+            _error_shape_names["iam"] = table
+        return table.get(code, code)
+    return code
 
 
 def _scalar(v):
@@ -424,6 +478,8 @@ def build_record(call, status, headers, body, knobs, rng):
         return None
     if call.service is None or call.model is None:
         return None
+    if (call.service, call.operation) in NOT_LOGGED:
+        return None
     account = call.account
     ident, username = identity.user_identity(call.access_key, account)
     name = event_name_for(call)
@@ -453,8 +509,7 @@ def build_record(call, status, headers, body, knobs, rng):
         "userAgent": call.user_agent.encode("utf-8")[:MAX_UA].decode("utf-8", "ignore"),
     }
     if code is not None:
-        if call.service == "ec2" and not code.startswith(("Client.", "Server.")):
-            code = ("Server." if code in EC2_SERVER_CODES else "Client.") + code
+        code = cloudtrail_error_code(call, code)
         rec["errorCode"] = code
         rec["errorMessage"] = (message or "").encode("utf-8")[:MAX_ERR].decode(
             "utf-8", "ignore")
@@ -479,7 +534,12 @@ def build_record(call, status, headers, body, knobs, rng):
     rec["managementEvent"] = management
     rec["recipientAccountId"] = account
     rec["eventCategory"] = "Management" if management else "Data"
-    if not management:
+    if not management and call.service == "lambda":
+        fn = call.path_labels.get("FunctionName", "")
+        if not fn.startswith("arn:"):
+            fn = "arn:aws:lambda:%s:%s:function:%s" % (call.region, account, fn)
+        rec["resources"] = [{"type": "AWS::Lambda::Function", "ARN": fn}]
+    elif not management:
         rec["resources"] = [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::%s/%s" % (
             call.path_labels.get("Bucket", ""), call.path_labels.get("Key", ""))}]
 

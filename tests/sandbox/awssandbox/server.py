@@ -71,7 +71,9 @@ class Sandbox:
         request is fast, and remember what a fresh region holds."""
         from moto.core import DEFAULT_ACCOUNT_ID
         from moto.ec2.models import ec2_backends
+        from moto.iam.models import iam_backends
         ec2_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+        iam_backends[DEFAULT_ACCOUNT_ID]["aws"]        # loads AWS managed policies
         from . import inventory
         inventory.learn_pristine(DEFAULT_ACCOUNT_ID, "us-east-1")
 
@@ -286,12 +288,19 @@ class Sandbox:
                 status, headers, body = error_response(
                     call, 403, "UnauthorizedOperation", auth.unauthorized_message(
                         m.group(1).decode("utf-8", "replace") if m else ""))
+        if call.protocol == "json" and 400 < status < 500:
+            status = json_error_status(call, headers, body, status)
         head_length = None
         kept = []
         for k, v in headers:
             lk = k.lower()
             if lk == "content-length":
                 head_length = v
+            if lk == "content-type" and v.startswith("text/html") \
+                    and call.protocol in ("json", "rest-json"):
+                # Some moto services label their JSON as HTML.
+                v = "application/json" if call.protocol == "rest-json" \
+                    else "application/x-amz-json-%s" % call.json_version
             if lk not in _DROP_HEADERS:
                 kept.append((k, v))
         kept.append(("x-amzn-RequestId", call.request_id))
@@ -314,6 +323,28 @@ class Sandbox:
             # (same eventID) a second time.
             self.store.add(rec.duplicate_of(self.store.next_seq()))
             self.stats.count("duplicates")
+
+
+_json_status_cache = {}
+
+
+def json_error_status(call, headers, body, status):
+    """JSON 1.0/1.1 services answer client errors with 400 unless the model
+    gives the error another status; moto sometimes says 404 (Secrets
+    Manager's ResourceNotFoundException, ...)."""
+    from .recorder import extract_error
+    code, _ = extract_error(status, headers, body)
+    if code is None or call.model is None:
+        return status
+    key = (call.model.service_name, code)
+    if key not in _json_status_cache:
+        wanted = 400
+        for shape in call.model.error_shapes:
+            if shape.name == code or shape.metadata.get("error", {}).get("code") == code:
+                wanted = shape.metadata.get("error", {}).get("httpStatusCode", 400)
+                break
+        _json_status_cache[key] = wanted
+    return _json_status_cache[key]
 
 
 def moto_version():

@@ -95,7 +95,8 @@ class SeedTest(SandboxTestCase):
         self.seed("db", "privdb")
         inv = self.sandbox.admin("GET", "/_sandbox/inventory")["accounts"]["123456789012"]
         self.assertEqual(inv["buckets"], [{"name": "seed-bucket-eu", "region": "eu-west-1",
-                                           "publicAccessBlock": True}])
+                                           "publicAccessBlock": True, "policy": None,
+                                           "lifecycleRules": []}])
         dbs = {d["dbInstanceIdentifier"]: d for d in inv["regions"]["us-east-1"]["dbInstances"]}
         self.assertTrue(dbs["pubdb"]["publiclyAccessible"])
         self.assertFalse(dbs["privdb"]["publiclyAccessible"])
