@@ -14,11 +14,10 @@
 #define MSGID_MISSING		"9997f1a77c534c2d99ffbad67e9dfeee" /* logging gap */
 #define MSGID_UNVERIFIED	"b628b917cbc44c9cb97a3ae9251c73d1"
 /* History (daemon/history): a logging gap where the same event was logged
- * within the regression window; an alert gap where a rule alerted; a gap
- * that closed; the daily list of chronic gaps. */
+ * within the regression window; an alert gap where a rule alerted; the
+ * daily list of chronic gaps. */
 #define MSGID_REGRESSION	"321ea0d8a642412ba78254431c63a0b9"
 #define MSGID_ALERT_REGRESSION	"b24d40cd56344a1fa3c989a36b699e70"
-#define MSGID_GAP_FIXED		"bfb15e1d93de4626bf2b2d967c596d60"
 #define MSGID_CHRONIC_DIGEST	"442827faace94ffdbd7b3eb7c9a911e7"
 /* One per run, once every verdict of the run is reported. */
 #define MSGID_RUN_SUMMARY	"6c4b6d07ef144b20ac538296a8cf3833"

@@ -59,6 +59,11 @@ struct reporter {
 	void		*step_arg;
 	void		(*summary)(const struct ledger_run *, void *);
 	void		*summary_arg;
+	/* Summaries confirmed by an emission that may not call hooks (from
+	 * report_extra, which can run inside the owner's callbacks): their
+	 * hooks run at the next report_flush. */
+	char		(*hooks_owed)[33];
+	size_t		 nhooks_owed;
 	int		 nolog;
 };
 
@@ -233,6 +238,8 @@ report_write(struct reporter *rp, const char *line)
 	return -1;
 }
 
+static int	 report_emit(struct reporter *, int, char **);
+
 /* ---- journal read-back for replays --------------------------------------- */
 
 /*
@@ -362,6 +369,7 @@ report_extra(struct reporter *rp, const char *kind, const char *report_id,
 {
 	char		*cause = NULL;
 	uint64_t	 seq;
+	int		 r;
 
 	if (rp == NULL) {
 		/* No reporter (tests, early failures): the log only. */
@@ -380,7 +388,15 @@ report_extra(struct reporter *rp, const char *kind, const char *report_id,
 	}
 	if (db_commit(rp->db, &cause) == -1)
 		goto fail;
-	if (report_flush(rp, &cause) == -1) {
+	/*
+	 * Emit now, but queue no summary and call no hook: this may run
+	 * inside the owner's callbacks (a run that just ended), which must
+	 * not see their run released under them.  The next report_flush()
+	 * does the rest.
+	 */
+	while ((r = report_emit(rp, 0, &cause)) == 1)
+		;
+	if (r == -1) {
 		log_warnx("report: %s (will retry)", cause);
 		free(cause);
 	}
@@ -664,7 +680,7 @@ report_confirm(struct reporter *rp, const struct outbox_item *it,
 }
 
 static int
-report_emit(struct reporter *rp, char **cause)
+report_emit(struct reporter *rp, int hooks, char **cause)
 {
 	struct outbox_item	*it;
 	struct ledger_run	**done = NULL;
@@ -770,11 +786,35 @@ report_emit(struct reporter *rp, char **cause)
 		return -1;
 	}
 	report_step(rp, "confirmed");
-	for (i = 0; i < ndone; i++)
-		if (rp->summary != NULL)
-			rp->summary(done[i], rp->summary_arg);
+	for (i = 0; i < ndone; i++) {
+		if (hooks) {
+			if (rp->summary != NULL)
+				rp->summary(done[i], rp->summary_arg);
+			continue;
+		}
+		rp->hooks_owed = xreallocarray(rp->hooks_owed,
+		    rp->nhooks_owed + 1, sizeof(*rp->hooks_owed));
+		memcpy(rp->hooks_owed[rp->nhooks_owed++], done[i]->run_id, 33);
+	}
 	free(done);
 	return n == REPORT_BATCH ? 1 : 0;
+}
+
+/* Summary hooks an emission without hooks left owed. */
+static void
+report_run_owed_hooks(struct reporter *rp)
+{
+	struct ledger_run	*r;
+	char			(*ids)[33] = rp->hooks_owed;
+	size_t			 n = rp->nhooks_owed, i;
+
+	rp->hooks_owed = NULL;
+	rp->nhooks_owed = 0;
+	for (i = 0; i < n; i++)
+		if (rp->summary != NULL &&
+		    (r = ledger_run_get(rp->ledger, ids[i])) != NULL)
+			rp->summary(r, rp->summary_arg);
+	free(ids);
 }
 
 int
@@ -787,7 +827,7 @@ report_flush(struct reporter *rp, char **cause)
 		if (ledger_commit(rp->ledger, cause) == -1)
 			return -1;
 		report_step(rp, "queued");
-		if ((r = report_emit(rp, cause)) == -1)
+		if ((r = report_emit(rp, 1, cause)) == -1)
 			return -1;
 		if (r == 1)
 			continue;	/* a full batch: more owed */
@@ -796,6 +836,8 @@ report_flush(struct reporter *rp, char **cause)
 		if (r == 0)
 			break;
 	}
+	if (rp->nhooks_owed > 0)
+		report_run_owed_hooks(rp);
 	return 0;
 }
 
@@ -965,6 +1007,7 @@ report_free(struct reporter *rp)
 		return;
 	if (rp->fd != -1)
 		close(rp->fd);
+	free(rp->hooks_owed);
 	free(rp->path);
 	free(rp);
 }

@@ -341,9 +341,9 @@ report_verdict_msgid(const struct ledger_entry *e)
 		case COVERAGE_NONE:
 			break;
 		}
-		if (report_is(e->gap, "fixed") ||
-		    report_is(e->alert_gap, "fixed"))
-			return MSGID_GAP_FIXED;
+		/* A gap that closed keeps the verdict's MESSAGE_ID (people
+		 * filter on them): CLOUDSAGA_GAP / CLOUDSAGA_ALERT_GAP "fixed"
+		 * and notice say it. */
 		return e->coverage == COVERAGE_COVERED ? MSGID_COVERED :
 		    MSGID_LOGGED;
 	case VERDICT_PENDING:

@@ -177,3 +177,41 @@ def aws_cli(endpoint, *args, env=None, check=True):
     if check and p.returncode != 0:
         raise RuntimeError("aws %s failed: %s" % (" ".join(args), p.stderr))
     return json.loads(p.stdout) if p.stdout.strip() else None
+
+
+def state_rows(state_dir, run_id=None):
+    """The expectations of a state directory's database (read-only, as a
+    reader beside the daemon would), as dicts with the columns that are not
+    NULL (so "coverage" is absent until the check ran, "record" present
+    while it is kept)."""
+    import sqlite3
+    path = os.path.join(state_dir, "state.db")
+    if not os.path.exists(path):
+        return []
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+    db.row_factory = sqlite3.Row
+    try:
+        q = "SELECT * FROM expectations"
+        args = ()
+        if run_id is not None:
+            q += " WHERE run_id = ?"
+            args = (run_id,)
+        try:
+            rows = db.execute(q + " ORDER BY run_id, idx", args).fetchall()
+        except sqlite3.OperationalError:
+            return []       # not created yet
+        return [{k: r[k] for k in r.keys() if r[k] is not None}
+                for r in rows]
+    finally:
+        db.close()
+
+
+def state_query(state_dir, sql, args=()):
+    """Rows of a read-only query on a state directory's database."""
+    import sqlite3
+    path = os.path.join(state_dir, "state.db")
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()

@@ -9,14 +9,13 @@ them to the coverage check again, and each gets exactly one verdict line,
 with its coverage.
 """
 import collections
-import glob
 import json
 import os
 import time
 import unittest
 
 from coverage_harness import CoverageTool
-from harness import Sandbox
+from harness import Sandbox, state_rows
 from verify_harness import Workdir
 
 CALLS = [
@@ -27,11 +26,7 @@ CALLS = [
 
 
 def rows(state):
-    out = []
-    for path in glob.glob(os.path.join(state, "runs", "*.json")):
-        with open(path) as f:
-            out += json.load(f)["expectations"]
-    return out
+    return state_rows(state)
 
 
 class RestartTest(unittest.TestCase):

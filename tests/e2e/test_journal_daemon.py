@@ -14,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from harness import CLOUDSAGAD, Sandbox, clean_env
+from harness import CLOUDSAGAD, Sandbox, clean_env, state_rows
 from journald import Journald, records, wait_records
 
 MSGID_MISSING = "9997f1a77c534c2d99ffbad67e9dfeee"
@@ -211,24 +211,19 @@ class DaemonJournalTest(unittest.TestCase):
             sb.seed("instances", "us-east-1=1")
             self.write(initial="3s", interval="3s", deadline="25s")
             svc = self.start(sb)
-            state = os.path.join(self.dir, "state", "runs")
+            state = os.path.join(self.dir, "state")
             deadline = time.monotonic() + 60
             pending, run_id = 0, None
             while time.monotonic() < deadline:
-                for name in (os.listdir(state) if os.path.isdir(state)
-                             else []):
-                    if not name.endswith(".json"):
-                        continue
-                    try:
-                        with open(os.path.join(state, name)) as f:
-                            doc = json.load(f)
-                    except ValueError:
-                        continue
-                    rows = doc.get("expectations", [])
-                    if len(rows) >= EXPECTED:
-                        pending = sum(1 for r in rows
+                rows = state_rows(state)
+                by_run = {}
+                for r in rows:
+                    by_run.setdefault(r["run_id"], []).append(r)
+                for rid, rs in by_run.items():
+                    if len(rs) >= EXPECTED:
+                        pending = sum(1 for r in rs
                                       if r["verdict"] == "pending")
-                        run_id = doc["run_id"]
+                        run_id = rid
                 if run_id is not None:
                     break
                 time.sleep(0.2)
