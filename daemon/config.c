@@ -1224,6 +1224,132 @@ config_parse_coverage(struct config_parse *p, const config_setting_t *root)
 	    &cv->metric_filters);
 }
 
+static void
+config_parse_history(struct config_parse *p, const config_setting_t *root)
+{
+	static const char *const keys[] = { "regression_window", "retention",
+	    "keep_runs", "digest_at", NULL };
+	struct config_history	*h = &p->cfg->history;
+	const config_setting_t	*g, *s;
+	const char		*v;
+	int			 t;
+
+	h->regression_window = CONFIG_DEFAULT_REGRESSION_WINDOW;
+	h->retention = CONFIG_DEFAULT_RETENTION;
+	h->keep_runs = CONFIG_DEFAULT_KEEP_RUNS;
+	h->digest_at = CONFIG_DEFAULT_DIGEST_AT;
+	if ((g = config_get_group(p, root, NULL, "history")) == NULL)
+		return;
+	config_check_keys(p, g, "history", keys);
+	config_get_duration(p, g, "history", "regression_window", 3600,
+	    366 * 86400.0, &h->regression_window, NULL);
+	config_get_duration(p, g, "history", "retention", 86400,
+	    3 * 366 * 86400.0, &h->retention, NULL);
+	config_get_duration(p, g, "history", "keep_runs", 3600,
+	    366 * 86400.0, &h->keep_runs, NULL);
+	if ((s = config_member(g, "digest_at")) != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_STRING ||
+		    (t = config_parse_time_of_day(v =
+		    config_setting_get_string(s))) == -1)
+			config_err(p, s, "history.digest_at: expected a UTC "
+			    "time of day such as \"09:00\"");
+		else
+			h->digest_at = t;
+	}
+}
+
+/* "2027-01-31" (UTC midnight); -1 when it is not a date. */
+static double
+config_parse_date(const char *s)
+{
+	struct tm	 tm;
+	const char	*end;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0' ||
+	    strlen(s) != 10)
+		return -1;
+	return (double)timegm(&tm);
+}
+
+static void
+config_parse_known_gaps(struct config_parse *p, const config_setting_t *root)
+{
+	static const char *const keys[] = { "account", "region",
+	    "event_source", "event_name", "alert", "reason", "expires", NULL };
+	struct config			*c = p->cfg;
+	struct config_known_gap		*k;
+	const config_setting_t		*l, *g;
+	char				 path[64], when[32];
+	char				*expires = NULL;
+	double				 now = now_real();
+	int				 i, n;
+
+	if ((l = config_member(root, "known_gaps")) == NULL)
+		return;
+	if (!config_setting_is_list(l) && !config_setting_is_array(l)) {
+		config_err(p, l, "known_gaps: expected a list ( { ... }, ... )");
+		return;
+	}
+	n = config_setting_length(l);
+	c->known_gaps = xcalloc(n > 0 ? (size_t)n : 1,
+	    sizeof(*c->known_gaps));
+	for (i = 0; i < n; i++) {
+		g = config_setting_get_elem(l, (unsigned)i);
+		snprintf(path, sizeof(path), "known_gaps[%d]", i);
+		if (!config_setting_is_group(g)) {
+			config_err(p, g, "%s: expected a group { event_name = "
+			    "...; reason = ...; expires = ...; }", path);
+			continue;
+		}
+		config_check_keys(p, g, path, keys);
+		k = &c->known_gaps[c->nknown_gaps++];
+		k->line = config_setting_source_line(g);
+		config_get_str(p, g, path, "account", 0, NULL, &k->account);
+		config_get_str(p, g, path, "region", 0, NULL, &k->region);
+		config_get_str(p, g, path, "event_source", 0, NULL,
+		    &k->event_source);
+		config_get_str(p, g, path, "event_name", 1, NULL,
+		    &k->event_name);
+		config_get_str(p, g, path, "reason", 1, NULL, &k->reason);
+		config_get_bool(p, g, path, "alert", &k->alert);
+		if (k->account == NULL)
+			k->account = xstrdup("*");
+		if (k->region == NULL)
+			k->region = xstrdup("*");
+		else if (strcmp(k->region, "*") != 0)
+			config_check_region(p, config_member(g, "region"),
+			    path, k->region);
+		if (k->account != NULL && strcmp(k->account, "*") != 0 &&
+		    config_account_find(c, k->account) == NULL)
+			config_err(p, config_member(g, "account"), "%s: "
+			    "unknown account \"%s\"", path, k->account);
+		if (k->reason != NULL && *k->reason == '\0')
+			config_err(p, config_member(g, "reason"), "%s.reason: "
+			    "say why the gap is accepted", path);
+		free(expires);
+		expires = NULL;
+		config_get_str(p, g, path, "expires", 1, NULL, &expires);
+		if (expires == NULL)
+			continue;
+		if ((k->expires = config_parse_date(expires)) < 0) {
+			config_err(p, config_member(g, "expires"), "%s.expires: "
+			    "expected a date such as \"2027-01-31\" (UTC)",
+			    path);
+			continue;
+		}
+		if (k->expires <= now) {
+			time_iso8601((time_t)k->expires, when);
+			config_warn(p, config_member(g, "expires"), "%s expired "
+			    "on %s: the gap is reported again", path, when);
+		} else if (k->expires > now + 366 * 86400.0)
+			config_warn(p, config_member(g, "expires"), "%s "
+			    "expires more than a year from now: a known gap "
+			    "should be looked at again", path);
+	}
+	free(expires);
+}
+
 /*
  * Custom scenarios: until the step model's validator lands, a group with a
  * valid, unique name that does not shadow a built-in.
@@ -1519,7 +1645,8 @@ static void
 config_parse_root(struct config_parse *p, const config_setting_t *root)
 {
 	static const char *const keys[] = { "daemon", "aws", "accounts",
-	    "verify", "coverage", "schedule", "scenarios", "live", NULL };
+	    "verify", "coverage", "history", "known_gaps", "schedule",
+	    "scenarios", "live", NULL };
 
 	config_check_keys(p, root, NULL, keys);
 	config_parse_daemon(p, root);
@@ -1527,6 +1654,8 @@ config_parse_root(struct config_parse *p, const config_setting_t *root)
 	config_parse_accounts(p, root);
 	config_parse_verify(p, root);
 	config_parse_coverage(p, root);
+	config_parse_history(p, root);
+	config_parse_known_gaps(p, root);
 	config_parse_customs(p, root);
 	config_parse_schedule(p, root);
 	config_get_bool(p, root, NULL, "live", &p->cfg->live);
@@ -1671,6 +1800,14 @@ config_free(struct config *c)
 		strv_free(c->accounts[i].exclude);
 	}
 	free(c->accounts);
+	for (i = 0; i < c->nknown_gaps; i++) {
+		free(c->known_gaps[i].account);
+		free(c->known_gaps[i].region);
+		free(c->known_gaps[i].event_source);
+		free(c->known_gaps[i].event_name);
+		free(c->known_gaps[i].reason);
+	}
+	free(c->known_gaps);
 	for (i = 0; i < c->nentries; i++) {
 		free(c->entries[i].name);
 		free(c->entries[i].scenario);
@@ -2018,6 +2155,41 @@ config_print(FILE *f, const struct config *c)
 	fprintf(f, "\tmetric_filters = %s;\n",
 	    c->coverage.metric_filters ? "true" : "false");
 	fputs("};\n\n", f);
+
+	fputs("history = {\n", f);
+	config_print_kv_dur(f, 8, "regression_window",
+	    c->history.regression_window);
+	config_print_kv_dur(f, 8, "retention", c->history.retention);
+	config_print_kv_dur(f, 8, "keep_runs", c->history.keep_runs);
+	fprintf(f, "\tdigest_at = \"%02d:%02d\";\n", c->history.digest_at /
+	    3600, c->history.digest_at / 60 % 60);
+	fputs("};\n\n", f);
+
+	fputs("known_gaps = (", f);
+	for (i = 0; i < c->nknown_gaps; i++) {
+		char	 day[11];
+		time_t	 t = (time_t)c->known_gaps[i].expires;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		fputs(i == 0 ? "\n" : ",\n", f);
+		fputs("\t{\n", f);
+		config_print_kv_str(f, 16, "account",
+		    c->known_gaps[i].account);
+		config_print_kv_str(f, 16, "region", c->known_gaps[i].region);
+		if (c->known_gaps[i].event_source != NULL)
+			config_print_kv_str(f, 16, "event_source",
+			    c->known_gaps[i].event_source);
+		config_print_kv_str(f, 16, "event_name",
+		    c->known_gaps[i].event_name);
+		fprintf(f, "\t\talert = %s;\n", c->known_gaps[i].alert ?
+		    "true" : "false");
+		config_print_kv_str(f, 16, "reason", c->known_gaps[i].reason);
+		config_print_kv_str(f, 16, "expires", day);
+		fputs("\t}", f);
+	}
+	fputs(c->nknown_gaps > 0 ? "\n);\n\n" : " );\n\n", f);
 
 	fputs("schedule = (", f);
 	for (i = 0; i < c->nentries; i++) {

@@ -42,6 +42,10 @@
 #define CONFIG_DEFAULT_DEADLINE		1200.0
 #define CONFIG_DEFAULT_LOOKUP_RATE	2.0	/* LookupEvents: 2 TPS hard */
 #define CONFIG_DEFAULT_SKEW		300.0
+#define CONFIG_DEFAULT_REGRESSION_WINDOW (7 * 86400.0)
+#define CONFIG_DEFAULT_RETENTION	(90 * 86400.0)	/* LookupEvents' */
+#define CONFIG_DEFAULT_KEEP_RUNS	(7 * 86400.0)
+#define CONFIG_DEFAULT_DIGEST_AT	(9 * 3600)	/* 09:00 UTC */
 #define CONFIG_IMPLICIT_ACCOUNT		"default"
 
 struct config_daemon {
@@ -91,6 +95,27 @@ struct config_coverage {
 	int		 metric_filters;
 };
 
+/* The history of verdicts (daemon/history.h). */
+struct config_history {
+	double		 regression_window;	/* logged this recently, now
+						   missing: a regression */
+	double		 retention;		/* history kept */
+	double		 keep_runs;		/* runs kept in state.db */
+	int		 digest_at;		/* UTC seconds after midnight */
+};
+
+/* A known gap, acknowledged until it expires (known_gaps). */
+struct config_known_gap {
+	char		*account;	/* config account name or "*" */
+	char		*region;	/* region or "*" */
+	char		*event_source;	/* NULL: any */
+	char		*event_name;	/* "*" for any */
+	int		 alert;		/* an alert gap, not a logging gap */
+	char		*reason;
+	double		 expires;	/* wall clock, midnight UTC */
+	int		 line;
+};
+
 struct config_entry {
 	char		*name;		/* unique; default: the scenario */
 	char		*scenario;
@@ -127,6 +152,9 @@ struct config {
 	size_t			 naccounts;	/* >= 1 (implicit default) */
 	struct config_verify	 verify;
 	struct config_coverage	 coverage;
+	struct config_history	 history;
+	struct config_known_gap	*known_gaps;
+	size_t			 nknown_gaps;
 	struct config_entry	*entries;
 	size_t			 nentries;
 	struct config_custom	*customs;

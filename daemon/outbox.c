@@ -46,7 +46,8 @@ outbox_add(struct db *d, const struct outbox_item *it, char **cause)
 {
 	static const char	*sql = "INSERT INTO outbox (seq, report_id, "
 	    "kind, created, priority, message_id, message, fields, line, "
-	    "file_done, journal_done) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	    "file_done, journal_done) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	    "ON CONFLICT (report_id) DO NOTHING";
 	sqlite3_stmt		*st;
 	char			*f;
 	int			 rc;
@@ -67,6 +68,8 @@ outbox_add(struct db *d, const struct outbox_item *it, char **cause)
 	sqlite3_bind_int(st, 11, it->journal_done);
 	rc = db_done(d, st, cause);
 	free(f);
+	if (rc == 0 && sqlite3_changes(db_handle(d)) == 0)
+		return 1;	/* already queued: once is enough */
 	return rc;
 }
 

@@ -29,7 +29,10 @@ struct outbox_item {
 	int		 journal_done;
 };
 
-/* Store an item (inside the caller's transaction).  -1 + *cause. */
+/*
+ * Store an item (inside the caller's transaction): 0, 1 when an item with
+ * that report_id is already there (nothing stored), -1 + *cause.
+ */
 int	 outbox_add(struct db *, const struct outbox_item *, char **cause);
 /* Items not done, in seq order (at most max).  -1 + *cause. */
 int	 outbox_owed(struct db *, size_t max, struct outbox_item **,

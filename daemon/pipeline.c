@@ -4,6 +4,7 @@
  */
 #include <sys/queue.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "coverage.h"
 #include "creds.h"
 #include "custom.h"
+#include "history.h"
 #include "http.h"
 #include "ledger.h"
 #include "log.h"
@@ -81,6 +83,9 @@ struct pipeline {
 
 	struct ledger		*ledger;
 	struct reporter		*rp;
+	struct history_params	 hp;
+	struct history_ack	*acks;		/* of the current config */
+	double			 keep_runs;
 	struct verifier		*v;
 	struct verify_params	 vp;
 	struct coverage_ctx	*cov;
@@ -136,6 +141,34 @@ pipeline_coverage_from_config(struct coverage_params *cp,
 	cp->guardduty = c->coverage.guardduty;
 	cp->metric_filters = c->coverage.metric_filters;
 	coverage_params_resolve(cp);
+}
+
+/* The history's parameters and known gaps; the acks point into cfg. */
+static void
+pipeline_history_from_config(struct pipeline *p, const struct config *c)
+{
+	size_t	 i;
+
+	history_params_default(&p->hp);
+	p->hp.window = c->history.regression_window;
+	p->hp.retention = c->history.retention;
+	p->keep_runs = c->history.keep_runs;
+	free(p->acks);
+	p->acks = xcalloc(c->nknown_gaps > 0 ? c->nknown_gaps : 1,
+	    sizeof(*p->acks));
+	for (i = 0; i < c->nknown_gaps; i++) {
+		p->acks[i].account = c->known_gaps[i].account;
+		p->acks[i].region = c->known_gaps[i].region;
+		p->acks[i].event_source = c->known_gaps[i].event_source;
+		p->acks[i].event_name = c->known_gaps[i].event_name;
+		p->acks[i].alert = c->known_gaps[i].alert;
+		p->acks[i].reason = c->known_gaps[i].reason;
+		p->acks[i].expires = c->known_gaps[i].expires;
+	}
+	p->hp.acks = p->acks;
+	p->hp.nacks = c->nknown_gaps;
+	if (p->rp != NULL)
+		report_set_history(p->rp, &p->hp);
 }
 
 static void
@@ -242,6 +275,7 @@ pipeline_set_config(struct pipeline *p, struct config *cfg)
 	pipeline_coverage_from_config(&p->cp, cfg);
 	if (p->cov != NULL)
 		coverage_set_params(p->cov, &p->cp);
+	pipeline_history_from_config(p, cfg);
 }
 
 struct config *
@@ -617,6 +651,7 @@ pipeline_start(struct pipeline *p, const struct pipeline_run_opts *o,
 	}
 	pr->lrun = ledger_run_begin(p->ledger, pr->run_id, pr->scenario,
 	    pr->account, now_real());
+	ledger_run_set_entry(pr->lrun, o->entry);
 
 	include = o->include;
 	if (include == NULL || include[0] == NULL)
@@ -754,6 +789,7 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	}
 	report_set_log(p->rp, o->log_records);
 	report_set_stream(p->rp, o->json);
+	report_set_history(p->rp, &p->hp);
 
 	memset(&hopts, 0, sizeof(hopts));
 	hopts.max_total = o->max_connections > 0 ? o->max_connections :
@@ -783,21 +819,38 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	return p;
 }
 
-/* Drop runs that are over (every verdict and the summary reported) and
- * older than LEDGER_KEEP_DEFAULT: the state directory stays small. */
+/*
+ * Housekeeping, every few minutes: runs that are over (every verdict and
+ * the summary reported) leave memory after LEDGER_KEEP_DEFAULT; the
+ * database keeps what the retention says, in small transactions; the
+ * daily digest of chronic gaps once the day's digest_at has passed.
+ */
 static void
 pipeline_prune(struct pipeline *p)
 {
-	char	*cause = NULL;
-	int	 n;
+	const struct config	*cfg = p->cur->cfg;
+	char			*cause = NULL;
+	double			 now = now_real();
+	int			 n;
 
-	if ((n = ledger_prune(p->ledger, now_real() - LEDGER_KEEP_DEFAULT,
+	if ((n = ledger_prune(p->ledger, now - LEDGER_KEEP_DEFAULT,
 	    &cause)) == -1) {
-		log_warnx("pruning the state directory: %s", cause);
+		log_warnx("pruning the state: %s", cause);
 		free(cause);
+		cause = NULL;
 	} else if (n > 0)
-		log_debug("pruned %d finished runs from the state directory",
-		    n);
+		log_debug("%d finished runs left memory", n);
+	if ((n = report_expire(p->rp, now, p->keep_runs, &cause)) == -1) {
+		log_warnx("expiring old state: %s", cause);
+		free(cause);
+		cause = NULL;
+	} else if (n > 0)
+		log_debug("expired %d rows of old state", n);
+	if (fmod(now, 86400.0) >= cfg->history.digest_at &&
+	    report_digest(p->rp, now, &cause) == -1) {
+		log_warnx("the chronic-gap digest: %s", cause);
+		free(cause);
+	}
 }
 
 static void
@@ -905,6 +958,7 @@ pipeline_free(struct pipeline *p)
 		return;
 	if (p->prune_ev != NULL)
 		event_free(p->prune_ev);
+	free(p->acks);
 	verifier_free(p->v);
 	coverage_free(p->cov);
 	/* run_free() cancels whatever a run still has in flight. */

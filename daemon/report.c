@@ -355,6 +355,11 @@ report_store(struct reporter *rp, uint64_t seq, const char *kind,
 	it.line = report_line_with_seq(o, seq);
 	it.fields = f;
 	rc = outbox_add(rp->db, &it, cause);
+	if (rc == 1 && strcmp(kind, "verdict") != 0 &&
+	    strcmp(kind, "summary") != 0)
+		rc = 1;
+	else if (rc == 1)
+		rc = 0;		/* a row's item is its own: never twice */
 	free(f[n]);
 	free(f[n + 1]);
 	free(f);
@@ -380,11 +385,17 @@ report_extra(struct reporter *rp, const char *kind, const char *report_id,
 	if (db_begin(rp->db, &cause) == -1)
 		goto fail;
 	seq = ledger_next_seq(rp->ledger);
-	if (report_store(rp, seq, kind, report_id, priority, msgid, fields,
-	    message, o, &cause) == -1 ||
+	if ((r = report_store(rp, seq, kind, report_id, priority, msgid,
+	    fields, message, o, &cause)) == -1 ||
 	    ledger_commit(rp->ledger, &cause) == -1) {
 		db_rollback(rp->db);
 		goto fail;
+	}
+	if (r == 1) {
+		/* Queued before (a digest of the same day, a finding seen
+		 * again): reported once. */
+		db_rollback(rp->db);
+		return 0;
 	}
 	if (db_commit(rp->db, &cause) == -1)
 		goto fail;
