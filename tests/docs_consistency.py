@@ -30,6 +30,7 @@ CLOUDSAGAD = os.environ.get("CLOUDSAGAD", os.path.join(SRC, "build",
 # Top-level groups -> their section in cloudsagad.conf(5).
 SECTIONS = {"daemon": "DAEMON", "aws": "AWS", "accounts": "ACCOUNTS",
             "verify": "VERIFY", "coverage": "COVERAGE",
+            "history": "HISTORY", "known_gaps": "KNOWN GAPS",
             "schedule": "SCHEDULE", "scenarios": "CUSTOM SCENARIOS",
             "live": "LIVE"}
 # Groups whose members are values, not keys: service names, scenario
@@ -43,6 +44,8 @@ TABLE_GROUPS = {
     ("config.c", "config_parse_account", "rkeys"): "accounts.regions",
     ("config.c", "config_parse_verify", "keys"): "verify",
     ("config.c", "config_parse_coverage", "keys"): "coverage",
+    ("config.c", "config_parse_history", "keys"): "history",
+    ("config.c", "config_parse_known_gaps", "keys"): "known_gaps",
     ("config.c", "config_parse_entry", "keys"): "schedule",
     ("config.c", "config_parse_root", "keys"): "",
     ("custom.c", None, "custom_scenario_keys"): "scenarios",
