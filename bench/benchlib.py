@@ -196,21 +196,34 @@ PKG_LIBS = ("libevent", "libcurl", "libconfig", "libsystemd", "jansson",
             "expat", "libcrypto")
 
 
-def tool(name):
-    """bench/NAME.c compiled into BUILD/bench/NAME (when out of date)."""
+# Programs linked with BUILD/libcloudsaga.a (the others need only libc).
+LIB_TOOLS = ("sigv4_bench", "engine_bench")
+
+
+def tool(name, out=None, extra_src=(), include=(), deps=()):
+    """bench/NAME.c compiled into BUILD/bench/NAME (when out of date).
+
+    out, extra_src, include: another output path, more sources and include
+    folders searched before common/ (bench/sigv4.py builds the signer of
+    an older commit this way); deps: more files the output depends on."""
     src = os.path.join(TOP, "bench", name + ".c")
-    out = os.path.join(BUILD, "bench", name)
-    deps = [src]
+    if out is None:
+        out = os.path.join(BUILD, "bench", name)
+    deps = [src] + list(extra_src) + list(deps)
     # The project's warning flags (CMakeLists.txt); a warning is an error.
     cmd = [os.environ.get("CC", "cc"), "-O2", "-g", "-std=gnu11", "-Wall",
            "-Wextra", "-Wformat=2", "-Wshadow", "-Wmissing-prototypes",
-           "-Wstrict-prototypes", "-o", out, src]
-    if name == "sigv4_bench":
+           "-Wstrict-prototypes", "-D_GNU_SOURCE", "-o", out, src]
+    cmd += list(extra_src)
+    if name in LIB_TOOLS:
         lib = os.path.join(BUILD, "libcloudsaga.a")
-        deps += [lib, os.path.join(TOP, "common", "sigv4.h")]
+        deps += [lib] + [os.path.join(TOP, "common", h) for h in
+                         os.listdir(os.path.join(TOP, "common"))
+                         if h.endswith(".h")]
         libs = subprocess.run(["pkg-config", "--libs"] + list(PKG_LIBS),
                               capture_output=True, text=True, check=True)
-        cmd[1:1] = ["-I" + os.path.join(TOP, "common")]
+        cmd[1:1] = ["-I" + d for d in list(include) +
+                    [os.path.join(TOP, "common")]]
         cmd += [lib] + libs.stdout.split() + ["-lm"]
     if os.path.exists(out) and all(os.path.getmtime(out) >=
                                    os.path.getmtime(d) for d in deps):
