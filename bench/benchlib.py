@@ -184,12 +184,15 @@ def lookup_diff(before, after):
 
 
 class Result:
-    def __init__(self, rc, wall, maxrss_kb, stdout, stderr):
+    def __init__(self, rc, wall, maxrss_kb, stdout, stderr, user_s=0.0,
+                 sys_s=0.0):
         self.rc = rc
         self.wall = wall
         self.maxrss_kb = maxrss_kb
         self.stdout = stdout
         self.stderr = stderr
+        self.user_s = user_s		# CPU time of the command (wait4)
+        self.sys_s = sys_s
 
 
 PKG_LIBS = ("libevent", "libcurl", "libconfig", "libsystemd", "jansson",
@@ -212,7 +215,8 @@ def tool(name, out=None, extra_src=(), include=(), deps=()):
     deps = [src] + list(extra_src) + list(deps)
     # The project's warning flags (CMakeLists.txt); a warning is an error.
     cmd = [os.environ.get("CC", "cc"), "-O2", "-g", "-std=gnu11", "-Wall",
-           "-Wextra", "-Wformat=2", "-Wshadow", "-Wmissing-prototypes",
+           "-Wextra", "-Wformat=2", "-Wshadow", "-Wno-unused-parameter",
+           "-Wmissing-prototypes",
            "-Wstrict-prototypes", "-D_GNU_SOURCE", "-o", out, src]
     cmd += list(extra_src)
     if name in LIB_TOOLS:
@@ -258,7 +262,8 @@ def run_measured(cmd, env, timeout=300, ok=(0,)):
         except ValueError:
             raise SystemExit("bench: %s: no measurement (exit %d):\n%s" % (
                 cmd[0], proc.returncode, stderr[-3000:]))
-    r = Result(m["status"], m["wall_s"], m["maxrss_kb"], stdout, stderr)
+    r = Result(m["status"], m["wall_s"], m["maxrss_kb"], stdout, stderr,
+               m.get("user_s", 0.0), m.get("sys_s", 0.0))
     if ok is not None and r.rc not in ok:
         raise SystemExit("bench: %s exited %d:\n%s" % (
             " ".join(cmd), r.rc, r.stderr[-3000:]))
