@@ -873,7 +873,8 @@ static void
 config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 {
 	static const char *const keys[] = { "state_dir", "report_file",
-	    "log_level", "drain_timeout", "max_connections", NULL };
+	    "log_level", "drain_timeout", "max_connections",
+	    "max_connections_per_host", NULL };
 	struct config_daemon	*d = &p->cfg->daemon;
 	const config_setting_t	*g;
 	char			*rf = NULL;
@@ -882,6 +883,7 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 	d->log_level = xstrdup(CONFIG_DEFAULT_LOG_LEVEL);
 	d->drain_timeout = CONFIG_DEFAULT_DRAIN;
 	d->max_connections = CONFIG_DEFAULT_MAX_CONN;
+	d->max_connections_per_host = CONFIG_DEFAULT_MAX_PER_HOST;
 
 	if ((g = config_get_group(p, root, NULL, "daemon")) != NULL) {
 		config_check_keys(p, g, "daemon", keys);
@@ -895,6 +897,8 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 		    &d->drain_timeout, NULL);
 		config_get_int(p, g, "daemon", "max_connections", 1, 4096,
 		    &d->max_connections);
+		config_get_int(p, g, "daemon", "max_connections_per_host", 1,
+		    4096, &d->max_connections_per_host);
 	}
 	config_strip_slashes(d->state_dir);
 	if (rf == NULL)
@@ -1798,6 +1802,8 @@ config_print(FILE *f, const struct config *c)
 	config_print_kv_str(f, 8, "log_level", c->daemon.log_level);
 	config_print_kv_dur(f, 8, "drain_timeout", c->daemon.drain_timeout);
 	fprintf(f, "\tmax_connections = %d;\n", c->daemon.max_connections);
+	fprintf(f, "\tmax_connections_per_host = %d;\n",
+	    c->daemon.max_connections_per_host);
 	fputs("};\n\n", f);
 
 	fputs("aws = {\n", f);

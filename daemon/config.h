@@ -29,6 +29,7 @@
 #define CONFIG_DEFAULT_LOG_LEVEL	"info"
 #define CONFIG_DEFAULT_DRAIN		30.0
 #define CONFIG_DEFAULT_MAX_CONN		64
+#define CONFIG_DEFAULT_MAX_PER_HOST	16
 #define CONFIG_DEFAULT_PARTITION	"aws"
 #define CONFIG_DEFAULT_SESSION		3600.0
 #define CONFIG_DEFAULT_INITIAL_DELAY	300.0
@@ -45,6 +46,7 @@ struct config_daemon {
 	int		 log_priority;	/* LOG_* of log_level */
 	double		 drain_timeout;
 	int		 max_connections;
+	int		 max_connections_per_host;
 };
 
 struct config_aws {

@@ -368,6 +368,9 @@ daemon_reload_restart_only(const struct config *o, const struct config *n)
 		buf_addstr(&b, " daemon.report_file");
 	if (o->daemon.max_connections != n->daemon.max_connections)
 		buf_addstr(&b, " daemon.max_connections");
+	if (o->daemon.max_connections_per_host !=
+	    n->daemon.max_connections_per_host)
+		buf_addstr(&b, " daemon.max_connections_per_host");
 	if (daemon_str_differs(o->aws.partition, n->aws.partition))
 		buf_addstr(&b, " aws.partition");
 	if (daemon_str_differs(o->aws.endpoint_url, n->aws.endpoint_url))

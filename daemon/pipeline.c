@@ -702,6 +702,7 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	memset(&hopts, 0, sizeof(hopts));
 	hopts.max_total = o->max_connections > 0 ? o->max_connections :
 	    cfg->daemon.max_connections;
+	hopts.max_per_host = cfg->daemon.max_connections_per_host;
 	p->http = http_engine_new(p->base, &hopts);
 	memset(&copts, 0, sizeof(copts));
 	copts.allow_live = cfg->live || o->allow_live;
