@@ -142,8 +142,9 @@ struct http_engine {
 	 * cost more than the transfer's own work on a kept-alive connection.
 	 * A reset handle keeps nothing of its last request but the caches
 	 * curl keeps in it (DNS, TLS session IDs); connections are the multi
-	 * handle's.  At most HTTP_IDLE_EASY_MAX of them (about 7 KB each
-	 * with curl 7.88).
+	 * handle's.  At most HTTP_IDLE_EASY_MAX of them (about 6-7 KB each
+	 * with curl 7.88), and only while other transfers are active or
+	 * queued: an idle engine (the daemon between runs) keeps none.
 	 */
 	CURL			**idle;
 	int			 nidle;
@@ -729,6 +730,9 @@ http_xfer_detach(struct http_xfer *x)
 		http_host_gc(x->host);
 		x->host = NULL;
 	}
+	if (e->stats.active == 0 && e->stats.queued == 0)
+		while (e->nidle > 0)
+			curl_easy_cleanup(e->idle[--e->nidle]);
 }
 
 /* curl finished an active transfer with rc. */
