@@ -281,7 +281,10 @@ def main():
                   a.seconds)
             after = observe(pid, a.seconds, notify)
             after["malloc"] = malloc_stats(pid, errlog.name)
-            runs_kept = len(os.listdir(os.path.join(state, "runs")))
+            try:	# the JSON ledger's layout (docs/STATE.md)
+                runs_kept = len(os.listdir(os.path.join(state, "runs")))
+            except OSError:
+                runs_kept = None
 
             strace = None
             if a.strace and shutil.which("strace"):
@@ -349,8 +352,9 @@ def main():
               "after: %.2f MB" % (u0 / 2**20, u1 / 2**20, (u1 - u0) / 2**20,
                                   s0 / 2**20, s1 / 2**20, (s1 - s0) / 2**20,
                                   (s1 - u1) / 2**20))
-    print("finished runs kept in the state directory (and the ledger) "
-          "after the cycles: %d (pruned after an hour)" % runs_kept)
+    if runs_kept is not None:
+        print("finished runs kept in the state directory (and the ledger) "
+              "after the cycles: %d (pruned after an hour)" % runs_kept)
     if strace:
         print()
         print("strace -c -f of the idle daemon for %.0f s:" % a.seconds)
