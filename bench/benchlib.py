@@ -184,33 +184,50 @@ def lookup_diff(before, after):
 
 
 class Result:
-    def __init__(self, rc, wall, maxrss_kb, stdout, stderr):
+    def __init__(self, rc, wall, maxrss_kb, stdout, stderr, user_s=0.0,
+                 sys_s=0.0):
         self.rc = rc
         self.wall = wall
         self.maxrss_kb = maxrss_kb
         self.stdout = stdout
         self.stderr = stderr
+        self.user_s = user_s		# CPU time of the command (wait4)
+        self.sys_s = sys_s
 
 
 PKG_LIBS = ("libevent", "libcurl", "libconfig", "libsystemd", "jansson",
             "expat", "libcrypto")
 
 
-def tool(name):
-    """bench/NAME.c compiled into BUILD/bench/NAME (when out of date)."""
+# Programs linked with BUILD/libcloudsaga.a (the others need only libc).
+LIB_TOOLS = ("sigv4_bench", "engine_bench")
+
+
+def tool(name, out=None, extra_src=(), include=(), deps=()):
+    """bench/NAME.c compiled into BUILD/bench/NAME (when out of date).
+
+    out, extra_src, include: another output path, more sources and include
+    folders searched before common/ (bench/sigv4.py builds the signer of
+    an older commit this way); deps: more files the output depends on."""
     src = os.path.join(TOP, "bench", name + ".c")
-    out = os.path.join(BUILD, "bench", name)
-    deps = [src]
+    if out is None:
+        out = os.path.join(BUILD, "bench", name)
+    deps = [src] + list(extra_src) + list(deps)
     # The project's warning flags (CMakeLists.txt); a warning is an error.
     cmd = [os.environ.get("CC", "cc"), "-O2", "-g", "-std=gnu11", "-Wall",
-           "-Wextra", "-Wformat=2", "-Wshadow", "-Wmissing-prototypes",
-           "-Wstrict-prototypes", "-o", out, src]
-    if name == "sigv4_bench":
+           "-Wextra", "-Wformat=2", "-Wshadow", "-Wno-unused-parameter",
+           "-Wmissing-prototypes",
+           "-Wstrict-prototypes", "-D_GNU_SOURCE", "-o", out, src]
+    cmd += list(extra_src)
+    if name in LIB_TOOLS:
         lib = os.path.join(BUILD, "libcloudsaga.a")
-        deps += [lib, os.path.join(TOP, "common", "sigv4.h")]
+        deps += [lib] + [os.path.join(TOP, "common", h) for h in
+                         os.listdir(os.path.join(TOP, "common"))
+                         if h.endswith(".h")]
         libs = subprocess.run(["pkg-config", "--libs"] + list(PKG_LIBS),
                               capture_output=True, text=True, check=True)
-        cmd[1:1] = ["-I" + os.path.join(TOP, "common")]
+        cmd[1:1] = ["-I" + d for d in list(include) +
+                    [os.path.join(TOP, "common")]]
         cmd += [lib] + libs.stdout.split() + ["-lm"]
     if os.path.exists(out) and all(os.path.getmtime(out) >=
                                    os.path.getmtime(d) for d in deps):
@@ -245,7 +262,8 @@ def run_measured(cmd, env, timeout=300, ok=(0,)):
         except ValueError:
             raise SystemExit("bench: %s: no measurement (exit %d):\n%s" % (
                 cmd[0], proc.returncode, stderr[-3000:]))
-    r = Result(m["status"], m["wall_s"], m["maxrss_kb"], stdout, stderr)
+    r = Result(m["status"], m["wall_s"], m["maxrss_kb"], stdout, stderr,
+               m.get("user_s", 0.0), m.get("sys_s", 0.0))
     if ok is not None and r.rc not in ok:
         raise SystemExit("bench: %s exited %d:\n%s" % (
             " ".join(cmd), r.rc, r.stderr[-3000:]))

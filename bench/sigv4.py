@@ -2,13 +2,20 @@
 (bench/sigv4_bench.c, linked with build/libcloudsaga.a) against botocore's
 SigV4Auth signing the same requests.
 
-    sigv4.py [--count N] [--repeat N] [--no-callgrind]
+    sigv4.py [--count N] [--repeat N] [--no-callgrind] [--baseline REV]
 
 First both sign the same requests at a fixed date and the Authorization
 values are compared (they must be identical, or the benchmark stops).
 Then requests per second (median of --repeat runs), and, with valgrind,
 instructions per signature from callgrind, which do not depend on the
 machine's load.
+
+"before": the signer of commit REV (default BASELINE_REV, the last one
+before the signer was made faster), built from git into
+BUILD/bench/base-REV/ with the same bench program and linked with the same
+libcloudsaga.a, timed and counted in the same run.  Without git or that
+commit, its instruction count as measured on main (BASELINE_IR) is shown
+instead.
 """
 import argparse
 import datetime
@@ -33,6 +40,13 @@ SECRET2 = "bench/session/secret/not/real/111111111"
 TOKEN = ("IQoJb3JpZ2luX2VjEBenchSessionTokenNotReal" + "A" * 53 + "B" * 53 +
          "==")
 DATE = datetime.datetime(2025, 3, 1, 12, 0, 0)
+
+# The signer before HMAC/SHA-256 contexts were reused (HMAC() and
+# EVP_Digest() fetching the algorithm on every call): main at 932205e.
+BASELINE_REV = "932205e95c2d1a7fe286779ca2e68d262171c140"
+# Its instructions per signature with the key cache (callgrind, measured on
+# main on 2026-12-04), shown when the commit cannot be built.
+BASELINE_IR = 110637
 
 
 def build(i):
@@ -99,6 +113,34 @@ def callgrind(cmd, toggles=()):
     return int(m.group(1))
 
 
+def baseline_tool(rev):
+    """sigv4_bench linked with common/sigv4.c of commit rev, or None."""
+    d = os.path.join(B.BUILD, "bench", "base-" + rev[:12])
+    srcs = {}
+    for f in ("sigv4.c", "sigv4.h"):
+        r = subprocess.run(["git", "-C", B.TOP, "show",
+                            "%s:common/%s" % (rev, f)], capture_output=True)
+        if r.returncode != 0:
+            B.log("sigv4: no baseline (git show %s:common/%s failed)" %
+                  (rev[:12], f))
+            return None
+        srcs[f] = r.stdout
+    os.makedirs(d, exist_ok=True)
+    for f, data in srcs.items():
+        path = os.path.join(d, f)
+        try:
+            with open(path, "rb") as fh:
+                same = fh.read() == data
+        except OSError:
+            same = False
+        if not same:
+            with open(path, "wb") as fh:
+                fh.write(data)
+    return B.tool("sigv4_bench", out=os.path.join(d, "sigv4_bench"),
+                  extra_src=[os.path.join(d, "sigv4.c")], include=[d],
+                  deps=[os.path.join(d, "sigv4.h")])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--count", type=int, default=200000,
@@ -106,6 +148,8 @@ def main():
     ap.add_argument("--repeat", type=int,
                     default=int(os.environ.get("BENCH_REPEAT", "3")))
     ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--baseline", default=BASELINE_REV, metavar="REV",
+                    help="commit whose signer is the 'before' row")
     ap.add_argument("--botocore-worker", nargs=2, type=int,
                     metavar=("NBUILD", "NSIGN"), help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -115,6 +159,7 @@ def main():
 
     bt = B.build_type()
     tool = B.tool("sigv4_bench")
+    base = baseline_tool(a.baseline)
     me = os.path.abspath(__file__)
 
     # Same requests, same signatures.
@@ -129,15 +174,25 @@ def main():
         raise SystemExit("bench: the two signers disagree; not comparing "
                          "the speed of different work")
 
-    def c_run(extra):
-        return json.loads(subprocess.run([tool, str(a.count)] + extra,
+    if base is not None:
+        cb = json.loads(subprocess.run([base, str(k), "--print-authz",
+                                        str(k)], capture_output=True,
+                                       text=True, check=True).stdout)
+        if cb["authz"] != py:
+            raise SystemExit("bench: the baseline signer disagrees with "
+                             "botocore")
+
+    def c_run(extra, prog=tool):
+        return json.loads(subprocess.run([prog, str(a.count)] + extra,
                                          capture_output=True, text=True,
                                          check=True).stdout)
 
     nb = max(1000, a.count // 10)
-    rows = {"cache": [], "nocache": [], "botocore": []}
+    rows = {"cache": [], "nocache": [], "botocore": [], "base": []}
     for i in range(a.repeat):
         B.log("sigv4: round %d/%d" % (i + 1, a.repeat))
+        if base is not None:
+            rows["base"].append(c_run([], base)["per_second"])
         rows["cache"].append(c_run([])["per_second"])
         rows["nocache"].append(c_run(["--no-cache"])["per_second"])
         r = subprocess.run([B.PYTHON, me, "--botocore-worker", str(nb),
@@ -154,6 +209,8 @@ def main():
         ir["cache"] = callgrind([tool, str(n)], toggles) / signs
         ir["nocache"] = callgrind([tool, str(n), "--no-cache"],
                                   toggles) / signs
+        if base is not None:
+            ir["base"] = callgrind([base, str(n)], toggles) / signs
         # botocore: the difference between signing 1100 and 100 of the
         # same 1100 prepared requests (interpreter start, imports and
         # building cancel out).
@@ -177,7 +234,15 @@ def main():
                   "sides" % k,
                   "signs/s: median of %d runs (min-max), C %d signatures a "
                   "run, botocore %d" % (a.repeat, a.count, nb)])
+    if base is None and ir:
+        ir["base"] = BASELINE_IR
+    base_row = ["libcloudsaga before (%s), key cache" % a.baseline[:7],
+                B.spread(rows["base"], "%.0f") if rows["base"] else "-",
+                "%.2f" % (1e6 / B.median(rows["base"])) if rows["base"]
+                else "-",
+                fmt_ir("base") + ("" if base is not None else " (main)")]
     B.table(["signer", "signs/s", "us/sign", "instructions/sign"], [
+        base_row,
         ["libcloudsaga, key cache (the daemon)",
          B.spread(rows["cache"], "%.0f"),
          "%.2f" % (1e6 / B.median(rows["cache"])), fmt_ir("cache")],
@@ -195,6 +260,15 @@ def main():
         print("ratio (instructions): %.1fx fewer with the key cache, %.1fx "
               "without" % (ir["botocore"] / ir["cache"],
                            ir["botocore"] / ir["nocache"]))
+    if rows["base"]:
+        print("before -> after (signs/s, key cache): %.1fx faster; before "
+              "was %.1fx botocore" % (
+                  B.median(rows["cache"]) / B.median(rows["base"]),
+                  B.median(rows["base"]) / bc))
+    if ir:
+        print("before -> after (instructions/sign, key cache): %s -> %s "
+              "(%.1fx fewer)" % (fmt_ir("base"), fmt_ir("cache"),
+                                  ir["base"] / ir["cache"]))
 
 
 if __name__ == "__main__":

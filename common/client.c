@@ -94,6 +94,9 @@ struct aws_client {
 	struct client_limit	*rules;
 	size_t			 nrules;
 	double			 clock_offset;
+	/* The last Date header parsed, and its time: one parse per second. */
+	char			 date_text[40];
+	time_t			 date_time;
 
 	TAILQ_HEAD(, aws_call)	 calls;
 	struct aws_client_stats	 stats;
@@ -393,6 +396,21 @@ call_bucket(struct aws_call *call)
 
 static void	 call_http_cb(const struct http_response *, void *);
 
+/* "Name: value" (allocated; the caller wipes it: it may be a secret). */
+static char *
+call_header_line(const char *name, const char *value)
+{
+	size_t	 nlen = strlen(name), vlen = strlen(value);
+	char	*line;
+
+	line = xmalloc(nlen + vlen + 3);
+	memcpy(line, name, nlen);
+	line[nlen] = ':';
+	line[nlen + 1] = ' ';
+	memcpy(line + nlen + 2, value, vlen + 1);
+	return line;
+}
+
 static void
 call_send(struct aws_call *call)
 {
@@ -453,12 +471,12 @@ call_send(struct aws_call *call)
 			free(cause);
 			return;
 		}
-		lines[nl++] = xprintf("Authorization: %s", out.authz);
+		lines[nl++] = call_header_line("Authorization", out.authz);
 		if (out.token_header)
-			lines[nl++] = xprintf("X-Amz-Security-Token: %s",
+			lines[nl++] = call_header_line("X-Amz-Security-Token",
 			    call->creds->session_token);
 		if (out.content_sha256_header)
-			lines[nl++] = xprintf("x-amz-content-sha256: %s",
+			lines[nl++] = call_header_line("x-amz-content-sha256",
 			    out.payload_hash);
 		free(call->res.access_key_id);
 		call->res.access_key_id =
@@ -467,17 +485,17 @@ call_send(struct aws_call *call)
 		char	 h[65];
 
 		sha256_hex(enc->body ? enc->body : "", enc->body_len, h);
-		lines[nl++] = xprintf("x-amz-content-sha256: %s", h);
+		lines[nl++] = call_header_line("x-amz-content-sha256", h);
 	}
 	/* Every attempt carries its own marker: a record of a failed attempt
 	 * can never pass for the record of the attempt that answered. */
 	free(call->res.user_agent);
 	call->res.user_agent = aws_user_agent(c->user_agent, call->req,
 	    call->attempt + 1);
-	lines[nl++] = xprintf("X-Amz-Date: %s", amzdate);
-	lines[nl++] = xprintf("User-Agent: %s", call->res.user_agent);
+	lines[nl++] = call_header_line("X-Amz-Date", amzdate);
+	lines[nl++] = call_header_line("User-Agent", call->res.user_agent);
 	for (i = 0; i < enc->nheaders; i++)
-		lines[nl++] = xprintf("%s: %s", enc->headers[i].name,
+		lines[nl++] = call_header_line(enc->headers[i].name,
 		    enc->headers[i].value);
 	lines[nl] = NULL;
 	sigv4_output_free(&out);
@@ -593,10 +611,20 @@ call_http_cb(const struct http_response *resp, void *arg)
 		return;
 	}
 	if ((date = http_response_header(resp, "Date")) != NULL) {
-		memset(&tm, 0, sizeof(tm));
-		if (strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm) != NULL) {
-			st = timegm(&tm);
-			res->server_time = (double)st;
+		if (strcmp(date, c->date_text) == 0)
+			res->server_time = (double)c->date_time;
+		else {
+			memset(&tm, 0, sizeof(tm));
+			if (strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm) !=
+			    NULL) {
+				st = timegm(&tm);
+				res->server_time = (double)st;
+				if (strlen(date) < sizeof(c->date_text)) {
+					memcpy(c->date_text, date,
+					    strlen(date) + 1);
+					c->date_time = st;
+				}
+			}
 		}
 	}
 

@@ -51,6 +51,7 @@
 #define HTTP_DEFAULT_TIMEOUT_MS		30000L
 #define HTTP_DEFAULT_MAX_BODY		((size_t)64 * 1024 * 1024)
 #define HTTP_MAX_HEADERS		500
+#define HTTP_IDLE_EASY_MAX		16	/* reset easy handles kept */
 
 enum http_state {
 	HTTP_QUEUED,
@@ -134,6 +135,28 @@ struct http_engine {
 	struct http_stats	 stats;
 	int			 freeing;
 	int			 delivering;
+
+	/*
+	 * Easy handles of finished transfers, reset (curl_easy_reset) for the
+	 * next one: curl_easy_init() and curl_easy_cleanup() per transfer
+	 * cost more than the transfer's own work on a kept-alive connection.
+	 * A reset handle keeps nothing of its last request but the caches
+	 * curl keeps in it (DNS, TLS session IDs); connections are the multi
+	 * handle's.  At most HTTP_IDLE_EASY_MAX of them (about 6-7 KB each
+	 * with curl 7.88), and only while other transfers are active or
+	 * queued: an idle engine (the daemon between runs) keeps none.
+	 */
+	CURL			**idle;
+	int			 nidle;
+
+	/*
+	 * The last URL submitted and what http_submit() derives from it: an
+	 * AWS client sends most calls to the same few URLs ("https://host/"),
+	 * and parsing one with curl's URL API costs as much as signing.
+	 */
+	char			*last_url;
+	char			*last_hostkey;
+	char			*last_logurl;
 };
 
 static int	 http_global_done;
@@ -662,6 +685,29 @@ http_xfer_fail(struct http_xfer *x, enum http_error error, char *errmsg)
 	e->stats.failed++;
 }
 
+static CURL *
+http_easy_get(struct http_engine *e)
+{
+	CURL	*easy;
+
+	if (e->nidle > 0)
+		return e->idle[--e->nidle];
+	if ((easy = curl_easy_init()) == NULL)
+		fatalx("curl_easy_init failed");
+	return easy;
+}
+
+static void
+http_easy_put(struct http_engine *e, CURL *easy)
+{
+	if (e->freeing || e->nidle >= HTTP_IDLE_EASY_MAX) {
+		curl_easy_cleanup(easy);
+		return;
+	}
+	curl_easy_reset(easy);
+	e->idle[e->nidle++] = easy;
+}
+
 /* Detach an active transfer from curl and from the bounds. */
 static void
 http_xfer_detach(struct http_xfer *x)
@@ -674,7 +720,7 @@ http_xfer_detach(struct http_xfer *x)
 		e->stats.connects += nconnects;
 		x->reused = (nconnects == 0);
 		curl_multi_remove_handle(e->multi, x->easy);
-		curl_easy_cleanup(x->easy);
+		http_easy_put(e, x->easy);
 		x->easy = NULL;
 	}
 	if (x->state == HTTP_ACTIVE) {
@@ -684,6 +730,9 @@ http_xfer_detach(struct http_xfer *x)
 		http_host_gc(x->host);
 		x->host = NULL;
 	}
+	if (e->stats.active == 0 && e->stats.queued == 0)
+		while (e->nidle > 0)
+			curl_easy_cleanup(e->idle[--e->nidle]);
 }
 
 /* curl finished an active transfer with rc. */
@@ -769,8 +818,7 @@ http_xfer_start(struct http_xfer *x)
 	CURLMcode		 mrc;
 	const char		*what;
 
-	if ((easy = curl_easy_init()) == NULL)
-		fatalx("curl_easy_init failed");
+	easy = http_easy_get(e);
 	x->errbuf[0] = '\0';
 	HTTP_SETOPT(CURLOPT_PRIVATE, (char *)x);
 	HTTP_SETOPT(CURLOPT_ERRORBUFFER, x->errbuf);
@@ -832,7 +880,7 @@ http_xfer_start(struct http_xfer *x)
 	return 0;
 
 fail:
-	curl_easy_cleanup(easy);
+	http_easy_put(e, easy);
 	http_host_gc(x->host);
 	x->host = NULL;
 	http_xfer_fail(x, HTTP_ERR_OTHER, xprintf("curl_easy_setopt %s: %s",
@@ -1037,15 +1085,27 @@ http_xfer_setup(struct http_xfer *x, const struct http_request *req,
 		*cause = xstrdup("missing URL");
 		return -1;
 	}
-	if (http_url_parse(req->url, &u, cause) != 0)
-		return -1;
 	x->url = xstrdup(req->url);
-	x->hostkey = xprintf("%s:%s", u.host, u.port);
-	for (p = x->hostkey; *p != '\0'; p++)
-		*p = tolower((unsigned char)*p);
-	x->logurl = xprintf("%s://%s%s%s%s", u.scheme, u.host,
-	    u.default_port ? "" : ":", u.default_port ? "" : u.port, u.path);
-	http_url_clear(&u);
+	if (e->last_url != NULL && strcmp(e->last_url, req->url) == 0) {
+		x->hostkey = xstrdup(e->last_hostkey);
+		x->logurl = xstrdup(e->last_logurl);
+	} else {
+		if (http_url_parse(req->url, &u, cause) != 0)
+			return -1;
+		x->hostkey = xprintf("%s:%s", u.host, u.port);
+		for (p = x->hostkey; *p != '\0'; p++)
+			*p = tolower((unsigned char)*p);
+		x->logurl = xprintf("%s://%s%s%s%s", u.scheme, u.host,
+		    u.default_port ? "" : ":", u.default_port ? "" : u.port,
+		    u.path);
+		http_url_clear(&u);
+		free(e->last_url);
+		free(e->last_hostkey);
+		free(e->last_logurl);
+		e->last_url = xstrdup(req->url);
+		e->last_hostkey = xstrdup(x->hostkey);
+		e->last_logurl = xstrdup(x->logurl);
+	}
 
 	if (req->body_len > 0 && req->body == NULL) {
 		*cause = xstrdup("body_len without a body");
@@ -1212,6 +1272,7 @@ http_engine_new(struct event_base *base, const struct http_engine_opts *o)
 	LIST_INIT(&e->hosts);
 	LIST_INIT(&e->socks);
 
+	e->idle = xcalloc(HTTP_IDLE_EASY_MAX, sizeof(*e->idle));
 	if ((e->multi = curl_multi_init()) == NULL)
 		fatalx("curl_multi_init failed");
 	if ((e->timer = evtimer_new(base, http_timeout_cb, e)) == NULL ||
@@ -1277,6 +1338,12 @@ http_engine_free(struct http_engine *e)
 		http_xfer_free(x);
 	}
 
+	while (e->nidle > 0)
+		curl_easy_cleanup(e->idle[--e->nidle]);
+	free(e->idle);
+	free(e->last_url);
+	free(e->last_hostkey);
+	free(e->last_logurl);
 	curl_multi_cleanup(e->multi);
 	while ((s = LIST_FIRST(&e->socks)) != NULL) {
 		LIST_REMOVE(s, entry);

@@ -1,6 +1,24 @@
 /*
  * sigv4: AWS Signature Version 4 (AWS4-HMAC-SHA256).  See sigv4.h and
  * shared/design/AWS-PROTOCOL.md section 1 for the rules and their sources.
+ *
+ * Speed (bench/sigv4, bench/README.md).  OpenSSL 3 looks the algorithm up
+ * in its provider tables on every EVP_Digest()/HMAC() call given
+ * EVP_sha256(), which cost more than the hashing itself.  Here SHA-256 is
+ * fetched once per process (EVP_MD_fetch, under CRYPTO_THREAD_run_once) and
+ * every hash runs on a reused EVP_MD_CTX; HMAC-SHA256 is done by hand
+ * (RFC 2104) from two contexts that already hold the key's inner and outer
+ * pads, copied into the working context for each message, so a signing key
+ * kept in the cache costs no key setup at all.  The canonical request is
+ * built in a stack buffer (the heap only for very large requests) and the
+ * four output strings share one allocation.  Everything goes through the
+ * EVP interface, so the configured provider (a FIPS provider included)
+ * does the hashing.
+ *
+ * Threads: the fetched SHA-256 is shared and immutable; everything else is
+ * on the stack or in the key cache.  sigv4_sign() without a cache is safe
+ * from any thread; a cache, with its contexts, must be used by one thread
+ * at a time (the daemon is single-threaded: one cache per client).
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -12,7 +30,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "buf.h"
@@ -25,6 +42,21 @@
 #define SIGV4_TERMINATOR	"aws4_request"
 #define SIGV4_SCOPE_MAX		64	/* region/service length kept in cache */
 #define SIGV4_SECRET_MAX	1024
+#define SIGV4_BLOCK		64	/* SHA-256 block size (HMAC pads) */
+#define SIGV4_STACK_HDRS	16	/* canonical headers kept on the stack */
+#define SIGV4_STACK_SCRATCH	1024	/* header names and values */
+#define SIGV4_STACK_TEXT	2048	/* canonical request and the rest */
+
+/*
+ * HMAC-SHA256 with its key already absorbed: the SHA-256 states after the
+ * key's inner (0x36) and outer (0x5c) pad blocks.  Equivalent to the key:
+ * wiped when freed (OpenSSL clears a digest context's state on free and on
+ * re-initialisation).
+ */
+struct sigv4_mac {
+	EVP_MD_CTX	*inner;
+	EVP_MD_CTX	*outer;
+};
 
 struct sigv4_keyent {
 	int		 used;
@@ -33,23 +65,42 @@ struct sigv4_keyent {
 	char		 date[9];
 	char		 region[SIGV4_SCOPE_MAX];
 	char		 service[SIGV4_SCOPE_MAX];
-	unsigned char	 key[32];
+	struct sigv4_mac mac;			/* keyed with the signing key */
 };
 
 struct sigv4_keycache {
-	unsigned char		 salt[32];
+	struct sigv4_mac	 salt;		/* keyed with 32 random bytes */
+	EVP_MD_CTX		*work;		/* every hash of a signature */
 	uint64_t		 clock;
 	unsigned long		 hits;
 	unsigned long		 misses;
 	unsigned long		 evictions;
+	struct sigv4_keyent	*last;		/* most recent hit, tried first */
 	struct sigv4_keyent	 ent[SIGV4_KEYCACHE_SIZE];
 };
 
-/* One canonical header: lower-cased name, normalised value. */
+/*
+ * A byte string built in a caller's stack array that moves to the heap
+ * only when it must grow past it; wiped when dropped (it may hold a
+ * session token).
+ */
+struct sigv4_sb {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+	int	 heap;
+};
+
+/* One canonical header: offsets of its lower-cased name and normalised
+ * value in the scratch string, then (sorting) pointers into it. */
 struct sigv4_chdr {
-	char	*name;
-	char	*value;
-	size_t	 index;		/* original position, for a stable sort */
+	size_t		 name_off;
+	size_t		 value_off;
+	const char	*name;
+	const char	*value;
+	size_t		 namelen;
+	size_t		 valuelen;
+	size_t		 index;		/* original position, for a stable sort */
 };
 
 struct sigv4_qparam {
@@ -61,55 +112,184 @@ struct sigv4_qparam {
  * Headers SDKs leave unsigned (botocore SIGNED_HEADERS_BLACKLIST, aws-c-auth
  * s_skipped_headers, Go's ignored headers) plus authorization itself.
  */
-static const char *const sigv4_skipped[] = {
-	"authorization",
-	"connection",
-	"expect",
-	"keep-alive",
-	"proxy-authenticate",
-	"proxy-authorization",
-	"sec-websocket-key",
-	"sec-websocket-protocol",
-	"sec-websocket-version",
-	"te",
-	"trailer",
-	"transfer-encoding",
-	"upgrade",
-	"user-agent",
-	"x-amzn-trace-id",
+static const struct {
+	const char	*name;
+	size_t		 len;
+} sigv4_skipped[] = {
+#define SIGV4_SKIP(s)	{ s, sizeof(s) - 1 }
+	SIGV4_SKIP("authorization"),
+	SIGV4_SKIP("connection"),
+	SIGV4_SKIP("expect"),
+	SIGV4_SKIP("keep-alive"),
+	SIGV4_SKIP("proxy-authenticate"),
+	SIGV4_SKIP("proxy-authorization"),
+	SIGV4_SKIP("sec-websocket-key"),
+	SIGV4_SKIP("sec-websocket-protocol"),
+	SIGV4_SKIP("sec-websocket-version"),
+	SIGV4_SKIP("te"),
+	SIGV4_SKIP("trailer"),
+	SIGV4_SKIP("transfer-encoding"),
+	SIGV4_SKIP("upgrade"),
+	SIGV4_SKIP("user-agent"),
+	SIGV4_SKIP("x-amzn-trace-id"),
+#undef SIGV4_SKIP
 };
 
 static const char sigv4_hexdig[] = "0123456789ABCDEF";
 
+/* ---- SHA-256 and HMAC-SHA256 -------------------------------------------- */
+
+static CRYPTO_ONCE	 sigv4_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_MD		*sigv4_md;	/* fetched once, never freed */
+
 static void
-sigv4_hmac(const void *key, size_t keylen, const void *data, size_t len,
-    unsigned char out[32])
+sigv4_fetch(void)
+{
+	sigv4_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *
+sigv4_sha256(void)
+{
+	if (!CRYPTO_THREAD_run_once(&sigv4_once, sigv4_fetch) ||
+	    sigv4_md == NULL)
+		fatalx("sigv4: cannot fetch SHA-256 from OpenSSL");
+	return sigv4_md;
+}
+
+static EVP_MD_CTX *
+sigv4_ctx_new(void)
+{
+	EVP_MD_CTX	*ctx;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		fatalx("sigv4: EVP_MD_CTX_new failed");
+	return ctx;
+}
+
+static void
+sigv4_update(EVP_MD_CTX *ctx, const void *data, size_t len)
+{
+	if (EVP_DigestUpdate(ctx, data, len) != 1)
+		fatalx("sigv4: SHA-256 update failed");
+}
+
+static void
+sigv4_final(EVP_MD_CTX *ctx, unsigned char out[32])
 {
 	unsigned int	 outlen = 32;
 
-	if (HMAC(EVP_sha256(), key, (int)keylen, data, len, out,
-	    &outlen) == NULL || outlen != 32)
-		fatalx("sigv4: HMAC-SHA256 failed");
+	if (EVP_DigestFinal_ex(ctx, out, &outlen) != 1 || outlen != 32)
+		fatalx("sigv4: SHA-256 final failed");
+}
+
+static void
+sigv4_digest(EVP_MD_CTX *work, const void *data, size_t len,
+    unsigned char out[32])
+{
+	if (EVP_DigestInit_ex2(work, sigv4_sha256(), NULL) != 1)
+		fatalx("sigv4: SHA-256 init failed");
+	sigv4_update(work, data, len);
+	sigv4_final(work, out);
+}
+
+/* Key an HMAC (RFC 2104): hash the key's inner and outer pad blocks. */
+static void
+sigv4_mac_key(struct sigv4_mac *m, EVP_MD_CTX *work, const void *key,
+    size_t keylen)
+{
+	unsigned char		 pad[SIGV4_BLOCK], kh[32];
+	const unsigned char	*k = key;
+	size_t			 i;
+
+	if (m->inner == NULL) {
+		m->inner = sigv4_ctx_new();
+		m->outer = sigv4_ctx_new();
+	}
+	if (keylen > SIGV4_BLOCK) {
+		sigv4_digest(work, key, keylen, kh);
+		k = kh;
+		keylen = sizeof(kh);
+	}
+	if (EVP_DigestInit_ex2(m->inner, sigv4_sha256(), NULL) != 1 ||
+	    EVP_DigestInit_ex2(m->outer, sigv4_sha256(), NULL) != 1)
+		fatalx("sigv4: SHA-256 init failed");
+	memset(pad, 0x36, sizeof(pad));
+	for (i = 0; i < keylen; i++)
+		pad[i] ^= k[i];
+	sigv4_update(m->inner, pad, sizeof(pad));
+	memset(pad, 0x5c, sizeof(pad));
+	for (i = 0; i < keylen; i++)
+		pad[i] ^= k[i];
+	sigv4_update(m->outer, pad, sizeof(pad));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(kh, sizeof(kh));
+}
+
+static void
+sigv4_mac_run(const struct sigv4_mac *m, EVP_MD_CTX *work, const void *data,
+    size_t len, unsigned char out[32])
+{
+	unsigned char	 ih[32];
+
+	if (EVP_MD_CTX_copy_ex(work, m->inner) != 1)
+		fatalx("sigv4: EVP_MD_CTX_copy_ex failed");
+	sigv4_update(work, data, len);
+	sigv4_final(work, ih);
+	if (EVP_MD_CTX_copy_ex(work, m->outer) != 1)
+		fatalx("sigv4: EVP_MD_CTX_copy_ex failed");
+	sigv4_update(work, ih, sizeof(ih));
+	sigv4_final(work, out);
+}
+
+static void
+sigv4_mac_free(struct sigv4_mac *m)
+{
+	EVP_MD_CTX_free(m->inner);	/* clears the state */
+	EVP_MD_CTX_free(m->outer);
+	m->inner = m->outer = NULL;
+}
+
+/*
+ * kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service),
+ * "aws4_request").
+ */
+static void
+sigv4_derive(EVP_MD_CTX *work, const char *secret, const char *date8,
+    const char *region, const char *service, unsigned char out[32])
+{
+	struct sigv4_mac	 m = { NULL, NULL };
+	unsigned char		 k[32], stack[4 + SIGV4_SECRET_MAX], *ks = stack;
+	size_t			 slen = strlen(secret);
+
+	if (slen > SIGV4_SECRET_MAX)
+		ks = xmalloc(4 + slen);
+	memcpy(ks, "AWS4", 4);
+	memcpy(ks + 4, secret, slen);
+	sigv4_mac_key(&m, work, ks, 4 + slen);
+	OPENSSL_cleanse(ks, 4 + slen);
+	if (ks != stack)
+		free(ks);
+	sigv4_mac_run(&m, work, date8, strlen(date8), k);
+	sigv4_mac_key(&m, work, k, sizeof(k));
+	sigv4_mac_run(&m, work, region, strlen(region), k);
+	sigv4_mac_key(&m, work, k, sizeof(k));
+	sigv4_mac_run(&m, work, service, strlen(service), k);
+	sigv4_mac_key(&m, work, k, sizeof(k));
+	sigv4_mac_run(&m, work, SIGV4_TERMINATOR, strlen(SIGV4_TERMINATOR),
+	    out);
+	sigv4_mac_free(&m);
+	OPENSSL_cleanse(k, sizeof(k));
 }
 
 void
 sigv4_signing_key(const char *secret, const char *date8, const char *region,
     const char *service, unsigned char out[32])
 {
-	unsigned char	 k[32];
-	size_t		 slen = strlen(secret);
-	char		*ksecret;
+	EVP_MD_CTX	*work = sigv4_ctx_new();
 
-	ksecret = xmalloc(slen + 5);
-	memcpy(ksecret, "AWS4", 4);
-	memcpy(ksecret + 4, secret, slen + 1);
-	sigv4_hmac(ksecret, slen + 4, date8, strlen(date8), k);
-	freezero(ksecret, slen + 5);
-	sigv4_hmac(k, sizeof(k), region, strlen(region), k);
-	sigv4_hmac(k, sizeof(k), service, strlen(service), k);
-	sigv4_hmac(k, sizeof(k), SIGV4_TERMINATOR, strlen(SIGV4_TERMINATOR),
-	    out);
-	OPENSSL_cleanse(k, sizeof(k));
+	sigv4_derive(work, secret, date8, region, service, out);
+	EVP_MD_CTX_free(work);
 }
 
 /* ---- key cache --------------------------------------------------------- */
@@ -118,18 +298,28 @@ struct sigv4_keycache *
 sigv4_keycache_new(void)
 {
 	struct sigv4_keycache	*kc;
+	unsigned char		 salt[32];
 
 	kc = xcalloc(1, sizeof(*kc));
-	if (RAND_bytes(kc->salt, sizeof(kc->salt)) != 1)
+	kc->work = sigv4_ctx_new();
+	if (RAND_bytes(salt, sizeof(salt)) != 1)
 		fatalx("sigv4: RAND_bytes failed");
+	sigv4_mac_key(&kc->salt, kc->work, salt, sizeof(salt));
+	OPENSSL_cleanse(salt, sizeof(salt));
 	return kc;
 }
 
 void
 sigv4_keycache_free(struct sigv4_keycache *kc)
 {
+	size_t	 i;
+
 	if (kc == NULL)
 		return;
+	for (i = 0; i < SIGV4_KEYCACHE_SIZE; i++)
+		sigv4_mac_free(&kc->ent[i].mac);
+	sigv4_mac_free(&kc->salt);
+	EVP_MD_CTX_free(kc->work);
 	OPENSSL_cleanse(kc, sizeof(*kc));
 	free(kc);
 }
@@ -151,23 +341,35 @@ sigv4_keycache_stats(const struct sigv4_keycache *kc,
 			st->entries++;
 }
 
-static void
-sigv4_keycache_key(struct sigv4_keycache *kc, const char *secret,
-    const char *date8, const char *region, const char *service,
-    unsigned char out[32])
+static int
+sigv4_keyent_match(const struct sigv4_keyent *e, const unsigned char id[32],
+    const char *date8, const char *region, const char *service)
+{
+	return e->used && memcmp(e->date, date8, 9) == 0 &&
+	    strcmp(e->region, region) == 0 &&
+	    strcmp(e->service, service) == 0 &&
+	    CRYPTO_memcmp(e->secret_id, id, 32) == 0;
+}
+
+/*
+ * The HMAC keyed with the signing key of (secret, date, region, service),
+ * from the cache or derived into it (the least recently used entry goes).
+ * The caller has checked that region and service fit.
+ */
+static const struct sigv4_mac *
+sigv4_keycache_mac(struct sigv4_keycache *kc, const char *secret,
+    const char *date8, const char *region, const char *service)
 {
 	struct sigv4_keyent	*e, *victim = NULL;
-	unsigned char		 id[32];
+	unsigned char		 id[32], key[32];
 	size_t			 i;
 
-	if (kc == NULL || strlen(region) >= SIGV4_SCOPE_MAX ||
-	    strlen(service) >= SIGV4_SCOPE_MAX) {
-		sigv4_signing_key(secret, date8, region, service, out);
-		return;
-	}
 	/* Keyed hash: the cache never holds the secret, nor a plain hash. */
-	sigv4_hmac(kc->salt, sizeof(kc->salt), secret, strlen(secret), id);
+	sigv4_mac_run(&kc->salt, kc->work, secret, strlen(secret), id);
 
+	e = kc->last;
+	if (e != NULL && sigv4_keyent_match(e, id, date8, region, service))
+		goto hit;
 	for (i = 0; i < SIGV4_KEYCACHE_SIZE; i++) {
 		e = &kc->ent[i];
 		if (!e->used) {
@@ -175,33 +377,111 @@ sigv4_keycache_key(struct sigv4_keycache *kc, const char *secret,
 				victim = e;
 			continue;
 		}
-		if (CRYPTO_memcmp(e->secret_id, id, sizeof(id)) == 0 &&
-		    strcmp(e->date, date8) == 0 &&
-		    strcmp(e->region, region) == 0 &&
-		    strcmp(e->service, service) == 0) {
-			e->stamp = ++kc->clock;
-			kc->hits++;
-			memcpy(out, e->key, 32);
-			OPENSSL_cleanse(id, sizeof(id));
-			return;
-		}
+		if (sigv4_keyent_match(e, id, date8, region, service))
+			goto hit;
 		if (victim == NULL || (victim->used && e->stamp < victim->stamp))
 			victim = e;
 	}
 
 	kc->misses++;
-	sigv4_signing_key(secret, date8, region, service, out);
 	if (victim->used)
 		kc->evictions++;
-	OPENSSL_cleanse(victim, sizeof(*victim));
+	/* Re-keying the entry's contexts overwrites the old key's state. */
+	sigv4_derive(kc->work, secret, date8, region, service, key);
+	sigv4_mac_key(&victim->mac, kc->work, key, sizeof(key));
+	OPENSSL_cleanse(key, sizeof(key));
 	victim->used = 1;
 	victim->stamp = ++kc->clock;
 	memcpy(victim->secret_id, id, sizeof(id));
 	memcpy(victim->date, date8, 9);
 	snprintf(victim->region, sizeof(victim->region), "%s", region);
 	snprintf(victim->service, sizeof(victim->service), "%s", service);
-	memcpy(victim->key, out, 32);
 	OPENSSL_cleanse(id, sizeof(id));
+	kc->last = victim;
+	return &victim->mac;
+hit:
+	e->stamp = ++kc->clock;
+	kc->hits++;
+	kc->last = e;
+	OPENSSL_cleanse(id, sizeof(id));
+	return &e->mac;
+}
+
+/* ---- scratch strings ---------------------------------------------------- */
+
+static void
+sigv4_sb_init(struct sigv4_sb *sb, char *stack, size_t cap)
+{
+	sb->p = stack;
+	sb->len = 0;
+	sb->cap = cap;
+	sb->heap = 0;
+}
+
+static void
+sigv4_sb_grow(struct sigv4_sb *sb, size_t extra)
+{
+	size_t	 cap = sb->cap;
+	char	*p;
+
+	if (extra > SIZE_MAX / 2 - sb->len)
+		fatalx("sigv4: request too large");
+	while (cap < sb->len + extra)
+		cap *= 2;
+	p = xmalloc(cap);
+	memcpy(p, sb->p, sb->len);
+	if (sb->heap)
+		freezero(sb->p, sb->cap);
+	else
+		explicit_bzero(sb->p, sb->len);
+	sb->p = p;
+	sb->cap = cap;
+	sb->heap = 1;
+}
+
+static inline void
+sigv4_sb_add(struct sigv4_sb *sb, const void *s, size_t len)
+{
+	if (sb->cap - sb->len < len)
+		sigv4_sb_grow(sb, len);
+	memcpy(sb->p + sb->len, s, len);
+	sb->len += len;
+}
+
+static inline void
+sigv4_sb_addch(struct sigv4_sb *sb, char c)
+{
+	if (sb->cap == sb->len)
+		sigv4_sb_grow(sb, 1);
+	sb->p[sb->len++] = c;
+}
+
+static inline void
+sigv4_sb_addstr(struct sigv4_sb *sb, const char *s)
+{
+	sigv4_sb_add(sb, s, strlen(s));
+}
+
+/* Append len bytes found at off in the same string. */
+static void
+sigv4_sb_addself(struct sigv4_sb *sb, size_t off, size_t len)
+{
+	if (sb->cap - sb->len < len)
+		sigv4_sb_grow(sb, len);
+	memcpy(sb->p + sb->len, sb->p + off, len);
+	sb->len += len;
+}
+
+static void
+sigv4_sb_wipe(struct sigv4_sb *sb)
+{
+	if (sb->heap)
+		freezero(sb->p, sb->cap);
+	else
+		explicit_bzero(sb->p, sb->len);
+	sb->p = NULL;
+	sb->len = sb->cap = 0;
+	sb->heap = 0;
 }
 
 /* ---- path -------------------------------------------------------------- */
@@ -441,10 +721,12 @@ sigv4_canonical_query(const char *query)
 
 /* ---- headers ----------------------------------------------------------- */
 
+/* RFC 7230 tchar (ASCII only). */
 static int
 sigv4_tchar(unsigned char c)
 {
-	if (isalnum(c))
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
 		return 1;
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
@@ -461,69 +743,85 @@ sigv4_is_token(const char *s)
 }
 
 static int
-sigv4_skipped_header(const char *lname)
+sigv4_skipped_header(const char *lname, size_t len)
 {
 	size_t	 i;
 
 	for (i = 0; i < nitems(sigv4_skipped); i++)
-		if (strcmp(lname, sigv4_skipped[i]) == 0)
+		if (sigv4_skipped[i].len == len &&
+		    memcmp(lname, sigv4_skipped[i].name, len) == 0)
 			return 1;
 	return 0;
 }
 
-static int
-sigv4_ws(unsigned char c)
+/* Append the name lower-cased (it is a token: ASCII); its length. */
+static size_t
+sigv4_add_lower(struct sigv4_sb *sb, const char *s)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	size_t	 len = strlen(s), i;
+	char	*q;
+
+	if (sb->cap - sb->len < len)
+		sigv4_sb_grow(sb, len);
+	q = sb->p + sb->len;
+	for (i = 0; i < len; i++)
+		q[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+	sb->len += len;
+	return len;
 }
 
 /*
- * Trim, collapse whitespace runs (folded lines included) into one space.
- * Returns NULL for a value that could not be sent as is: a line break not
- * followed by a space or tab (that would be a new header line), a bare CR,
- * or another control character.
+ * Append the value trimmed, with whitespace runs (folded lines included)
+ * collapsed into one space.  -1, with nothing appended, for a value that
+ * could not be sent as is: a line break not followed by a space or tab
+ * (that would be a new header line), a bare CR, or another control
+ * character.
  */
-static char *
-sigv4_header_value(const char *v)
+static int
+sigv4_add_value(struct sigv4_sb *sb, const char *v)
 {
-	struct buf	 out;
-	const char	*p;
+	size_t		 len = strlen(v);
 	unsigned char	 c;
+	char		*q, *start;
 	int		 pending = 0;
 
-	buf_init(&out);
-	for (p = v; *p != '\0'; p++) {
-		c = (unsigned char)*p;
-		if (c == '\r' && p[1] != '\n')
-			goto bad;
-		if (c == '\n' && p[1] != ' ' && p[1] != '\t')
-			goto bad;
-		if (sigv4_ws(c)) {
+	if (sb->cap - sb->len < len)
+		sigv4_sb_grow(sb, len);	/* never longer than the input */
+	q = start = sb->p + sb->len;
+	for (; (c = (unsigned char)*v) != '\0'; v++) {
+		if (!pending && c > 0x20 && c != 0x7f) {
+			/* The common case: a run of visible bytes. */
+			*q++ = (char)c;
+			while ((c = (unsigned char)v[1]) > 0x20 && c != 0x7f) {
+				*q++ = (char)c;
+				v++;
+			}
+		} else if (c > 0x20 && c != 0x7f) {
+			if (pending && q > start)
+				*q++ = ' ';
+			pending = 0;
+			*q++ = (char)c;
+		} else if (c == ' ' || c == '\t')
 			pending = 1;
-			continue;
+		else if (c == '\r' && v[1] == '\n')
+			pending = 1;
+		else if (c == '\n' && (v[1] == ' ' || v[1] == '\t'))
+			pending = 1;
+		else {
+			explicit_bzero(start, (size_t)(q - start));
+			return -1;
 		}
-		if (c < 0x20 || c == 0x7f)
-			goto bad;
-		if (pending && out.len > 0)
-			buf_addch(&out, ' ');
-		pending = 0;
-		buf_addch(&out, (char)c);
 	}
-	return buf_release(&out);
-bad:
-	buf_free(&out);
-	return NULL;
+	sb->len += (size_t)(q - start);
+	return 0;
 }
 
-static char *
-sigv4_lower(const char *s)
+/* Drop everything from off on (wiped: it may be a secret). */
+static void
+sigv4_sb_truncate(struct sigv4_sb *sb, size_t off)
 {
-	char	*l, *p;
-
-	l = xstrdup(s);
-	for (p = l; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return l;
+	explicit_bzero(sb->p + off, sb->len - off);
+	sb->len = off;
 }
 
 static int
@@ -537,31 +835,20 @@ sigv4_chdr_cmp(const void *a, const void *b)
 	return ha->index < hb->index ? -1 : ha->index > hb->index;
 }
 
-static void
-sigv4_chdrs_free(struct sigv4_chdr *h, size_t n)
-{
-	size_t	 i;
-
-	if (h == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(h[i].name);
-		freezero_str(h[i].value);	/* may hold a session token */
-	}
-	free(h);
-}
-
-/* The (normalised) value of header lname among hs, or NULL. */
-static const char *
-sigv4_chdr_find(const struct sigv4_chdr *hs, size_t n, const char *lname)
+/* Offset of the (normalised) value of header lname among hs, or 0. */
+static size_t
+sigv4_chdr_find(const struct sigv4_sb *sc, const struct sigv4_chdr *hs,
+    size_t n, const char *lname, size_t len)
 {
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		if (strcmp(hs[i].name, lname) == 0)
-			return hs[i].value;
-	return NULL;
+		if (hs[i].namelen == len &&
+		    memcmp(sc->p + hs[i].name_off, lname, len) == 0)
+			return hs[i].value_off;
+	return 0;
 }
+#define SIGV4_FIND(sc, hs, n, s)	sigv4_chdr_find(sc, hs, n, s, sizeof(s) - 1)
 
 /* ---- date and checks --------------------------------------------------- */
 
@@ -648,10 +935,10 @@ sigv4_output_free(struct sigv4_output *out)
 {
 	if (out == NULL)
 		return;
-	free(out->creq);
-	free(out->sts);
-	free(out->authz);
-	free(out->signed_headers);
+	/* One allocation, creq first and signed_headers last (sigv4.h). */
+	if (out->creq != NULL)
+		freezero(out->creq, (size_t)(out->signed_headers - out->creq) +
+		    strlen(out->signed_headers) + 1);
 	out->creq = out->sts = out->authz = out->signed_headers = NULL;
 }
 
@@ -675,25 +962,46 @@ sigv4_fail(char **cause, const char *fmt, ...)
 	return -1;
 }
 
+/* Stable sort of the (few) canonical headers by name. */
+static void
+sigv4_chdrs_sort(struct sigv4_chdr *hs, size_t n)
+{
+	struct sigv4_chdr	 t;
+	size_t			 i, j;
+
+	if (n > SIGV4_STACK_HDRS) {
+		qsort(hs, n, sizeof(*hs), sigv4_chdr_cmp);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		t = hs[i];
+		for (j = i; j > 0 && sigv4_chdr_cmp(&hs[j - 1], &t) > 0; j--)
+			hs[j] = hs[j - 1];
+		hs[j] = t;
+	}
+}
+
 int
 sigv4_sign(const struct sigv4_input *in, struct sigv4_keycache *kc,
     struct sigv4_output *ret, char **cause)
 {
+	struct sigv4_chdr	 hstack[SIGV4_STACK_HDRS], *hs = hstack, *c;
+	struct sigv4_mac	 own = { NULL, NULL };
+	const struct sigv4_mac	*mac;
+	struct sigv4_sb		 sc, tx;
 	struct sigv4_output	 out;
-	struct sigv4_chdr	*hs = NULL;
-	struct buf		 creq, sts, sh, authz;
-	unsigned char		 key[32], sig[32];
-	char			 date[17], date8[9], creq_hash[65], sighex[65];
-	char			*cpath = NULL, *cquery = NULL, *v;
-	const char		*hv, *tok;
-	size_t			 nh = 0, i, j;
+	EVP_MD_CTX		*work = NULL;
+	unsigned char		 md[32], key[32];
+	char			 scstack[SIGV4_STACK_SCRATCH];
+	char			 txstack[SIGV4_STACK_TEXT];
+	char			 date[17], date8[9], hex[65];
+	char			*cpath = NULL, *cquery = NULL, *block;
+	const char		*hv, *path;
+	size_t			 nh = 0, i, j, off, tok, sh_off, sh_len;
+	size_t			 sts_off, authz_off, shcopy_off;
 	int			 rv = -1;
 
 	memset(&out, 0, sizeof(out));
-	buf_init(&creq);
-	buf_init(&sts);
-	buf_init(&sh);
-	buf_init(&authz);
 
 	if (in->method == NULL || !sigv4_is_token(in->method))
 		return sigv4_fail(cause, "sigv4: bad or missing HTTP method");
@@ -717,8 +1025,16 @@ sigv4_sign(const struct sigv4_input *in, struct sigv4_keycache *kc,
 		return sigv4_fail(cause, "sigv4: bad payload hash (64 lowercase "
 		    "hex digits or UNSIGNED-PAYLOAD)");
 
-	/* Canonical headers: lower-case, normalise, drop unsigned ones. */
-	hs = xreallocarray(NULL, in->nheaders + 2, sizeof(*hs));
+	/*
+	 * Canonical headers: lower-cased names and normalised values, each
+	 * NUL-terminated, in the scratch string sc; unsigned ones dropped.
+	 * Offsets until sc stops growing, then pointers.  A value never sits
+	 * at offset 0 (its name comes first), so 0 means "not found".
+	 */
+	if (in->nheaders > SIGV4_STACK_HDRS - 2)
+		hs = xreallocarray(NULL, in->nheaders + 2, sizeof(*hs));
+	sigv4_sb_init(&sc, scstack, sizeof(scstack));
+	sigv4_sb_init(&tx, txstack, sizeof(txstack));
 	for (i = 0; i < in->nheaders; i++) {
 		const struct sigv4_header *h = &in->headers[i];
 
@@ -731,37 +1047,43 @@ sigv4_sign(const struct sigv4_input *in, struct sigv4_keycache *kc,
 			    h->name);
 			goto out;
 		}
-		if ((v = sigv4_header_value(h->value)) == NULL) {
+		c = &hs[nh];
+		c->name_off = sc.len;
+		c->namelen = sigv4_add_lower(&sc, h->name);
+		sigv4_sb_addch(&sc, '\0');
+		c->value_off = sc.len;
+		if (sigv4_add_value(&sc, h->value) != 0) {
 			sigv4_fail(cause, "sigv4: header %s: control "
 			    "character or line break in value", h->name);
 			goto out;
 		}
-		hs[nh].name = sigv4_lower(h->name);
-		hs[nh].value = v;
-		hs[nh].index = i;
-		if (sigv4_skipped_header(hs[nh].name)) {
-			free(hs[nh].name);
-			freezero_str(hs[nh].value);
+		c->valuelen = sc.len - c->value_off;
+		sigv4_sb_addch(&sc, '\0');
+		c->index = i;
+		if (sigv4_skipped_header(sc.p + c->name_off, c->namelen)) {
+			sigv4_sb_truncate(&sc, c->name_off);
 			continue;
 		}
 		nh++;
 	}
 
-	if ((hv = sigv4_chdr_find(hs, nh, "host")) == NULL || *hv == '\0') {
+	if ((off = SIGV4_FIND(&sc, hs, nh, "host")) == 0 ||
+	    sc.p[off] == '\0') {
 		sigv4_fail(cause, "sigv4: missing host header");
 		goto out;
 	}
 
 	/* Date: argument, x-amz-date header, or Date header. */
-	if ((hv = sigv4_chdr_find(hs, nh, "x-amz-date")) != NULL) {
+	if ((off = SIGV4_FIND(&sc, hs, nh, "x-amz-date")) != 0) {
+		hv = sc.p + off;
 		if (!sigv4_valid_amzdate(hv)) {
 			sigv4_fail(cause, "sigv4: bad x-amz-date header "
 			    "(want YYYYMMDDTHHMMSSZ)");
 			goto out;
 		}
 		memcpy(date, hv, 17);
-	} else if ((hv = sigv4_chdr_find(hs, nh, "date")) != NULL) {
-		if (sigv4_date_header(hv, date) != 0) {
+	} else if ((off = SIGV4_FIND(&sc, hs, nh, "date")) != 0) {
+		if (sigv4_date_header(sc.p + off, date) != 0) {
 			sigv4_fail(cause, "sigv4: bad date header");
 			goto out;
 		}
@@ -786,22 +1108,26 @@ sigv4_sign(const struct sigv4_input *in, struct sigv4_keycache *kc,
 
 	/* Session token: signed as a header unless the caller sent one. */
 	if (in->session_token != NULL) {
-		if ((v = sigv4_header_value(in->session_token)) == NULL ||
-		    *v == '\0') {
-			freezero_str(v);
+		c = &hs[nh];
+		c->name_off = sc.len;
+		c->namelen = sizeof("x-amz-security-token") - 1;
+		sigv4_sb_add(&sc, "x-amz-security-token", c->namelen + 1);
+		c->value_off = sc.len;
+		if (sigv4_add_value(&sc, in->session_token) != 0 ||
+		    sc.len == c->value_off) {
 			sigv4_fail(cause, "sigv4: bad session token");
 			goto out;
 		}
-		tok = sigv4_chdr_find(hs, nh, "x-amz-security-token");
-		if (tok == NULL) {
-			hs[nh].name = xstrdup("x-amz-security-token");
-			hs[nh].value = v;
-			hs[nh].index = in->nheaders;
+		c->valuelen = sc.len - c->value_off;
+		sigv4_sb_addch(&sc, '\0');
+		c->index = in->nheaders;
+		tok = SIGV4_FIND(&sc, hs, nh, "x-amz-security-token");
+		if (tok == 0) {
 			nh++;
 			out.token_header = 1;
 		} else {
-			j = strcmp(tok, v);
-			freezero_str(v);
+			j = strcmp(sc.p + tok, sc.p + c->value_off);
+			sigv4_sb_truncate(&sc, c->name_off);
 			if (j != 0) {
 				sigv4_fail(cause, "sigv4: session token differs "
 				    "from the x-amz-security-token header");
@@ -811,7 +1137,8 @@ sigv4_sign(const struct sigv4_input *in, struct sigv4_keycache *kc,
 	}
 
 	/* Payload hash. */
-	hv = in->s3 ? sigv4_chdr_find(hs, nh, "x-amz-content-sha256") : NULL;
+	off = in->s3 ? SIGV4_FIND(&sc, hs, nh, "x-amz-content-sha256") : 0;
+	hv = off != 0 ? sc.p + off : NULL;
 	if (hv != NULL && !sigv4_valid_payload_hash(hv)) {
 		sigv4_fail(cause, "sigv4: bad x-amz-content-sha256 header");
 		goto out;
@@ -822,81 +1149,154 @@ sigv4_sign(const struct sigv4_input *in, struct sigv4_keycache *kc,
 		    "x-amz-content-sha256 header");
 		goto out;
 	}
+	work = kc != NULL ? kc->work : sigv4_ctx_new();
 	if (in->payload_hash != NULL)
 		snprintf(out.payload_hash, sizeof(out.payload_hash), "%s",
 		    in->payload_hash);
 	else if (hv != NULL)
 		snprintf(out.payload_hash, sizeof(out.payload_hash), "%s", hv);
-	else
-		sha256_hex(in->payload_len > 0 ? in->payload : "",
-		    in->payload_len, out.payload_hash);
+	else {
+		sigv4_digest(work, in->payload_len > 0 ? in->payload : "",
+		    in->payload_len, md);
+		hex_encode(md, sizeof(md), out.payload_hash);
+	}
 	if (in->s3 && hv == NULL) {
-		hs[nh].name = xstrdup("x-amz-content-sha256");
-		hs[nh].value = xstrdup(out.payload_hash);
-		hs[nh].index = in->nheaders + 1;
+		c = &hs[nh];
+		c->name_off = sc.len;
+		c->namelen = sizeof("x-amz-content-sha256") - 1;
+		sigv4_sb_add(&sc, "x-amz-content-sha256", c->namelen + 1);
+		c->value_off = sc.len;
+		c->valuelen = strlen(out.payload_hash);
+		sigv4_sb_add(&sc, out.payload_hash, c->valuelen + 1);
+		c->index = in->nheaders + 1;
 		nh++;
 		out.content_sha256_header = 1;
 	}
 
-	/* Sort (stable for duplicates), join duplicates with ','. */
-	qsort(hs, nh, sizeof(*hs), sigv4_chdr_cmp);
+	/* sc is complete: pointers; sort (stable for duplicates). */
+	for (i = 0; i < nh; i++) {
+		hs[i].name = sc.p + hs[i].name_off;
+		hs[i].value = sc.p + hs[i].value_off;
+	}
+	sigv4_chdrs_sort(hs, nh);
 
-	cpath = sigv4_canonical_path(in->path, in->s3);
-	cquery = sigv4_canonical_query(in->query);
-
-	buf_addstr(&creq, in->method);
-	buf_addch(&creq, '\n');
-	buf_addstr(&creq, cpath);
-	buf_addch(&creq, '\n');
-	buf_addstr(&creq, cquery);
-	buf_addch(&creq, '\n');
+	/*
+	 * tx: the canonical request, the string to sign, the Authorization
+	 * value and the signed headers, each NUL-terminated: the output's
+	 * one allocation.
+	 */
+	sigv4_sb_addstr(&tx, in->method);
+	sigv4_sb_addch(&tx, '\n');
+	path = in->path != NULL ? in->path : "";
+	if (path[0] == '\0' || (path[0] == '/' && path[1] == '\0'))
+		sigv4_sb_addch(&tx, '/');
+	else {
+		cpath = sigv4_canonical_path(path, in->s3);
+		sigv4_sb_addstr(&tx, cpath);
+	}
+	sigv4_sb_addch(&tx, '\n');
+	if (in->query != NULL && in->query[0] != '\0') {
+		cquery = sigv4_canonical_query(in->query);
+		sigv4_sb_addstr(&tx, cquery);
+	}
+	sigv4_sb_addch(&tx, '\n');
+	/* Duplicate names: one line, values joined with ','. */
 	for (i = 0; i < nh; i = j) {
-		buf_addstr(&creq, hs[i].name);
-		buf_addch(&creq, ':');
-		buf_addstr(&creq, hs[i].value);
+		sigv4_sb_add(&tx, hs[i].name, hs[i].namelen);
+		sigv4_sb_addch(&tx, ':');
+		sigv4_sb_add(&tx, hs[i].value, hs[i].valuelen);
 		for (j = i + 1; j < nh && strcmp(hs[j].name, hs[i].name) == 0;
 		    j++) {
-			buf_addch(&creq, ',');
-			buf_addstr(&creq, hs[j].value);
+			sigv4_sb_addch(&tx, ',');
+			sigv4_sb_add(&tx, hs[j].value, hs[j].valuelen);
 		}
-		buf_addch(&creq, '\n');
-		if (sh.len > 0)
-			buf_addch(&sh, ';');
-		buf_addstr(&sh, hs[i].name);
+		sigv4_sb_addch(&tx, '\n');
 	}
-	buf_addch(&creq, '\n');
-	buf_addstr(&creq, buf_str(&sh));
-	buf_addch(&creq, '\n');
-	buf_addstr(&creq, out.payload_hash);
+	sigv4_sb_addch(&tx, '\n');
+	sh_off = tx.len;
+	for (i = 0; i < nh; i = j) {
+		if (i > 0)
+			sigv4_sb_addch(&tx, ';');
+		sigv4_sb_add(&tx, hs[i].name, hs[i].namelen);
+		for (j = i + 1; j < nh && strcmp(hs[j].name, hs[i].name) == 0;
+		    j++)
+			;
+	}
+	sh_len = tx.len - sh_off;
+	sigv4_sb_addch(&tx, '\n');
+	sigv4_sb_addstr(&tx, out.payload_hash);
 
-	sha256_hex(creq.data, creq.len, creq_hash);
-	buf_printf(&sts, SIGV4_ALGORITHM "\n%s\n%s/%s/%s/" SIGV4_TERMINATOR
-	    "\n%s", date, date8, in->region, in->service, creq_hash);
+	sigv4_digest(work, tx.p, tx.len, md);
+	sigv4_sb_addch(&tx, '\0');
 
-	sigv4_keycache_key(kc, in->secret_key, date8, in->region, in->service,
-	    key);
-	sigv4_hmac(key, sizeof(key), sts.data, sts.len, sig);
-	OPENSSL_cleanse(key, sizeof(key));
-	hex_encode(sig, sizeof(sig), sighex);
+	sts_off = tx.len;
+	sigv4_sb_add(&tx, SIGV4_ALGORITHM "\n", sizeof(SIGV4_ALGORITHM));
+	sigv4_sb_add(&tx, date, 16);
+	sigv4_sb_addch(&tx, '\n');
+	sigv4_sb_add(&tx, date8, 8);
+	sigv4_sb_addch(&tx, '/');
+	sigv4_sb_addstr(&tx, in->region);
+	sigv4_sb_addch(&tx, '/');
+	sigv4_sb_addstr(&tx, in->service);
+	sigv4_sb_add(&tx, "/" SIGV4_TERMINATOR "\n",
+	    sizeof(SIGV4_TERMINATOR) + 1);
+	hex_encode(md, sizeof(md), hex);
+	sigv4_sb_add(&tx, hex, 64);
 
-	buf_printf(&authz, SIGV4_ALGORITHM " Credential=%s/%s/%s/%s/"
-	    SIGV4_TERMINATOR ", SignedHeaders=%s, Signature=%s",
-	    in->access_key, date8, in->region, in->service, buf_str(&sh),
-	    sighex);
+	/* The signing key: from the cache, or derived for this request. */
+	if (kc != NULL && strlen(in->region) < SIGV4_SCOPE_MAX &&
+	    strlen(in->service) < SIGV4_SCOPE_MAX)
+		mac = sigv4_keycache_mac(kc, in->secret_key, date8, in->region,
+		    in->service);
+	else {
+		sigv4_derive(work, in->secret_key, date8, in->region,
+		    in->service, key);
+		sigv4_mac_key(&own, work, key, sizeof(key));
+		OPENSSL_cleanse(key, sizeof(key));
+		mac = &own;
+	}
+	sigv4_mac_run(mac, work, tx.p + sts_off, tx.len - sts_off, md);
+	hex_encode(md, sizeof(md), hex);
+	sigv4_sb_addch(&tx, '\0');
 
-	out.creq = buf_release(&creq);
-	out.sts = buf_release(&sts);
-	out.authz = buf_release(&authz);
-	out.signed_headers = buf_release(&sh);
+	authz_off = tx.len;
+	sigv4_sb_add(&tx, SIGV4_ALGORITHM " Credential=",
+	    sizeof(SIGV4_ALGORITHM " Credential=") - 1);
+	sigv4_sb_addstr(&tx, in->access_key);
+	sigv4_sb_addch(&tx, '/');
+	sigv4_sb_add(&tx, date8, 8);
+	sigv4_sb_addch(&tx, '/');
+	sigv4_sb_addstr(&tx, in->region);
+	sigv4_sb_addch(&tx, '/');
+	sigv4_sb_addstr(&tx, in->service);
+	sigv4_sb_add(&tx, "/" SIGV4_TERMINATOR ", SignedHeaders=",
+	    sizeof("/" SIGV4_TERMINATOR ", SignedHeaders=") - 1);
+	sigv4_sb_addself(&tx, sh_off, sh_len);
+	sigv4_sb_add(&tx, ", Signature=", sizeof(", Signature=") - 1);
+	sigv4_sb_add(&tx, hex, 64);
+	sigv4_sb_addch(&tx, '\0');
+
+	shcopy_off = tx.len;
+	sigv4_sb_addself(&tx, sh_off, sh_len);
+	sigv4_sb_addch(&tx, '\0');
+
+	block = xmalloc(tx.len);
+	memcpy(block, tx.p, tx.len);
+	out.creq = block;
+	out.sts = block + sts_off;
+	out.authz = block + authz_off;
+	out.signed_headers = block + shcopy_off;
 	*ret = out;
 	rv = 0;
 out:
-	sigv4_chdrs_free(hs, nh);
+	sigv4_mac_free(&own);
+	if (kc == NULL)
+		EVP_MD_CTX_free(work);
+	if (hs != hstack)
+		free(hs);
 	free(cpath);
 	free(cquery);
-	buf_freezero(&creq);	/* the canonical request holds the token */
-	buf_free(&sts);
-	buf_free(&sh);
-	buf_free(&authz);
+	sigv4_sb_wipe(&sc);	/* header values: the session token */
+	sigv4_sb_wipe(&tx);	/* the canonical request holds it too */
 	return rv;
 }

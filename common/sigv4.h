@@ -39,8 +39,16 @@
  *   id: letters, digits, '_', '-'.  Messages in *cause never contain header
  *   values, tokens or keys.
  * - The key cache is keyed by an HMAC of the secret under a per-cache
- *   random key, never by the secret; it is not thread-safe (one per event
+ *   random key, never by the secret; it holds each signing key as the
+ *   HMAC-SHA256 state after its pads, so a cached key costs no key setup.
+ * - Threads: sigv4_sign() with a NULL cache may be called from any thread
+ *   (SHA-256 is fetched from OpenSSL once per process, under
+ *   CRYPTO_THREAD_run_once); a cache, with the OpenSSL contexts it keeps,
+ *   belongs to one thread at a time (the daemon: one per client, one event
  *   loop).
+ * - Hashing goes through OpenSSL's EVP interface (the configured provider,
+ *   a FIPS provider included); the implementation and its costs are
+ *   described at the top of sigv4.c and in bench/README.md.
  */
 #ifndef CLOUDSAGA_SIGV4_H
 #define CLOUDSAGA_SIGV4_H
@@ -82,6 +90,11 @@ struct sigv4_input {
 					   encoding, x-amz-content-sha256 */
 };
 
+/*
+ * The four strings share one allocation (creq first, signed_headers last),
+ * wiped and freed by sigv4_output_free() only (creq holds the session
+ * token).
+ */
 struct sigv4_output {
 	char	*creq;		/* canonical request */
 	char	*sts;		/* string to sign */

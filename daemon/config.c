@@ -903,7 +903,8 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 {
 	static const char *const keys[] = { "state_dir", "report_file",
 	    "log_level", "drain_timeout", "max_connections",
-	    "http_connect_timeout", "http_timeout", NULL };
+	    "http_connect_timeout", "http_timeout",
+	    "max_connections_per_host", NULL };
 	struct config_daemon	*d = &p->cfg->daemon;
 	const config_setting_t	*g, *sc = NULL;
 	char			*rf = NULL, a[32], b[32];
@@ -914,6 +915,7 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 	d->max_connections = CONFIG_DEFAULT_MAX_CONN;
 	d->http_connect_timeout = CONFIG_DEFAULT_HTTP_CONNECT;
 	d->http_timeout = CONFIG_DEFAULT_HTTP_TIMEOUT;
+	d->max_connections_per_host = CONFIG_DEFAULT_MAX_PER_HOST;
 
 	if ((g = config_get_group(p, root, NULL, "daemon")) != NULL) {
 		config_check_keys(p, g, "daemon", keys);
@@ -938,6 +940,8 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 			    "longer than daemon.http_timeout (%s), which limits "
 			    "connecting too", a, b);
 		}
+		config_get_int(p, g, "daemon", "max_connections_per_host", 1,
+		    4096, &d->max_connections_per_host);
 	}
 	config_strip_slashes(d->state_dir);
 	if (rf == NULL)
@@ -2079,6 +2083,8 @@ config_print(FILE *f, const struct config *c)
 	config_print_kv_dur(f, 8, "http_connect_timeout",
 	    c->daemon.http_connect_timeout);
 	config_print_kv_dur(f, 8, "http_timeout", c->daemon.http_timeout);
+	fprintf(f, "\tmax_connections_per_host = %d;\n",
+	    c->daemon.max_connections_per_host);
 	fputs("};\n\n", f);
 
 	fputs("aws = {\n", f);

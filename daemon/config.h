@@ -35,6 +35,7 @@
  * sometimes 15: a shorter deadline against AWS reports late ones missing
  * (a -n warning). */
 #define CONFIG_CLOUDTRAIL_DELIVERY	900.0
+#define CONFIG_DEFAULT_MAX_PER_HOST	16
 #define CONFIG_DEFAULT_PARTITION	"aws"
 #define CONFIG_DEFAULT_SESSION		3600.0
 #define CONFIG_DEFAULT_INITIAL_DELAY	300.0
@@ -57,6 +58,7 @@ struct config_daemon {
 	int		 max_connections;
 	double		 http_connect_timeout;	/* per attempt, seconds */
 	double		 http_timeout;		/* per attempt, whole transfer */
+	int		 max_connections_per_host;
 };
 
 struct config_aws {

@@ -395,6 +395,9 @@ daemon_reload_restart_only(const struct config *o, const struct config *n)
 		buf_addstr(&b, " daemon.http_connect_timeout");
 	if (o->daemon.http_timeout != n->daemon.http_timeout)
 		buf_addstr(&b, " daemon.http_timeout");
+	if (o->daemon.max_connections_per_host !=
+	    n->daemon.max_connections_per_host)
+		buf_addstr(&b, " daemon.max_connections_per_host");
 	if (daemon_str_differs(o->aws.partition, n->aws.partition))
 		buf_addstr(&b, " aws.partition");
 	if (daemon_str_differs(o->aws.endpoint_url, n->aws.endpoint_url))

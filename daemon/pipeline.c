@@ -797,6 +797,7 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	hopts.connect_timeout_ms = (long)(cfg->daemon.http_connect_timeout *
 	    1000);
 	hopts.timeout_ms = (long)(cfg->daemon.http_timeout * 1000);
+	hopts.max_per_host = cfg->daemon.max_connections_per_host;
 	p->http = http_engine_new(p->base, &hopts);
 	memset(&copts, 0, sizeof(copts));
 	copts.allow_live = cfg->live || o->allow_live;

@@ -327,6 +327,57 @@ static const struct {
 	  "t.conf:3: syntax error" },
 };
 
+/*
+ * daemon.max_connections_per_host: default 16, any value from 1 to 4096,
+ * printed by --print-config and read back; outside the range or not an
+ * integer is an error naming the key.
+ */
+static void
+test_max_connections_per_host(void **state)
+{
+	struct config	*c, *c2;
+	char		*out, *out2, *err;
+
+	c = load_ok(minimal);
+	assert_int_equal(c->daemon.max_connections_per_host, 16);
+	config_free(c);
+
+	c = load_ok("daemon = { max_connections_per_host = 1; };\n");
+	assert_int_equal(c->daemon.max_connections_per_host, 1);
+	config_free(c);
+	c = load_ok("daemon = { max_connections = 8;\n"
+	    "  max_connections_per_host = 4096; };\n");
+	assert_int_equal(c->daemon.max_connections_per_host, 4096);
+	assert_int_equal(c->daemon.max_connections, 8);
+	out = print_config(c);
+	assert_non_null(strstr(out, "\tmax_connections_per_host = 4096;\n"));
+	c2 = load_ok(out);
+	assert_int_equal(c2->daemon.max_connections_per_host, 4096);
+	out2 = print_config(c2);
+	assert_string_equal(out, out2);
+	free(out);
+	free(out2);
+	config_free(c2);
+	config_free(c);
+
+	err = load_bad("daemon = { max_connections_per_host = 0; };\n");
+	assert_string_equal(err, "t.conf:1: daemon.max_connections_per_host: "
+	    "0 is out of range (1 to 4096)");
+	free(err);
+	err = load_bad("daemon = {\n  max_connections_per_host = 4097; };\n");
+	assert_string_equal(err, "t.conf:2: daemon.max_connections_per_host: "
+	    "4097 is out of range (1 to 4096)");
+	free(err);
+	err = load_bad("daemon = { max_connections_per_host = -16; };\n");
+	assert_string_equal(err, "t.conf:1: daemon.max_connections_per_host: "
+	    "-16 is out of range (1 to 4096)");
+	free(err);
+	err = load_bad("daemon = { max_connections_per_host = \"16\"; };\n");
+	assert_string_equal(err, "t.conf:1: daemon.max_connections_per_host: "
+	    "expected an integer, not a string");
+	free(err);
+}
+
 static void
 test_broken(void **state)
 {
@@ -665,6 +716,7 @@ main(void)
 		cmocka_unit_test(test_defaults_and_state_directory),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_broken),
+		cmocka_unit_test(test_max_connections_per_host),
 		cmocka_unit_test(test_all_errors_collected_and_sorted),
 		cmocka_unit_test(test_accepted_shapes),
 		cmocka_unit_test(test_print_round_trip),
