@@ -499,10 +499,15 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	switch (sig) {
 	case SIGHUP:
-		if (d->stopping)
+		if (d->stopping) {
 			log_info("SIGHUP while stopping: ignored");
-		else
-			daemon_reload(d);
+			break;
+		}
+		/* First the report file (logrotate renamed it), whatever the
+		 * new configuration turns out to be. */
+		if (d->pipeline != NULL)
+			pipeline_reopen_report(d->pipeline);
+		daemon_reload(d);
 		break;
 	case SIGTERM:
 		daemon_stop(d, "SIGTERM");

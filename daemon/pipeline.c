@@ -864,6 +864,17 @@ pipeline_prune_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(p->prune_ev, &tv);
 }
 
+void
+pipeline_reopen_report(struct pipeline *p)
+{
+	char	*cause = NULL;
+
+	if (report_reopen(p->rp, &cause) == -1) {
+		log_warnx("reopening the report file: %s", cause);
+		free(cause);
+	}
+}
+
 size_t
 pipeline_resume(struct pipeline *p)
 {

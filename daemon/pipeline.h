@@ -140,5 +140,7 @@ void		 pipeline_drain(struct pipeline *, void (*done)(void *),
 		    void *arg);
 
 struct ledger	*pipeline_ledger(struct pipeline *);
+/* SIGHUP: reopen the report file (it may have been rotated). */
+void		 pipeline_reopen_report(struct pipeline *);
 
 #endif
