@@ -302,9 +302,13 @@ report_journal_has(sd_journal *j, const char *report_id)
 
 /* ---- queueing -------------------------------------------------------------- */
 
-/* The JSON line of an item: "seq" as the second key, after "kind". */
+/*
+ * The JSON line of an item: "seq" as the second key, after "kind", and
+ * "report_id" (the journal's CLOUDSAGA_REPORT_ID) on every line, also on
+ * records whose object does not carry it.
+ */
 static char *
-report_line_with_seq(json_t *o, uint64_t seq)
+report_line_with_seq(json_t *o, uint64_t seq, const char *report_id)
 {
 	json_t		*n, *v;
 	const char	*k;
@@ -314,6 +318,8 @@ report_line_with_seq(json_t *o, uint64_t seq)
 	if ((v = json_object_get(o, "kind")) != NULL)
 		json_object_set(n, "kind", v);
 	json_object_set_new(n, "seq", json_integer((json_int_t)seq));
+	if (json_object_get(o, "report_id") == NULL)
+		json_object_set_new(n, "report_id", json_string(report_id));
 	json_object_foreach(o, k, v)
 		if (strcmp(k, "kind") != 0 && strcmp(k, "seq") != 0)
 			json_object_set(n, k, v);
@@ -352,7 +358,7 @@ report_store(struct reporter *rp, uint64_t seq, const char *kind,
 	it.priority = priority;
 	it.message_id = (char *)msgid;
 	it.message = (char *)message;
-	it.line = report_line_with_seq(o, seq);
+	it.line = report_line_with_seq(o, seq, report_id);
 	it.fields = f;
 	rc = outbox_add(rp->db, &it, cause);
 	if (rc == 1 && strcmp(kind, "verdict") != 0 &&

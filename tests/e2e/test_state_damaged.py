@@ -1,0 +1,220 @@
+"""A damaged state database never bricks the daemon (docs/STATE.md,
+"Start-up that cannot be bricked").
+
+For each kind of damage — random bytes, a truncated copy of a real
+database, a 200 GB sparse file, a database with a newer schema version — put
+at <state_dir>/state.db, the real cloudsagad must start (READY=1 on a
+NOTIFY_SOCKET of our own), log MSGID_STATE_CORRUPT at err with
+CLOUDSAGA_SET_ASIDE naming the file it moved aside (which must exist, with
+the damaged content), and work on a fresh database.  The sparse file must
+not be read whole: that case has to finish in seconds.
+
+An empty state.db is what the daemon itself creates before SQLite opens it
+(a database with no pages): it is used as a fresh database, not set aside.
+"""
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import CLOUDSAGAD, Sandbox, clean_env, state_query
+from journald import Journald, records, wait_records
+
+MSGID_STATE_CORRUPT = "14eb6d2df4e6450cb5043adb460707cd"
+
+CONF = """
+daemon = { state_dir = "%(dir)s/state"; report_file = "%(dir)s/state/report.jsonl"; };
+verify = { initial_delay = "1s"; interval = "1s"; deadline = "4s"; };
+coverage = { eventbridge = false; };
+schedule = ( { name = "nc"; scenario = "network-changes"; every = "1h"; jitter = "0s"; regions = [ "us-east-1" ]; } );
+"""
+
+
+class Damaged(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.journald = Journald()
+        cls.sandbox = Sandbox()
+        cls.seeded = tempfile.mkdtemp(prefix="cloudsagad-damaged-real.")
+        # A real database, made by the daemon itself.
+        cls.real = os.path.join(cls.seeded, "real.db")
+        t = cls()
+        t.dir = cls.seeded
+        t.start_ready()
+        t.stop()
+        src = sqlite3.connect("file:%s?mode=ro" % os.path.join(
+            cls.seeded, "state", "state.db"), uri=True)
+        dst = sqlite3.connect(cls.real)
+        src.backup(dst)
+        src.close()
+        dst.close()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sandbox.stop()
+        cls.journald.stop()
+        shutil.rmtree(cls.seeded, ignore_errors=True)
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="cloudsagad-damaged.")
+        os.makedirs(os.path.join(self.dir, "state"), mode=0o700)
+        self.db = os.path.join(self.dir, "state", "state.db")
+
+    def tearDown(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    proc = None
+
+    def start_ready(self, timeout=30):
+        """Start the daemon; return seconds until it said READY=1."""
+        conf = os.path.join(self.dir, "cloudsagad.conf")
+        with open(conf, "w") as f:
+            f.write(CONF % {"dir": self.dir})
+        sockpath = os.path.join(self.dir, "notify")
+        ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        ns.bind(sockpath)
+        ns.settimeout(0.5)
+        self.err = tempfile.TemporaryFile(mode="w+")
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            [CLOUDSAGAD, "-c", conf],
+            env=clean_env(AWS_ENDPOINT_URL=self.sandbox.url,
+                          NOTIFY_SOCKET=sockpath),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=self.err)
+        try:
+            while time.monotonic() - t0 < timeout:
+                try:
+                    msg = ns.recv(4096).decode()
+                except socket.timeout:
+                    if self.proc.poll() is not None:
+                        self.err.seek(0)
+                        self.fail("daemon exited %d: %s" % (
+                            self.proc.returncode, self.err.read()[-2000:]))
+                    continue
+                if "READY=1" in msg.split("\n"):
+                    return time.monotonic() - t0
+            self.fail("no READY=1 within %ds" % timeout)
+        finally:
+            ns.close()
+            os.unlink(sockpath)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.assertEqual(self.proc.wait(30), 0)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise
+        self.proc = None
+
+    def set_aside(self):
+        return [n for n in os.listdir(os.path.join(self.dir, "state"))
+                if n.startswith("state.db.corrupt-") and
+                not n.endswith(("-wal", "-shm"))]
+
+    def check_set_aside(self, kind, content_check):
+        t = self.start_ready()
+        recs = wait_records("MESSAGE_ID=" + MSGID_STATE_CORRUPT,
+                            "CLOUDSAGA_STATE_FILE=" + self.db)
+        self.assertEqual(len(recs), 1, recs)
+        r = recs[0]
+        self.assertEqual(r["PRIORITY"], "3")
+        aside = r["CLOUDSAGA_SET_ASIDE"]
+        self.assertTrue(os.path.basename(aside).startswith(
+            "state.db.corrupt-"), aside)
+        self.assertEqual(os.path.dirname(aside), os.path.dirname(self.db))
+        self.assertTrue(os.path.exists(aside), aside)
+        self.assertEqual(self.set_aside(), [os.path.basename(aside)])
+        self.assertTrue(r.get("CLOUDSAGA_ERROR"), r)
+        content_check(aside)
+        # A fresh, working database took its place.
+        self.assertEqual(state_query(os.path.dirname(self.db),
+                                     "PRAGMA user_version")[0][0], 1)
+        self.assertEqual(state_query(os.path.dirname(self.db),
+                                     "PRAGMA quick_check")[0][0], "ok")
+        self.stop()
+        print("%s: READY after %.2fs, set aside as %s (%s)" % (
+            kind, t, os.path.basename(aside), r["CLOUDSAGA_ERROR"]))
+        return t
+
+    def test_random_bytes(self):
+        rng = random.Random(8)
+        data = bytes(rng.getrandbits(8) for _ in range(64 * 1024))
+        with open(self.db, "wb") as f:
+            f.write(data)
+
+        def same(aside):
+            with open(aside, "rb") as f:
+                self.assertEqual(f.read(), data)
+        self.check_set_aside("random bytes", same)
+
+    def test_truncated_real_database(self):
+        with open(self.real, "rb") as f:
+            data = f.read()
+        page = int.from_bytes(data[16:18], "big")
+        page = 65536 if page == 1 else page
+        self.assertGreaterEqual(len(data) // page, 4,
+                                "the real database is too small to cut")
+        cut = data[:len(data) // 2 + 100]       # mid-page, half the pages
+        with open(self.db, "wb") as f:
+            f.write(cut)
+
+        def same(aside):
+            self.assertEqual(os.path.getsize(aside), len(cut))
+        self.check_set_aside("truncated (%d of %d bytes)" % (
+            len(cut), len(data)), same)
+
+    def test_200gb_sparse_file(self):
+        with open(self.db, "wb") as f:
+            f.truncate(200 * 1024 ** 3)
+        t0 = time.monotonic()
+
+        def sparse(aside):
+            st = os.stat(aside)
+            self.assertEqual(st.st_size, 200 * 1024 ** 3)
+            # Still sparse: nobody wrote (or copied) 200 GB.
+            self.assertLess(st.st_blocks * 512, 1024 ** 2)
+        t = self.check_set_aside("200 GB sparse", sparse)
+        self.assertLess(t, 10.0, "the sparse file was read")
+        self.assertLess(time.monotonic() - t0, 30.0)
+
+    def test_newer_schema_version(self):
+        shutil.copy(self.real, self.db)
+        db = sqlite3.connect(self.db)
+        db.execute("PRAGMA user_version = 99")
+        db.commit()
+        db.close()
+
+        def kept(aside):
+            db = sqlite3.connect("file:%s?mode=ro" % aside, uri=True)
+            try:
+                self.assertEqual(db.execute("PRAGMA user_version")
+                                 .fetchone()[0], 99)
+            finally:
+                db.close()
+        self.check_set_aside("user_version 99", kept)
+
+    def test_empty_file_is_a_fresh_database(self):
+        open(self.db, "wb").close()
+        self.start_ready()
+        self.assertEqual(state_query(os.path.dirname(self.db),
+                                     "PRAGMA user_version")[0][0], 1)
+        self.stop()
+        self.assertEqual(self.set_aside(), [])
+        self.assertEqual(records("MESSAGE_ID=" + MSGID_STATE_CORRUPT,
+                                 "CLOUDSAGA_STATE_FILE=" + self.db), [])
+        print("empty file: used as a fresh database, nothing set aside")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
