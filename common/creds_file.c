@@ -22,13 +22,13 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cloudsaga_limits.h"
 #include "creds.h"
 #include "creds_int.h"
 #include "log.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define INI_MAX_SIZE	(1024 * 1024)
 
 /* ---- INI --------------------------------------------------------------- */
 
@@ -209,9 +209,9 @@ ini_load(const char *path, struct ini_file **ret, char **cause)
 			break;
 		b.len += n;
 		b.data[b.len] = '\0';
-		if (b.len > INI_MAX_SIZE) {
+		if (b.len > CREDS_INI_MAX_SIZE) {
 			*cause = xprintf("%s: larger than %d bytes", path,
-			    INI_MAX_SIZE);
+			    CREDS_INI_MAX_SIZE);
 			buf_freezero(&b);
 			close(fd);
 			return -1;

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "cloudsaga_limits.h"
 #include "creds.h"
 #include "creds_int.h"
 #include "http.h"
@@ -39,7 +40,6 @@
 #define IMDS_TOKEN_TTL		"21600"
 #define IMDS_TIMEOUT_MS		1000
 #define IMDS_ROLE_PATH		"/latest/meta-data/iam/security-credentials/"
-#define HTTP_TOKEN_MAX		16384
 
 /* Wipe a response body that carried secrets (the engine frees it next). */
 static void
@@ -69,11 +69,13 @@ http_body_excerpt(const struct http_response *res)
 	return s;
 }
 
+/* Transport trouble and 5xx; not a refused request or an oversized body. */
 static int
 http_retryable(const struct http_response *res)
 {
 	if (res->error != HTTP_OK)
-		return res->error != HTTP_ERR_CANCELLED;
+		return res->error != HTTP_ERR_CANCELLED &&
+		    res->error != HTTP_ERR_OTHER;
 	return res->status >= 500 || res->status == 429;
 }
 
@@ -179,11 +181,11 @@ container_auth(char **ret, char **cause)
 				break;
 			b.len += n;
 			b.data[b.len] = '\0';
-			if (b.len > HTTP_TOKEN_MAX)
+			if (b.len > CREDS_HTTP_TOKEN_MAX)
 				break;
 		}
 		close(fd);
-		if (n == -1 || b.len > HTTP_TOKEN_MAX) {
+		if (n == -1 || b.len > CREDS_HTTP_TOKEN_MAX) {
 			*cause = xprintf("container authorization token file "
 			    "%s: %s", file, n == -1 ? strerror(errno) :
 			    "too large");
@@ -236,6 +238,7 @@ container_send(struct creds_provider *p)
 	req.headers = hdrs;
 	req.connect_timeout_ms = CONTAINER_TIMEOUT_MS;
 	req.timeout_ms = CONTAINER_TIMEOUT_MS;
+	req.max_body = CREDS_HTTP_MAX_BODY;
 	ct->attempt++;
 	ct->xfer = http_submit(ct->http, &req, container_done, p);
 	freezero_str(authhdr);
@@ -477,6 +480,7 @@ imds_send(struct creds_provider *p)
 	req.headers = hdrs;
 	req.connect_timeout_ms = im->timeout_ms;
 	req.timeout_ms = im->timeout_ms;
+	req.max_body = CREDS_HTTP_MAX_BODY;
 	im->attempt++;
 	im->xfer = http_submit(im->http, &req, imds_done, p);
 	freezero_str(hdr);
@@ -572,7 +576,7 @@ imds_done(const struct http_response *res, void *arg)
 			n = res->body_len;
 			while (n > 0 && isspace((unsigned char)res->body[n - 1]))
 				n--;
-			if (n == 0 || n > HTTP_TOKEN_MAX ||
+			if (n == 0 || n > CREDS_HTTP_TOKEN_MAX ||
 			    memchr(res->body, '\n', n) != NULL ||
 			    memchr(res->body, '\r', n) != NULL) {
 				http_body_wipe(res);

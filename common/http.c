@@ -40,6 +40,7 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "cloudsaga_limits.h"
 #include "http.h"
 #include "log.h"
 #include "util.h"
@@ -49,8 +50,6 @@
 #define HTTP_DEFAULT_MAX_PER_HOST	16
 #define HTTP_DEFAULT_CONNECT_MS		5000L
 #define HTTP_DEFAULT_TIMEOUT_MS		30000L
-#define HTTP_DEFAULT_MAX_BODY		((size_t)64 * 1024 * 1024)
-#define HTTP_MAX_HEADERS		500
 
 enum http_state {
 	HTTP_QUEUED,
@@ -95,6 +94,7 @@ struct http_xfer {
 	int			 send_body;
 	long			 connect_timeout_ms;
 	long			 timeout_ms;
+	size_t			 max_body;
 
 	http_done_cb		 cb;
 	void			*arg;
@@ -498,7 +498,7 @@ http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	struct http_xfer	*x = arg;
 	size_t			 len = size * nmemb;
 
-	if (len > x->engine->opts.max_body - x->rbody.len) {
+	if (len > x->max_body - x->rbody.len) {
 		x->too_large = 1;
 		return 0;
 	}
@@ -704,7 +704,7 @@ http_xfer_finish(struct http_xfer *x, CURLcode rc)
 	if (x->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 		err = HTTP_ERR_OTHER;
 		msg = xprintf("response body larger than %zu bytes",
-		    e->opts.max_body);
+		    x->max_body);
 	} else if (x->too_many_headers) {
 		err = HTTP_ERR_PROTOCOL;
 		msg = xprintf("more than %d response headers",
@@ -787,7 +787,7 @@ http_xfer_start(struct http_xfer *x)
 	 * (curl would refuse HEAD of a large S3 object) */
 	if (strcmp(x->method, "HEAD") != 0)
 		HTTP_SETOPT(CURLOPT_MAXFILESIZE_LARGE,
-		    (curl_off_t)e->opts.max_body);
+		    (curl_off_t)x->max_body);
 	HTTP_SETOPT(CURLOPT_HTTPHEADER, x->hdrs);
 	HTTP_SETOPT(CURLOPT_HEADERFUNCTION, http_header_cb);
 	HTTP_SETOPT(CURLOPT_HEADERDATA, x);
@@ -1071,6 +1071,9 @@ http_xfer_setup(struct http_xfer *x, const struct http_request *req,
 	    req->connect_timeout_ms : e->opts.connect_timeout_ms;
 	x->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms :
 	    e->opts.timeout_ms;
+	x->max_body = e->opts.max_body;
+	if (req->max_body > 0 && req->max_body < x->max_body)
+		x->max_body = req->max_body;
 
 	return http_build_headers(x, req->headers, cause);
 }
@@ -1206,7 +1209,7 @@ http_engine_new(struct event_base *base, const struct http_engine_opts *o)
 	if (e->opts.timeout_ms <= 0)
 		e->opts.timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
 	if (e->opts.max_body == 0)
-		e->opts.max_body = HTTP_DEFAULT_MAX_BODY;
+		e->opts.max_body = HTTP_MAX_BODY_DEFAULT;
 	TAILQ_INIT(&e->active);
 	TAILQ_INIT(&e->done);
 	LIST_INIT(&e->hosts);

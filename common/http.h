@@ -50,7 +50,8 @@ struct http_engine_opts {
 	long	 connect_timeout_ms;	/* default per transfer; 0 = 5000 */
 	long	 timeout_ms;		/* default total per transfer; 0 = 30000 */
 	int	 verbose;		/* CURLOPT_VERBOSE to stderr (debug) */
-	size_t	 max_body;		/* response body limit; 0 = 64 MiB */
+	/* response body limit; 0 = HTTP_MAX_BODY_DEFAULT (8 MiB) */
+	size_t	 max_body;
 };
 
 struct http_header {
@@ -77,6 +78,12 @@ struct http_request {
 	size_t		 body_len;
 	long		 connect_timeout_ms;	/* 0 = engine default */
 	long		 timeout_ms;		/* 0 = engine default */
+	/*
+	 * Response body limit for this request, 0 = the engine's max_body;
+	 * never more than the engine's.  Small answers (credential
+	 * endpoints) ask for less.
+	 */
+	size_t		 max_body;
 };
 
 enum http_error {

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "cloudsaga_limits.h"
 #include "http.h"
 #include "log.h"
 #include "testsrv.h"
@@ -623,6 +624,57 @@ test_body_limit(void **state)
 	result_clear(&r1);
 	result_clear(&r2);
 	result_clear(&r3);
+	http_engine_free(eng);
+	testsrv_free(srv);
+}
+
+/*
+ * The default limit is HTTP_MAX_BODY_DEFAULT (8 MiB): an endpoint cannot
+ * make the engine hold more, with or without Content-Length; a request
+ * can lower it (max_body) for itself.
+ */
+static void
+test_body_limit_default(void **state)
+{
+	struct testsrv		*srv = testsrv_start();
+	struct http_engine	*eng = http_engine_new(base, NULL);
+	struct result		 r1, r2, r3, r4, r5;
+	struct http_request	 req = { .method = "GET", .max_body = 100 };
+	char			 path[64], want[64];
+
+	memset(&r1, 0, sizeof r1);
+	memset(&r2, 0, sizeof r2);
+	memset(&r3, 0, sizeof r3);
+	memset(&r4, 0, sizeof r4);
+	memset(&r5, 0, sizeof r5);
+	snprintf(path, sizeof path, "/bytes/%zu", HTTP_MAX_BODY_DEFAULT);
+	get(eng, testsrv_url(srv, path), &r1);
+	snprintf(path, sizeof path, "/bytes/%zu", HTTP_MAX_BODY_DEFAULT + 1);
+	get(eng, testsrv_url(srv, path), &r2);
+	snprintf(path, sizeof path, "/stream/%zu", HTTP_MAX_BODY_DEFAULT + 1);
+	get(eng, testsrv_url(srv, path), &r3);
+	req.url = testsrv_url(srv, "/bytes/100");
+	submit(eng, &req, &r4);
+	req.url = testsrv_url(srv, "/stream/101");
+	submit(eng, &req, &r5);
+	run(20);
+	assert_int_equal(r1.error, HTTP_OK);
+	assert_int_equal(r1.body_len, HTTP_MAX_BODY_DEFAULT);
+	snprintf(want, sizeof want, "larger than %zu bytes",
+	    HTTP_MAX_BODY_DEFAULT);
+	assert_int_equal(r2.error, HTTP_ERR_OTHER);
+	assert_non_null(strstr(r2.errmsg, want));
+	assert_int_equal(r3.error, HTTP_ERR_OTHER);
+	assert_non_null(strstr(r3.errmsg, want));
+	assert_int_equal(r4.error, HTTP_OK);
+	assert_int_equal(r4.body_len, 100);
+	assert_int_equal(r5.error, HTTP_ERR_OTHER);
+	assert_non_null(strstr(r5.errmsg, "larger than 100 bytes"));
+	result_clear(&r1);
+	result_clear(&r2);
+	result_clear(&r3);
+	result_clear(&r4);
+	result_clear(&r5);
 	http_engine_free(eng);
 	testsrv_free(srv);
 }
@@ -1309,6 +1361,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reset_truncated, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_body_limit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_body_limit_default, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_request_bytes, setup,
 		    teardown),
