@@ -309,6 +309,9 @@ void	 aws_result_clear(struct aws_result *);
  *     protocol; X-Amzn-Errortype wins for JSON protocols; REST errors
  *     without a body get the status as code ("404", like botocore).  Error
  *     messages never quote body bytes (they may hold secrets).
+ *   - Text from the peer is bounded and valid UTF-8: error_message at most
+ *     AWS_ERROR_MESSAGE_MAX bytes, error_code and request_id at most
+ *     AWS_ID_MAX, cut on a character boundary and marked (str_cap_utf8()).
  */
 void	 aws_decode(const struct aws_request *, const struct http_response *,
 	    struct aws_result *res);

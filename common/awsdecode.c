@@ -789,6 +789,30 @@ awsdec_error(const struct aws_request *req, const struct http_response *resp,
 	}
 }
 
+/*
+ * Peer text kept in a result goes on into verdict reasons, journal fields
+ * and report lines: bounded (cloudsaga_limits.h) and valid UTF-8.
+ */
+static void
+awsdec_cap(char **s, size_t max)
+{
+	char	*c;
+
+	if (*s == NULL)
+		return;
+	c = str_cap_utf8(*s, max);
+	free(*s);
+	*s = c;
+}
+
+static void
+awsdec_cap_all(struct aws_result *res)
+{
+	awsdec_cap(&res->error_code, AWS_ID_MAX);
+	awsdec_cap(&res->error_message, AWS_ERROR_MESSAGE_MAX);
+	awsdec_cap(&res->request_id, AWS_ID_MAX);
+}
+
 void
 aws_decode(const struct aws_request *req, const struct http_response *resp,
     struct aws_result *res)
@@ -810,6 +834,7 @@ aws_decode(const struct aws_request *req, const struct http_response *resp,
 		res->error_code = xstrdup(aws_transport_code(resp->error));
 		res->error_message = xstrdup(resp->errmsg != NULL ?
 		    resp->errmsg : "no response");
+		awsdec_cap_all(res);
 		res->outcome = aws_classify_transport(resp->error);
 		return;
 	}
@@ -830,5 +855,6 @@ aws_decode(const struct aws_request *req, const struct http_response *resp,
 		    resp->body_len);
 		free(msg);
 	}
+	awsdec_cap_all(res);
 	res->outcome = aws_classify(req, res->status, res->error_code);
 }

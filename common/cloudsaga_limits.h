@@ -62,6 +62,21 @@
  */
 #define AWS_XML_MAX_PARSER_MEM		((size_t)16 * 1024 * 1024)
 
+/*
+ * An AWS error Message as decoded into aws_result.error_message (and from
+ * there into verdict reasons, journal fields and report lines; a 100 kB
+ * line once kept the daemon from restarting): real ones are under 300
+ * bytes.  Longer ones are cut on a UTF-8 boundary and marked
+ * (str_cap_utf8()).
+ */
+#define AWS_ERROR_MESSAGE_MAX		1024
+/*
+ * An error code or request ID as decoded: real ones are under 64 bytes
+ * (request IDs are UUIDs or 52-character base64); they are compared, not
+ * read, so a longer one is only cut (and marked) to keep lines short.
+ */
+#define AWS_ID_MAX			256
+
 /* ---- credentials (common/creds_*.c) ------------------------------------- */
 
 /*
