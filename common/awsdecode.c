@@ -16,6 +16,7 @@
 
 #include "aws.h"
 #include "util.h"
+#include "wipe.h"
 #include "xmalloc.h"
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -140,6 +141,7 @@ aws_json_parse(const char *text, size_t len, char **cause)
 	json_t		*j;
 	char		*near;
 
+	wipe_init();	/* (done before main(); this links it in) */
 	if (text == NULL || len == 0) {
 		*cause = xstrdup("empty JSON body");
 		return NULL;

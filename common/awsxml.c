@@ -8,6 +8,10 @@
  *
  * expat gets the body in chunks (AWSXML_CHUNK), so its buffer holds a
  * chunk and the token in progress rather than a copy of the whole body.
+ *
+ * Bodies can hold credentials (STS answers): expat's memory and the text
+ * of the frames are wiped when freed (wipe.h), and the tree's strings are
+ * jansson's, which wipes too.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -18,6 +22,7 @@
 
 #include "aws.h"
 #include "buf.h"
+#include "wipe.h"
 #include "xmalloc.h"
 
 #define AWSXML_CHUNK	(64 * 1024)
@@ -45,10 +50,11 @@ struct awsxml {
 /*
  * expat's memory.  Every block carries its size in a header, so the bytes
  * expat holds for the document being parsed are counted and bounded by
- * AWS_XML_MAX_PARSER_MEM: a start tag with a million attributes, which
+ * AWS_XML_MAX_PARSER_MEM (a start tag with a million attributes, which
  * expat holds whole before any handler runs, fails instead of taking
- * ~90 MB.  Parsing is synchronous, so the count is per thread, reset by
- * aws_xml_parse().
+ * ~90 MB), and every block is wiped when freed; growth copies and wipes
+ * rather than realloc(), which would leave a copy behind.  Parsing is
+ * synchronous, so the count is per thread, reset by aws_xml_parse().
  */
 union awsxml_hdr {
 	size_t		 size;
@@ -83,7 +89,7 @@ awsxml_free(void *p)
 		return;
 	h = (union awsxml_hdr *)p - 1;
 	awsxml_mem_used -= h->size;
-	free(h);
+	freezero(h, sizeof(*h) + h->size);
 }
 
 static void *
@@ -170,6 +176,7 @@ awsxml_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 	}
 	f = &x->stack[x->depth++];
 	memset(f, 0, sizeof(*f));
+	buf_init_secure(&f->text);
 	f->name = xstrdup(awsxml_local(name));
 	if (x->depth == 1)
 		x->root_name = xstrdup(f->name);
@@ -311,6 +318,7 @@ aws_xml_parse(const char *xml, size_t len, char **ret_root, char **cause)
 	size_t		 i, off, n;
 	int		 ok, final;
 
+	wipe_init();
 	if (xml == NULL || len == 0) {
 		*cause = xstrdup("empty XML body");
 		return NULL;

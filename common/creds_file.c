@@ -193,7 +193,7 @@ ini_load(const char *path, struct ini_file **ret, char **cause)
 		close(fd);
 		return -1;
 	}
-	buf_init(&b);
+	buf_init_secure(&b);		/* holds keys */
 	for (;;) {
 		buf_reserve(&b, 8192);
 		n = read(fd, b.data + b.len, b.cap - b.len - 1);

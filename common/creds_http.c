@@ -171,7 +171,7 @@ container_auth(char **ret, char **cause)
 			    "%s: %s", file, strerror(errno));
 			return -1;
 		}
-		buf_init(&b);
+		buf_init_secure(&b);
 		for (;;) {
 			buf_reserve(&b, 4096);
 			n = read(fd, b.data + b.len, b.cap - b.len - 1);

@@ -133,7 +133,7 @@ sts_read_token(const char *path, char **ret, char **cause)
 		    strerror(errno));
 		return -1;
 	}
-	buf_init(&b);
+	buf_init_secure(&b);
 	for (;;) {
 		buf_reserve(&b, 4096);
 		n = read(fd, b.data + b.len, b.cap - b.len - 1);

@@ -44,6 +44,7 @@
 #include "http.h"
 #include "log.h"
 #include "util.h"
+#include "wipe.h"
 #include "xmalloc.h"
 
 #define HTTP_DEFAULT_MAX_TOTAL		64
@@ -150,7 +151,13 @@ http_global_init(void)
 
 	if (http_global_done)
 		return;
-	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK)
+	/*
+	 * libcurl's buffers hold what goes over the wire: request headers
+	 * (Authorization, tokens), response bodies (credentials).  Its free
+	 * wipes them (wipe.h).
+	 */
+	if ((rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wipe_free,
+	    wipe_realloc, strdup, calloc)) != CURLE_OK)
 		fatalx("curl_global_init: %s", curl_easy_strerror(rc));
 	http_global_done = 1;
 }
@@ -1092,7 +1099,7 @@ http_submit(struct http_engine *e, const struct http_request *req,
 	x->cb = cb;
 	x->arg = arg;
 	x->submitted = now_mono();
-	buf_init(&x->rbody);
+	buf_init_secure(&x->rbody);	/* bodies may hold credentials */
 
 	if (req == NULL)
 		cause = xstrdup("no request");

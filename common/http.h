@@ -29,7 +29,9 @@
  *
  * Bodies and the values of Authorization, X-Amz-Security-Token, Cookie and
  * the IMDS token headers never reach a log: the verbose trace redacts them.
- * Request and response bodies are wiped when freed.
+ * Request and response bodies are wiped when freed, and so is every copy:
+ * the response body grows in a secure buffer (buf.h), and libcurl's own
+ * buffers are freed through a wiping allocator (wipe.h).
  *
  * libcurl's global state: http_engine_new() calls http_global_init() the
  * first time; a program with threads should call it from main() before it

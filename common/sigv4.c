@@ -648,7 +648,7 @@ sigv4_output_free(struct sigv4_output *out)
 {
 	if (out == NULL)
 		return;
-	free(out->creq);
+	freezero_str(out->creq);	/* holds the session token */
 	free(out->sts);
 	free(out->authz);
 	free(out->signed_headers);
@@ -690,7 +690,7 @@ sigv4_sign(const struct sigv4_input *in, struct sigv4_keycache *kc,
 	int			 rv = -1;
 
 	memset(&out, 0, sizeof(out));
-	buf_init(&creq);
+	buf_init_secure(&creq);		/* holds X-Amz-Security-Token */
 	buf_init(&sts);
 	buf_init(&sh);
 	buf_init(&authz);
