@@ -30,10 +30,15 @@
  */
 #define HTTP_MAX_BODY_DEFAULT		((size_t)8 * 1024 * 1024)
 /*
- * Header lines of one response: AWS sends about 10; proxies and load
- * balancers add a few.
+ * Header lines of one response, obsolete continuation lines (folding)
+ * included: AWS sends about 10; proxies and load balancers add a few.
  */
 #define HTTP_MAX_HEADERS		500
+/*
+ * Bytes of one response's header block (every line, CR LF included): 16
+ * KiB would do for AWS; 64 KiB leaves room for a proxy's long cookies.
+ */
+#define HTTP_MAX_HEADER_BYTES		(64 * 1024)
 
 /* ---- AWS decoding (common/awsxml.c, common/awsdecode.c) ----------------- */
 

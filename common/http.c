@@ -104,7 +104,12 @@ struct http_xfer {
 	CURL			*easy;
 	char			 errbuf[CURL_ERROR_SIZE];
 	int			 too_many_headers;
+	int			 headers_too_large;
 	int			 too_large;
+	size_t			 header_lines;	/* of the current response */
+	size_t			 header_bytes;
+	size_t			 last_len;	/* value of the last header */
+	size_t			 last_cap;	/* (it may be continued) */
 
 	/* The outcome. */
 	enum http_error		 error;
@@ -437,23 +442,66 @@ http_headers_clear(struct http_xfer *x)
 	free(x->headers);
 	x->headers = NULL;
 	x->nheaders = 0;
+	x->last_len = x->last_cap = 0;
+}
+
+/* p[0..*len) without leading and trailing blanks: the new start. */
+static const char *
+http_trim_span(const char *p, size_t *len)
+{
+	while (*len > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		(*len)--;
+	}
+	while (*len > 0 && (p[*len - 1] == ' ' || p[*len - 1] == '\t'))
+		(*len)--;
+	return p;
 }
 
 static char *
 http_trim(const char *p, size_t len)
 {
-	while (len > 0 && (*p == ' ' || *p == '\t')) {
-		p++;
-		len--;
-	}
-	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-		len--;
+	p = http_trim_span(p, &len);
 	return xstrndup(p, len);
+}
+
+/*
+ * Obsolete line folding (RFC 9112, section 5.2): a line starting with
+ * blanks continues the previous header's value, joined with one space.
+ * The value grows by doubling, so joining n lines is linear.
+ */
+static void
+http_header_fold(struct http_xfer *x, const char *data, size_t n)
+{
+	struct http_header	*h;
+	const char		*v;
+	size_t			 need, cap;
+
+	if (x->nheaders == 0)
+		return;
+	h = &x->headers[x->nheaders - 1];
+	v = http_trim_span(data, &n);
+	if (n == 0)
+		return;
+	need = x->last_len + 1 + n + 1;
+	if (need > x->last_cap) {
+		cap = x->last_cap * 2 > need ? x->last_cap * 2 : need;
+		h->value = xreallocarray(h->value, 1, cap);
+		x->last_cap = cap;
+	}
+	if (x->last_len > 0)
+		h->value[x->last_len++] = ' ';
+	memcpy(h->value + x->last_len, v, n);
+	x->last_len += n;
+	h->value[x->last_len] = '\0';
 }
 
 /*
  * CURLOPT_HEADERFUNCTION: one complete line per call.  A status line starts
  * a new response (after 1xx, or a retried request), so the list restarts.
+ * Every line counts against HTTP_MAX_HEADERS, continuation lines too, and
+ * the bytes of the block against HTTP_MAX_HEADER_BYTES; beyond either the
+ * transfer stops (returning 0) and fails.
  */
 static size_t
 http_header_cb(char *data, size_t size, size_t nmemb, void *arg)
@@ -462,40 +510,40 @@ http_header_cb(char *data, size_t size, size_t nmemb, void *arg)
 	size_t			 len = size * nmemb, n;
 	const char		*colon;
 	struct http_header	*h;
-	char			*v, *joined;
 
 	n = len;
 	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
 		n--;
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		http_headers_clear(x);
+		x->header_lines = 0;
+		x->header_bytes = len;
 		return len;
 	}
+	if (len > HTTP_MAX_HEADER_BYTES - x->header_bytes) {
+		x->headers_too_large = 1;
+		return 0;
+	}
+	x->header_bytes += len;
 	if (n == 0)
 		return len;
+	if (++x->header_lines > HTTP_MAX_HEADERS) {
+		x->too_many_headers = 1;
+		return 0;
+	}
 	if (data[0] == ' ' || data[0] == '\t') {
-		/* obsolete line folding: continue the previous value */
-		if (x->nheaders == 0)
-			return len;
-		h = &x->headers[x->nheaders - 1];
-		v = http_trim(data, n);
-		joined = xprintf("%s%s%s", h->value, *h->value ? " " : "", v);
-		free(v);
-		free(h->value);
-		h->value = joined;
+		http_header_fold(x, data, n);
 		return len;
 	}
 	if ((colon = memchr(data, ':', n)) == NULL || colon == data)
 		return len;	/* not a header (curl would have complained) */
-	if (x->nheaders >= HTTP_MAX_HEADERS) {
-		x->too_many_headers = 1;
-		return 0;
-	}
 	x->headers = xreallocarray(x->headers, x->nheaders + 1,
 	    sizeof *x->headers);
 	h = &x->headers[x->nheaders++];
 	h->name = http_trim(data, colon - data);
 	h->value = http_trim(colon + 1, n - (colon + 1 - data));
+	x->last_len = strlen(h->value);
+	x->last_cap = x->last_len + 1;
 	return len;
 }
 
@@ -714,8 +762,12 @@ http_xfer_finish(struct http_xfer *x, CURLcode rc)
 		    x->max_body);
 	} else if (x->too_many_headers) {
 		err = HTTP_ERR_PROTOCOL;
-		msg = xprintf("more than %d response headers",
+		msg = xprintf("more than %d response header lines",
 		    HTTP_MAX_HEADERS);
+	} else if (x->headers_too_large) {
+		err = HTTP_ERR_PROTOCOL;
+		msg = xprintf("response headers larger than %d bytes",
+		    HTTP_MAX_HEADER_BYTES);
 	} else if (err != HTTP_OK)
 		msg = xprintf("%s (curl error %d)", x->errbuf[0] != '\0' ?
 		    x->errbuf : curl_easy_strerror(rc), (int)rc);

@@ -27,6 +27,12 @@
  * header line with an empty value ("X-Empty:") is sent as such.  Proxies
  * follow libcurl's environment variables (https_proxy, no_proxy).
  *
+ * Responses are bounded (cloudsaga_limits.h): the body by max_body, the
+ * header block by HTTP_MAX_HEADERS lines (obsolete continuation lines
+ * included; they are joined to the previous value with one space) and
+ * HTTP_MAX_HEADER_BYTES bytes.  Beyond, the transfer fails:
+ * HTTP_ERR_OTHER for the body, HTTP_ERR_PROTOCOL for the headers.
+ *
  * Bodies and the values of Authorization, X-Amz-Security-Token, Cookie and
  * the IMDS token headers never reach a log: the verbose trace redacts them.
  * Request and response bodies are wiped when freed, and so is every copy:

@@ -945,6 +945,105 @@ test_response_headers(void **state)
 	testsrv_free(srv);
 }
 
+/*
+ * Obsolete line folding cannot get around the header limits: continuation
+ * lines count as header lines (HTTP_MAX_HEADERS) and the header block is
+ * bounded in bytes (HTTP_MAX_HEADER_BYTES).  Such a response fails with a
+ * clear error; one within the limits is folded as before.
+ */
+static char *
+folded_response(int lines, size_t each, int regular)
+{
+	struct buf	 b;
+	int		 i;
+
+	buf_init(&b);
+	buf_addstr(&b, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	    "X-Folded: first\r\n");
+	for (i = 0; i < lines; i++) {
+		if (regular)
+			buf_printf(&b, "X-H%d: ", i);
+		else
+			buf_addch(&b, i % 2 ? ' ' : '\t');
+		buf_printf(&b, "%0*d\r\n", (int)each, 0);
+	}
+	buf_addstr(&b, "\r\nok");
+	return buf_release(&b);
+}
+
+static void
+test_folded_headers(void **state)
+{
+	struct testsrv		*srv = testsrv_start();
+	struct http_engine	*eng = engine(0, 0);
+	struct result		 r;
+	char			*many, *fewlong, *wide, *within, want[64];
+	size_t			 i;
+
+	/* 20000 continuation lines of 4 bytes: 80 KB, 1 header */
+	many = folded_response(20000, 1, 0);
+	/* 12 continuation lines of 6 KB: only the bytes are too many */
+	fewlong = folded_response(12, 6000, 0);
+	/* 70 regular headers of 1 KB */
+	wide = folded_response(70, 1000, 1);
+	/* just within: 400 continuation lines, 40 KB */
+	within = folded_response(400, 100, 0);
+	testsrv_route(srv, "GET", "/many", raw_response, many);
+	testsrv_route(srv, "GET", "/fewlong", raw_response, fewlong);
+	testsrv_route(srv, "GET", "/wide", raw_response, wide);
+	testsrv_route(srv, "GET", "/within", raw_response, within);
+
+	memset(&r, 0, sizeof r);
+	get(eng, testsrv_url(srv, "/many"), &r);
+	run(10);
+	assert_int_equal(r.error, HTTP_ERR_PROTOCOL);
+	snprintf(want, sizeof want, "more than %d response header lines",
+	    HTTP_MAX_HEADERS);
+	if (strstr(r.errmsg, want) == NULL)
+		fail_msg("errmsg \"%s\" lacks \"%s\"", r.errmsg, want);
+	result_clear(&r);
+
+	snprintf(want, sizeof want, "response headers larger than %d bytes",
+	    HTTP_MAX_HEADER_BYTES);
+	get(eng, testsrv_url(srv, "/fewlong"), &r);
+	run(10);
+	assert_int_equal(r.error, HTTP_ERR_PROTOCOL);
+	if (strstr(r.errmsg, want) == NULL)
+		fail_msg("errmsg \"%s\" lacks \"%s\"", r.errmsg, want);
+	result_clear(&r);
+	get(eng, testsrv_url(srv, "/wide"), &r);
+	run(10);
+	assert_int_equal(r.error, HTTP_ERR_PROTOCOL);
+	if (strstr(r.errmsg, want) == NULL)
+		fail_msg("errmsg \"%s\" lacks \"%s\"", r.errmsg, want);
+	result_clear(&r);
+
+	get(eng, testsrv_url(srv, "/within"), &r);
+	run(10);
+	assert_int_equal(r.error, HTTP_OK);
+	assert_string_equal(r.body, "ok");
+	assert_int_equal(r.nheaders, 2);
+	/* "first" and 400 values of 100 digits, joined by single spaces */
+	assert_int_equal(strlen(r.hdr_folded), 5 + 400 * 101);
+	assert_memory_equal(r.hdr_folded, "first 000", 9);
+	for (i = 5; i < strlen(r.hdr_folded); i += 101)
+		assert_int_equal(r.hdr_folded[i], ' ');
+	result_clear(&r);
+
+	/* the engine is fine afterwards */
+	get(eng, testsrv_url(srv, "/status/204"), &r);
+	run(5);
+	assert_int_equal(r.error, HTTP_OK);
+	assert_int_equal(r.status, 204);
+	result_clear(&r);
+	http_engine_free(eng);
+	testsrv_free(srv);
+	free(many);
+	free(fewlong);
+	free(wide);
+	free(within);
+}
+
 /* ---- queue order ------------------------------------------------------ */
 
 struct order {
@@ -1370,6 +1469,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_host_header, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_response_headers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_folded_headers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_queue_order, setup,
 		    teardown),
