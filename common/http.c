@@ -106,17 +106,12 @@ struct http_xfer {
 	int			 too_many_headers;
 	int			 headers_too_large;
 	int			 too_large;
-	size_t			 header_lines;	/* of the current response */
-	size_t			 header_bytes;
-	size_t			 last_len;	/* value of the last header */
-	size_t			 last_cap;	/* (it may be continued) */
 
 	/* The outcome. */
 	enum http_error		 error;
 	char			*errmsg;
 	long			 status;
-	struct http_header	*headers;
-	size_t			 nheaders;
+	struct http_header_parser hp;		/* the response's headers */
 	struct buf		 rbody;
 	int			 reused;
 	double			 submitted;
@@ -430,19 +425,17 @@ http_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size,
 
 /* ---- curl data callbacks -------------------------------------------- */
 
-static void
-http_headers_clear(struct http_xfer *x)
+void
+http_header_parser_clear(struct http_header_parser *hp)
 {
 	size_t	 i;
 
-	for (i = 0; i < x->nheaders; i++) {
-		free(x->headers[i].name);
-		free(x->headers[i].value);
+	for (i = 0; i < hp->nheaders; i++) {
+		free(hp->headers[i].name);
+		free(hp->headers[i].value);
 	}
-	free(x->headers);
-	x->headers = NULL;
-	x->nheaders = 0;
-	x->last_len = x->last_cap = 0;
+	free(hp->headers);
+	memset(hp, 0, sizeof(*hp));
 }
 
 /* p[0..*len) without leading and trailing blanks: the new start. */
@@ -471,80 +464,92 @@ http_trim(const char *p, size_t len)
  * The value grows by doubling, so joining n lines is linear.
  */
 static void
-http_header_fold(struct http_xfer *x, const char *data, size_t n)
+http_header_fold(struct http_header_parser *hp, const char *data, size_t n)
 {
 	struct http_header	*h;
 	const char		*v;
 	size_t			 need, cap;
 
-	if (x->nheaders == 0)
+	if (hp->nheaders == 0)
 		return;
-	h = &x->headers[x->nheaders - 1];
+	h = &hp->headers[hp->nheaders - 1];
 	v = http_trim_span(data, &n);
 	if (n == 0)
 		return;
-	need = x->last_len + 1 + n + 1;
-	if (need > x->last_cap) {
-		cap = x->last_cap * 2 > need ? x->last_cap * 2 : need;
+	need = hp->last_len + 1 + n + 1;
+	if (need > hp->last_cap) {
+		cap = hp->last_cap * 2 > need ? hp->last_cap * 2 : need;
 		h->value = xreallocarray(h->value, 1, cap);
-		x->last_cap = cap;
+		hp->last_cap = cap;
 	}
-	if (x->last_len > 0)
-		h->value[x->last_len++] = ' ';
-	memcpy(h->value + x->last_len, v, n);
-	x->last_len += n;
-	h->value[x->last_len] = '\0';
+	if (hp->last_len > 0)
+		h->value[hp->last_len++] = ' ';
+	memcpy(h->value + hp->last_len, v, n);
+	hp->last_len += n;
+	h->value[hp->last_len] = '\0';
 }
 
-/*
- * CURLOPT_HEADERFUNCTION: one complete line per call.  A status line starts
- * a new response (after 1xx, or a retried request), so the list restarts.
- * Every line counts against HTTP_MAX_HEADERS, continuation lines too, and
- * the bytes of the block against HTTP_MAX_HEADER_BYTES; beyond either the
- * transfer stops (returning 0) and fails.
- */
-static size_t
-http_header_cb(char *data, size_t size, size_t nmemb, void *arg)
+enum http_header_status
+http_parse_header_line(struct http_header_parser *hp, const char *data,
+    size_t len)
 {
-	struct http_xfer	*x = arg;
-	size_t			 len = size * nmemb, n;
 	const char		*colon;
 	struct http_header	*h;
+	size_t			 n;
 
 	n = len;
 	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
 		n--;
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		http_headers_clear(x);
-		x->header_lines = 0;
-		x->header_bytes = len;
-		return len;
+		http_header_parser_clear(hp);
+		hp->bytes = len;
+		return HTTP_HEADER_OK;
 	}
-	if (len > HTTP_MAX_HEADER_BYTES - x->header_bytes) {
-		x->headers_too_large = 1;
-		return 0;
-	}
-	x->header_bytes += len;
+	if (len > HTTP_MAX_HEADER_BYTES - hp->bytes)
+		return HTTP_HEADER_TOO_LARGE;
+	hp->bytes += len;
 	if (n == 0)
-		return len;
-	if (++x->header_lines > HTTP_MAX_HEADERS) {
-		x->too_many_headers = 1;
-		return 0;
-	}
+		return HTTP_HEADER_OK;
+	if (hp->lines >= HTTP_MAX_HEADERS)
+		return HTTP_HEADER_TOO_MANY;
+	hp->lines++;
 	if (data[0] == ' ' || data[0] == '\t') {
-		http_header_fold(x, data, n);
-		return len;
+		http_header_fold(hp, data, n);
+		return HTTP_HEADER_OK;
 	}
 	if ((colon = memchr(data, ':', n)) == NULL || colon == data)
-		return len;	/* not a header (curl would have complained) */
-	x->headers = xreallocarray(x->headers, x->nheaders + 1,
-	    sizeof *x->headers);
-	h = &x->headers[x->nheaders++];
+		return HTTP_HEADER_OK;	/* not a header (curl complains) */
+	hp->headers = xreallocarray(hp->headers, hp->nheaders + 1,
+	    sizeof(*hp->headers));
+	h = &hp->headers[hp->nheaders++];
 	h->name = http_trim(data, colon - data);
 	h->value = http_trim(colon + 1, n - (colon + 1 - data));
-	x->last_len = strlen(h->value);
-	x->last_cap = x->last_len + 1;
-	return len;
+	hp->last_len = strlen(h->value);
+	hp->last_cap = hp->last_len + 1;
+	return HTTP_HEADER_OK;
+}
+
+/*
+ * CURLOPT_HEADERFUNCTION: one complete line per call, to the parser above;
+ * beyond a limit the transfer stops (returning 0) and fails.
+ */
+static size_t
+http_header_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct http_xfer	*x = arg;
+	size_t			 len = size * nmemb;
+
+	switch (http_parse_header_line(&x->hp, data, len)) {
+	case HTTP_HEADER_OK:
+		return len;
+	case HTTP_HEADER_TOO_MANY:
+		x->too_many_headers = 1;
+		break;
+	case HTTP_HEADER_TOO_LARGE:
+		x->headers_too_large = 1;
+		break;
+	}
+	return 0;
 }
 
 static size_t
@@ -709,7 +714,7 @@ http_xfer_fail(struct http_xfer *x, enum http_error error, char *errmsg)
 	free(x->errmsg);
 	x->errmsg = errmsg;
 	x->status = 0;
-	http_headers_clear(x);
+	http_header_parser_clear(&x->hp);
 	buf_freezero(&x->rbody);
 	x->finished = now_mono();
 	x->state = HTTP_DONE;
@@ -944,8 +949,8 @@ http_deliver(struct http_engine *e)
 		r.error = x->error;
 		r.errmsg = x->errmsg;
 		r.status = x->status;
-		r.headers = x->headers;
-		r.nheaders = x->nheaders;
+		r.headers = x->hp.headers;
+		r.nheaders = x->hp.nheaders;
 		buf_add(&x->rbody, "", 0);	/* body is never NULL */
 		r.body = x->rbody.data;
 		r.body_len = x->rbody.len;
@@ -1191,7 +1196,7 @@ http_xfer_free(struct http_xfer *x)
 	curl_slist_free_all(x->hdrs);
 	freezero(x->body, x->body_len + 1);
 	free(x->errmsg);
-	http_headers_clear(x);
+	http_header_parser_clear(&x->hp);
 	buf_freezero(&x->rbody);
 	free(x);
 }

@@ -165,6 +165,37 @@ void			 http_engine_stats(const struct http_engine *,
  */
 char			*http_host_header(const char *url);
 
+/*
+ * The engine's response header parser, for tests and fuzzing.  Feed it the
+ * header lines of a response as received, one per call (CR LF included,
+ * as libcurl's header callback gets them): a status line ("HTTP/...")
+ * starts over (after a 1xx), a line starting with a blank continues the
+ * previous value (obsolete folding: joined with one space), "Name: value"
+ * adds a header (both trimmed), a blank line ends the block, anything else
+ * is ignored.  Every line counts against HTTP_MAX_HEADERS, every byte
+ * against HTTP_MAX_HEADER_BYTES; the line that exceeds one is refused and
+ * the parser keeps what it had.  A zeroed struct is an empty parser.
+ */
+enum http_header_status {
+	HTTP_HEADER_OK,
+	HTTP_HEADER_TOO_MANY,		/* more than HTTP_MAX_HEADERS lines */
+	HTTP_HEADER_TOO_LARGE,		/* more than HTTP_MAX_HEADER_BYTES */
+};
+
+struct http_header_parser {
+	struct http_header	*headers;
+	size_t			 nheaders;
+	size_t			 lines;		/* of the current response */
+	size_t			 bytes;
+	size_t			 last_len;	/* the last value, which a */
+	size_t			 last_cap;	/* continuation may extend */
+};
+
+enum http_header_status	 http_parse_header_line(struct http_header_parser *,
+			    const char *line, size_t len);
+/* Free the headers: an empty parser again. */
+void			 http_header_parser_clear(struct http_header_parser *);
+
 /* curl_global_init() once (idempotent); see above. */
 void			 http_global_init(void);
 void			 http_global_cleanup(void);

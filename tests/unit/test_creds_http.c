@@ -590,6 +590,78 @@ test_imds_size_limits(void **state)
 	creds_provider_free(p);
 }
 
+/*
+ * The parsers on their own (the fetches above use them; the fuzzer calls
+ * them): bodies are length-bound, not NUL-terminated, and whatever they
+ * hold, a token or role goes on only when it is clean.
+ */
+static void
+test_parsers(void **state)
+{
+	struct aws_creds	*c;
+	char			*s, *cause = NULL, exp[21], *doc;
+
+	(void)state;
+	assert_non_null(s = creds_imds_parse_token("AQAE-tok==\r\n", 12,
+	    &cause));
+	assert_string_equal(s, "AQAE-tok==");
+	free(s);
+	/* only the first 4 bytes count: no NUL is read past len */
+	assert_non_null(s = creds_imds_parse_token("abcdXXXX", 4, &cause));
+	assert_string_equal(s, "abcd");
+	free(s);
+	assert_null(creds_imds_parse_token("a\x01b", 3, &cause));
+	assert_string_equal(cause, "bad session token");
+	free(cause);
+	assert_null(creds_imds_parse_token("a\0b", 3, &cause));
+	free(cause);
+	assert_null(creds_imds_parse_token("a\nb", 3, &cause));
+	free(cause);
+	assert_null(creds_imds_parse_token("  \n", 3, &cause));
+	free(cause);
+
+	assert_non_null(s = creds_imds_parse_role("r-1\nr-2\n", 8, &cause));
+	assert_string_equal(s, "r-1");
+	free(s);
+	assert_null(creds_imds_parse_role("r\0x\n", 4, &cause));
+	assert_string_equal(cause, "bad IAM role name in the listing");
+	free(cause);
+	assert_null(creds_imds_parse_role("\n\n", 2, &cause));
+	assert_string_equal(cause, "no IAM role attached to this instance");
+	free(cause);
+	assert_null(creds_imds_parse_role("role", 0, &cause));
+	free(cause);
+
+	time_iso8601(time(NULL) + 3600, exp);
+	doc = xprintf("{\"Code\":\"Success\",\"AccessKeyId\":\"ASIA1\","
+	    "\"SecretAccessKey\":\"s\",\"Token\":\"t\",\"Expiration\":"
+	    "\"%s\"}", exp);
+	assert_non_null(c = creds_imds_parse_creds(doc, strlen(doc), &cause));
+	assert_string_equal(c->session_token, "t");
+	creds_unref(c);
+	assert_non_null(c = creds_container_parse(doc, strlen(doc), &cause));
+	creds_unref(c);
+	/* cut short: bad JSON, not a read past the end */
+	assert_null(creds_imds_parse_creds(doc, 20, &cause));
+	assert_non_null(strstr(cause, "bad JSON"));
+	free(cause);
+	free(doc);
+	doc = xstrdup("{\"Code\":\"Fail\xc3\",\"AccessKeyId\":\"A\"}");
+	assert_null(creds_imds_parse_creds(doc, strlen(doc), &cause));
+	free(cause);
+	free(doc);
+	doc = xstrdup("{\"Code\":\"Failure\"}");
+	assert_null(creds_imds_parse_creds(doc, strlen(doc), &cause));
+	assert_string_equal(cause, "Code Failure");
+	free(cause);
+	/* the container answer has no Code and may lack Expiration */
+	free(doc);
+	doc = xstrdup("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\"}");
+	assert_non_null(c = creds_container_parse(doc, strlen(doc), &cause));
+	creds_unref(c);
+	free(doc);
+}
+
 /* ---- a fake container endpoint ----------------------------------------- */
 
 struct ct_srv {
@@ -860,6 +932,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_imds_size_limits, setup,
 		    teardown),
+		cmocka_unit_test(test_parsers),
 		cmocka_unit_test_setup_teardown(test_container, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_container_retries, setup,

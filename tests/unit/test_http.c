@@ -1044,6 +1044,68 @@ test_folded_headers(void **state)
 	free(within);
 }
 
+/* The parser itself: the limits are exact, and it reads only len bytes. */
+static void
+test_header_parser(void **state)
+{
+	struct http_header_parser	 hp;
+	char				 line[1024];
+	size_t				 total, n;
+	int				 i;
+
+	memset(&hp, 0, sizeof hp);
+	assert_int_equal(http_parse_header_line(&hp, "HTTP/1.1 200 OK\r\n", 17),
+	    HTTP_HEADER_OK);
+	for (i = 0; i < HTTP_MAX_HEADERS; i++) {
+		n = (size_t)snprintf(line, sizeof line, i % 2 ? " c%d\r\n" :
+		    "H%d: v\r\n", i);
+		assert_int_equal(http_parse_header_line(&hp, line, n),
+		    HTTP_HEADER_OK);
+	}
+	assert_int_equal(hp.nheaders, HTTP_MAX_HEADERS / 2);
+	assert_string_equal(hp.headers[0].value, "v c1");
+	assert_int_equal(http_parse_header_line(&hp, "X: y\r\n", 6),
+	    HTTP_HEADER_TOO_MANY);
+	assert_int_equal(http_parse_header_line(&hp, " more\r\n", 7),
+	    HTTP_HEADER_TOO_MANY);
+	assert_int_equal(hp.nheaders, HTTP_MAX_HEADERS / 2);
+	/* the blank line ending the block is not a header line */
+	assert_int_equal(http_parse_header_line(&hp, "\r\n", 2),
+	    HTTP_HEADER_OK);
+	/* a status line starts over */
+	assert_int_equal(http_parse_header_line(&hp, "HTTP/1.1 204 \r\n", 15),
+	    HTTP_HEADER_OK);
+	assert_int_equal(hp.nheaders, 0);
+	/* bytes: exactly HTTP_MAX_HEADER_BYTES is fine, one more is not */
+	total = 15;
+	memset(line, 'a', sizeof line);
+	while (total + 1000 <= HTTP_MAX_HEADER_BYTES) {
+		memcpy(line, "X-Long: ", 8);
+		memcpy(line + 998, "\r\n", 2);
+		assert_int_equal(http_parse_header_line(&hp, line, 1000),
+		    HTTP_HEADER_OK);
+		total += 1000;
+	}
+	n = HTTP_MAX_HEADER_BYTES - total;
+	memcpy(line + n - 2, "\r\n", 2);
+	assert_int_equal(http_parse_header_line(&hp, line, n), HTTP_HEADER_OK);
+	assert_int_equal(http_parse_header_line(&hp, "\r\n", 2),
+	    HTTP_HEADER_TOO_LARGE);
+	/* only len bytes are read: "Name: v" of "Name: value" */
+	http_header_parser_clear(&hp);
+	assert_int_equal(http_parse_header_line(&hp, "Name: value", 7),
+	    HTTP_HEADER_OK);
+	assert_string_equal(hp.headers[0].value, "v");
+	/* a continuation with nothing before it, a line without a colon */
+	http_header_parser_clear(&hp);
+	assert_int_equal(http_parse_header_line(&hp, " orphan\r\n", 9),
+	    HTTP_HEADER_OK);
+	assert_int_equal(http_parse_header_line(&hp, "garbage\r\n", 9),
+	    HTTP_HEADER_OK);
+	assert_int_equal(hp.nheaders, 0);
+	http_header_parser_clear(&hp);
+}
+
 /* ---- queue order ------------------------------------------------------ */
 
 struct order {
@@ -1472,6 +1534,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_folded_headers, setup,
 		    teardown),
+		cmocka_unit_test(test_header_parser),
 		cmocka_unit_test_setup_teardown(test_queue_order, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_submit_from_callback,
