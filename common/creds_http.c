@@ -69,7 +69,6 @@ http_body_excerpt(const struct http_response *res)
 	return s;
 }
 
-/* Transport trouble and 5xx; not a refused request or an oversized body. */
 /* ---- parsing the answers (creds_int.h) ------------------------------ */
 
 char *
@@ -116,7 +115,7 @@ creds_imds_parse_role(const char *body, size_t len, char **cause)
 	return xstrndup(body, n);
 }
 
-/* A credential document; with code, IMDS's "Code" must be "Success". */
+/* A credential document; for IMDS, its "Code" must be "Success". */
 static struct aws_creds *
 creds_http_parse_json(const char *body, size_t len, int imds, char **cause)
 {
@@ -155,6 +154,7 @@ creds_container_parse(const char *body, size_t len, char **cause)
 	return creds_http_parse_json(body, len, 0, cause);
 }
 
+/* Transport trouble and 5xx; not a refused request or an oversized body. */
 static int
 http_retryable(const struct http_response *res)
 {
