@@ -502,6 +502,8 @@ http_parse_header_line(struct http_header_parser *hp, const char *data,
 		n--;
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		http_header_parser_clear(hp);
+		if (len > HTTP_MAX_HEADER_BYTES)
+			return HTTP_HEADER_TOO_LARGE;
 		hp->bytes = len;
 		return HTTP_HEADER_OK;
 	}

@@ -1091,6 +1091,17 @@ test_header_parser(void **state)
 	assert_int_equal(http_parse_header_line(&hp, line, n), HTTP_HEADER_OK);
 	assert_int_equal(http_parse_header_line(&hp, "\r\n", 2),
 	    HTTP_HEADER_TOO_LARGE);
+	/* a status line longer than the block may be is refused too */
+	http_header_parser_clear(&hp);
+	{
+		char	*big = xmalloc(HTTP_MAX_HEADER_BYTES + 1);
+
+		memset(big, 'x', HTTP_MAX_HEADER_BYTES + 1);
+		memcpy(big, "HTTP/1.1 200 ", 13);
+		assert_int_equal(http_parse_header_line(&hp, big,
+		    HTTP_MAX_HEADER_BYTES + 1), HTTP_HEADER_TOO_LARGE);
+		free(big);
+	}
 	/* only len bytes are read: "Name: v" of "Name: value" */
 	http_header_parser_clear(&hp);
 	assert_int_equal(http_parse_header_line(&hp, "Name: value", 7),
