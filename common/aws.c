@@ -244,7 +244,7 @@ aws_request_add(struct aws_request *req, const char *key, const char *fmt,
 	xvasprintf(&value, fmt, ap);
 	va_end(ap);
 	aws_params_append(&req->params, &req->nparams, key, value);
-	free(value);
+	freezero_str(value);	/* may be a token */
 }
 
 void
@@ -260,7 +260,7 @@ aws_request_put(struct aws_request *req, const char *key, const char *fmt,
 	va_end(ap);
 	for (i = 0; i < req->nparams; i++) {
 		if (strcmp(req->params[i].key, key) == 0) {
-			free(req->params[i].value);
+			freezero_str(req->params[i].value);
 			req->params[i].value = value;
 			return;
 		}
@@ -583,7 +583,7 @@ aws_form_add(struct buf *b, const char *k, const char *v)
 		buf_addch(b, '&');
 	buf_printf(b, "%s=%s", ek, ev);
 	free(ek);
-	free(ev);
+	freezero_str(ev);	/* may be a token */
 }
 
 static int
@@ -632,7 +632,7 @@ aws_encode_query(const struct aws_request *req, struct aws_http *h,
 		}
 	}
 
-	buf_init(&body);
+	buf_init_secure(&body);		/* may hold a token */
 	aws_form_add(&body, "Action", req->action);
 	aws_form_add(&body, "Version", req->svc->api_version);
 	for (i = 0; i < req->nparams; i++)

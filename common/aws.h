@@ -33,9 +33,11 @@
  *     containing a newline (a pretty-printed empty container) becomes "";
  *   - text beside child elements (mixed content) is ignored.
  * Safety: bodies over AWS_XML_MAX_SIZE, nesting over AWS_XML_MAX_DEPTH,
- * more than AWS_XML_MAX_NODES elements, and any DOCTYPE or ENTITY
- * declaration are rejected (no entity expansion, billion-laughs safe).
- * JSON bodies go through aws_json_parse() with the same kind of limits.
+ * more than AWS_XML_MAX_NODES elements, more than AWS_XML_MAX_PARSER_MEM
+ * bytes of expat's own memory, and any DOCTYPE or ENTITY declaration are
+ * rejected (no entity expansion, billion-laughs safe).  JSON bodies go
+ * through aws_json_parse() with the same kind of limits (size, depth,
+ * AWS_JSON_MAX_VALUES values).  The limits are in cloudsaga_limits.h.
  */
 #ifndef CLOUDSAGA_AWS_H
 #define CLOUDSAGA_AWS_H
@@ -45,6 +47,7 @@
 
 #include <jansson.h>
 
+#include "cloudsaga_limits.h"
 #include "http.h"
 
 enum aws_protocol {
@@ -370,6 +373,9 @@ void	 aws_result_clear(struct aws_result *);
  *     protocol; X-Amzn-Errortype wins for JSON protocols; REST errors
  *     without a body get the status as code ("404", like botocore).  Error
  *     messages never quote body bytes (they may hold secrets).
+ *   - Text from the peer is bounded and valid UTF-8: error_message at most
+ *     AWS_ERROR_MESSAGE_MAX bytes, error_code and request_id at most
+ *     AWS_ID_MAX, cut on a character boundary and marked (str_cap_utf8()).
  */
 void	 aws_decode(const struct aws_request *, const struct http_response *,
 	    struct aws_result *res);
@@ -453,12 +459,6 @@ char	*aws_cloudtrail_error_code_status(const struct aws_service *,
  * first ':', trimmed ("aws.x#FooError:http://..." -> "FooError"); NULL
  * when nothing is left.  Allocated. */
 char	*aws_json_error_code(const char *raw);
-
-#define AWS_XML_MAX_SIZE	(32 * 1024 * 1024)
-#define AWS_XML_MAX_DEPTH	64
-#define AWS_XML_MAX_NODES	1000000
-#define AWS_JSON_MAX_SIZE	(32 * 1024 * 1024)
-#define AWS_JSON_MAX_DEPTH	64
 
 /* XML body to the JSON tree described above; NULL + *cause on error. */
 json_t	*aws_xml_to_json(const char *xml, size_t len, char **cause);

@@ -16,6 +16,7 @@
 
 #include "aws.h"
 #include "util.h"
+#include "wipe.h"
 #include "xmalloc.h"
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -53,15 +54,82 @@ awsdec_trim(const char *s)
 
 /* ---- JSON ---------------------------------------------------------------- */
 
+/*
+ * Before jansson builds anything: the nesting depth (jansson recurses per
+ * level) and the number of values, object keys included, which is what
+ * bounds the memory of the tree (an empty object costs ~230 bytes for 3
+ * bytes of input).  A value starts at '{', '[', '"' (a string or a key),
+ * or at the first byte of a number or literal: a byte that is none of
+ * these, nor white space, ',', ':', ']' or '}'.  Invalid JSON may count
+ * oddly; jansson refuses it next anyway.
+ */
+static int
+awsdec_json_scan(const char *text, size_t len, char **cause)
+{
+	size_t	 i, values = 0;
+	int	 depth = 0, instr = 0, inscalar = 0;
+	char	 c;
+
+	for (i = 0; i < len; i++) {
+		c = text[i];
+		if (instr) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				instr = 0;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			instr = 1;
+			inscalar = 0;
+			values++;
+			break;
+		case '[':
+		case '{':
+			if (++depth > AWS_JSON_MAX_DEPTH) {
+				*cause = xstrdup("JSON nesting is too deep");
+				return -1;
+			}
+			inscalar = 0;
+			values++;
+			break;
+		case ']':
+		case '}':
+			depth--;
+			inscalar = 0;
+			break;
+		case ',':
+		case ':':
+		case ' ':
+		case '\t':
+		case '\n':
+		case '\r':
+			inscalar = 0;
+			break;
+		default:
+			if (!inscalar)
+				values++;
+			inscalar = 1;
+			break;
+		}
+		if (values > AWS_JSON_MAX_VALUES) {
+			*cause = xprintf("JSON has too many values (more than "
+			    "%d)", AWS_JSON_MAX_VALUES);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 json_t *
 aws_json_parse(const char *text, size_t len, char **cause)
 {
 	json_error_t	 err;
 	json_t		*j;
-	size_t		 i;
-	int		 depth = 0, instr = 0;
 	char		*near;
 
+	wipe_init();	/* (done before main(); this links it in) */
 	if (text == NULL || len == 0) {
 		*cause = xstrdup("empty JSON body");
 		return NULL;
@@ -71,27 +139,8 @@ aws_json_parse(const char *text, size_t len, char **cause)
 		    len, AWS_JSON_MAX_SIZE);
 		return NULL;
 	}
-	/* Nesting limit before jansson recurses. */
-	for (i = 0; i < len; i++) {
-		char c = text[i];
-
-		if (instr) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				instr = 0;
-			continue;
-		}
-		if (c == '"')
-			instr = 1;
-		else if (c == '[' || c == '{') {
-			if (++depth > AWS_JSON_MAX_DEPTH) {
-				*cause = xstrdup("JSON nesting is too deep");
-				return NULL;
-			}
-		} else if (c == ']' || c == '}')
-			depth--;
-	}
+	if (awsdec_json_scan(text, len, cause) != 0)
+		return NULL;
 	if ((j = json_loadb(text, len, 0, &err)) == NULL) {
 		/* jansson's text may quote the input ("near '...'"). */
 		if ((near = strstr(err.text, " near ")) != NULL)
@@ -652,6 +701,30 @@ awsdec_error(const struct aws_request *req, const struct http_response *resp,
 	}
 }
 
+/*
+ * Peer text kept in a result goes on into verdict reasons, journal fields
+ * and report lines: bounded (cloudsaga_limits.h) and valid UTF-8.
+ */
+static void
+awsdec_cap(char **s, size_t max)
+{
+	char	*c;
+
+	if (*s == NULL)
+		return;
+	c = str_cap_utf8(*s, max);
+	free(*s);
+	*s = c;
+}
+
+static void
+awsdec_cap_all(struct aws_result *res)
+{
+	awsdec_cap(&res->error_code, AWS_ID_MAX);
+	awsdec_cap(&res->error_message, AWS_ERROR_MESSAGE_MAX);
+	awsdec_cap(&res->request_id, AWS_ID_MAX);
+}
+
 void
 aws_decode(const struct aws_request *req, const struct http_response *resp,
     struct aws_result *res)
@@ -673,6 +746,7 @@ aws_decode(const struct aws_request *req, const struct http_response *resp,
 		res->error_code = xstrdup(aws_transport_code(resp->error));
 		res->error_message = xstrdup(resp->errmsg != NULL ?
 		    resp->errmsg : "no response");
+		awsdec_cap_all(res);
 		res->outcome = aws_classify_transport(resp->error);
 		return;
 	}
@@ -693,5 +767,6 @@ aws_decode(const struct aws_request *req, const struct http_response *resp,
 		    resp->body_len);
 		free(msg);
 	}
+	awsdec_cap_all(res);
 	res->outcome = aws_classify(req, res->status, res->error_code);
 }

@@ -3,8 +3,17 @@
  * described in aws.h).  Hostile input is expected: DOCTYPE and entity
  * declarations are refused outright (so no entity is ever expanded:
  * billion laughs and external entities are impossible), depth, element
- * count and size are bounded, and every error is a message, never a crash.
+ * count, size and expat's own memory are bounded (cloudsaga_limits.h), and
+ * every error is a message, never a crash.
+ *
+ * expat gets the body in chunks (AWSXML_CHUNK), so its buffer holds a
+ * chunk and the token in progress rather than a copy of the whole body.
+ *
+ * Bodies can hold credentials (STS answers): expat's memory and the text
+ * of the frames are wiped when freed (wipe.h), and the tree's strings are
+ * jansson's, which wipes too.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +22,10 @@
 
 #include "aws.h"
 #include "buf.h"
+#include "wipe.h"
 #include "xmalloc.h"
+
+#define AWSXML_CHUNK	(64 * 1024)
 
 struct awsxml_frame {
 	char		*name;
@@ -33,6 +45,71 @@ struct awsxml {
 	char			*error;
 	json_t			*root;
 	char			*root_name;
+};
+
+/*
+ * expat's memory.  Every block carries its size in a header, so the bytes
+ * expat holds for the document being parsed are counted and bounded by
+ * AWS_XML_MAX_PARSER_MEM (a start tag with a million attributes, which
+ * expat holds whole before any handler runs, fails instead of taking
+ * ~90 MB), and every block is wiped when freed; growth copies and wipes
+ * rather than realloc(), which would leave a copy behind.  Parsing is
+ * synchronous, so the count is per thread, reset by aws_xml_parse().
+ */
+union awsxml_hdr {
+	size_t		 size;
+	max_align_t	 align;
+};
+
+static _Thread_local size_t	awsxml_mem_used;
+static _Thread_local int	awsxml_mem_refused;
+
+static void *
+awsxml_malloc(size_t n)
+{
+	union awsxml_hdr	*h;
+
+	if (n > AWS_XML_MAX_PARSER_MEM - awsxml_mem_used) {
+		awsxml_mem_refused = 1;
+		return NULL;
+	}
+	if ((h = malloc(sizeof(*h) + n)) == NULL)
+		return NULL;
+	h->size = n;
+	awsxml_mem_used += n;
+	return h + 1;
+}
+
+static void
+awsxml_free(void *p)
+{
+	union awsxml_hdr	*h;
+
+	if (p == NULL)
+		return;
+	h = (union awsxml_hdr *)p - 1;
+	awsxml_mem_used -= h->size;
+	freezero(h, sizeof(*h) + h->size);
+}
+
+static void *
+awsxml_realloc(void *p, size_t n)
+{
+	union awsxml_hdr	*h;
+	void			*q;
+
+	if (p == NULL)
+		return awsxml_malloc(n);
+	h = (union awsxml_hdr *)p - 1;
+	if ((q = awsxml_malloc(n)) == NULL)
+		return NULL;
+	memcpy(q, p, h->size < n ? h->size : n);
+	awsxml_free(p);
+	return q;
+}
+
+static const XML_Memory_Handling_Suite awsxml_mem = {
+	awsxml_malloc, awsxml_realloc, awsxml_free,
 };
 
 static void
@@ -99,6 +176,7 @@ awsxml_start(void *arg, const XML_Char *name, const XML_Char **attrs)
 	}
 	f = &x->stack[x->depth++];
 	memset(f, 0, sizeof(*f));
+	buf_init_secure(&f->text);
 	f->name = xstrdup(awsxml_local(name));
 	if (x->depth == 1)
 		x->root_name = xstrdup(f->name);
@@ -237,9 +315,10 @@ aws_xml_parse(const char *xml, size_t len, char **ret_root, char **cause)
 {
 	struct awsxml	 x;
 	json_t		*root = NULL;
-	size_t		 i;
-	int		 ok;
+	size_t		 i, off, n;
+	int		 ok, final;
 
+	wipe_init();
 	if (xml == NULL || len == 0) {
 		*cause = xstrdup("empty XML body");
 		return NULL;
@@ -254,7 +333,10 @@ aws_xml_parse(const char *xml, size_t len, char **ret_root, char **cause)
 		return NULL;
 	}
 	memset(&x, 0, sizeof(x));
-	if ((x.parser = XML_ParserCreate(NULL)) == NULL) {
+	awsxml_mem_used = 0;
+	awsxml_mem_refused = 0;
+	if ((x.parser = XML_ParserCreate_MM(NULL, &awsxml_mem, NULL)) ==
+	    NULL) {
 		*cause = xstrdup("cannot create an XML parser");
 		return NULL;
 	}
@@ -265,7 +347,17 @@ aws_xml_parse(const char *xml, size_t len, char **ret_root, char **cause)
 	XML_SetEntityDeclHandler(x.parser, awsxml_entity);
 	XML_SetParamEntityParsing(x.parser, XML_PARAM_ENTITY_PARSING_NEVER);
 
-	ok = XML_Parse(x.parser, xml, (int)len, XML_TRUE) == XML_STATUS_OK;
+	for (off = 0;; off += n) {
+		n = len - off < AWSXML_CHUNK ? len - off : AWSXML_CHUNK;
+		final = off + n == len;
+		ok = XML_Parse(x.parser, xml + off, (int)n, final) ==
+		    XML_STATUS_OK;
+		if (!ok || final)
+			break;
+	}
+	if (x.error == NULL && !ok && awsxml_mem_refused)
+		x.error = xprintf("XML parser memory limit exceeded (%zu "
+		    "bytes)", AWS_XML_MAX_PARSER_MEM);
 	if (x.error == NULL && !ok) {
 		x.error = xprintf("invalid XML at line %lu column %lu: %s",
 		    (unsigned long)XML_GetCurrentLineNumber(x.parser),

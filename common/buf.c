@@ -11,6 +11,34 @@ buf_init(struct buf *b)
 {
 	b->data = NULL;
 	b->len = b->cap = 0;
+	b->secure = 0;
+}
+
+void
+buf_init_secure(struct buf *b)
+{
+	buf_init(b);
+	b->secure = 1;
+}
+
+void
+buf_set_secure(struct buf *b)
+{
+	b->secure = 1;
+}
+
+/* Move into a new block of cap bytes; the old one is wiped and freed. */
+static void
+buf_move(struct buf *b, size_t cap)
+{
+	char	*p;
+
+	p = xmalloc(cap);
+	if (b->data != NULL) {
+		memcpy(p, b->data, b->len + 1);
+		freezero(b->data, b->cap);
+	}
+	b->data = p;
 }
 
 void
@@ -27,7 +55,10 @@ buf_reserve(struct buf *b, size_t extra)
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
-	b->data = xreallocarray(b->data, 1, cap);
+	if (b->secure)
+		buf_move(b, cap);
+	else
+		b->data = xreallocarray(b->data, 1, cap);
 	b->cap = cap;
 	b->data[b->len] = '\0';
 }
@@ -83,6 +114,8 @@ buf_printf(struct buf *b, const char *fmt, ...)
 void
 buf_reset(struct buf *b)
 {
+	if (b->data != NULL && b->secure)
+		explicit_bzero(b->data, b->len);
 	b->len = 0;
 	if (b->data != NULL)
 		b->data[0] = '\0';
@@ -93,18 +126,27 @@ buf_release(struct buf *b)
 {
 	char	*p;
 
+	int	 secure = b->secure;
+
 	if (b->data == NULL)
 		return xstrdup("");
 	p = b->data;
 	buf_init(b);
+	b->secure = secure;
 	return p;
 }
 
 void
 buf_free(struct buf *b)
 {
-	free(b->data);
+	int	 secure = b->secure;
+
+	if (secure)
+		freezero(b->data, b->cap);
+	else
+		free(b->data);
 	buf_init(b);
+	b->secure = secure;
 }
 
 void

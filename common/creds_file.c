@@ -22,13 +22,13 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cloudsaga_limits.h"
 #include "creds.h"
 #include "creds_int.h"
 #include "log.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define INI_MAX_SIZE	(1024 * 1024)
 
 /* ---- INI --------------------------------------------------------------- */
 
@@ -193,7 +193,7 @@ ini_load(const char *path, struct ini_file **ret, char **cause)
 		close(fd);
 		return -1;
 	}
-	buf_init(&b);
+	buf_init_secure(&b);		/* holds keys */
 	for (;;) {
 		buf_reserve(&b, 8192);
 		n = read(fd, b.data + b.len, b.cap - b.len - 1);
@@ -209,9 +209,9 @@ ini_load(const char *path, struct ini_file **ret, char **cause)
 			break;
 		b.len += n;
 		b.data[b.len] = '\0';
-		if (b.len > INI_MAX_SIZE) {
+		if (b.len > CREDS_INI_MAX_SIZE) {
 			*cause = xprintf("%s: larger than %d bytes", path,
-			    INI_MAX_SIZE);
+			    CREDS_INI_MAX_SIZE);
 			buf_freezero(&b);
 			close(fd);
 			return -1;

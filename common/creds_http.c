@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "cloudsaga_limits.h"
 #include "creds.h"
 #include "creds_int.h"
 #include "http.h"
@@ -39,7 +40,6 @@
 #define IMDS_TOKEN_TTL		"21600"
 #define IMDS_TIMEOUT_MS		1000
 #define IMDS_ROLE_PATH		"/latest/meta-data/iam/security-credentials/"
-#define HTTP_TOKEN_MAX		16384
 
 /* Wipe a response body that carried secrets (the engine frees it next). */
 static void
@@ -69,11 +69,98 @@ http_body_excerpt(const struct http_response *res)
 	return s;
 }
 
+/* ---- parsing the answers (creds_int.h) ------------------------------ */
+
+char *
+creds_imds_parse_token(const char *body, size_t len, char **cause)
+{
+	size_t	 n = len, i;
+
+	while (n > 0 && isspace((unsigned char)body[n - 1]))
+		n--;
+	for (i = 0; i < n; i++) {
+		/* it goes into a header line: printable ASCII only */
+		if ((unsigned char)body[i] < 0x20 ||
+		    (unsigned char)body[i] >= 0x7f)
+			break;
+	}
+	if (n == 0 || n > CREDS_HTTP_TOKEN_MAX || i < n) {
+		*cause = xstrdup("bad session token");
+		return NULL;
+	}
+	return xstrndup(body, n);
+}
+
+char *
+creds_imds_parse_role(const char *body, size_t len, char **cause)
+{
+	size_t	 n = 0, i;
+
+	while (n < len && body[n] != '\r' && body[n] != '\n')
+		n++;
+	while (n > 0 && isspace((unsigned char)body[n - 1]))
+		n--;
+	if (n == 0) {
+		*cause = xstrdup("no IAM role attached to this instance");
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)body[i]) && (body[i] == '\0' ||
+		    strchr("+=,.@_-", body[i]) == NULL))
+			break;
+	if (i < n || n > 128) {
+		*cause = xstrdup("bad IAM role name in the listing");
+		return NULL;
+	}
+	return xstrndup(body, n);
+}
+
+/* A credential document; for IMDS, its "Code" must be "Success". */
+static struct aws_creds *
+creds_http_parse_json(const char *body, size_t len, int imds, char **cause)
+{
+	struct aws_creds	*c;
+	json_error_t		 jerr;
+	json_t			*j;
+	const char		*code;
+	char			*s;
+
+	if ((j = json_loadb(body, len, 0, &jerr)) == NULL) {
+		*cause = xprintf("bad JSON (line %d)", jerr.line);
+		return NULL;
+	}
+	code = json_string_value(json_object_get(j, "Code"));
+	if (imds && code != NULL && strcmp(code, "Success") != 0) {
+		s = str_cap_utf8(code, 64);
+		*cause = xprintf("Code %s", s);
+		free(s);
+		c = NULL;
+	} else
+		c = creds_from_json(j, "Token", imds, cause);
+	creds_json_wipe(j);
+	json_decref(j);
+	return c;
+}
+
+struct aws_creds *
+creds_imds_parse_creds(const char *body, size_t len, char **cause)
+{
+	return creds_http_parse_json(body, len, 1, cause);
+}
+
+struct aws_creds *
+creds_container_parse(const char *body, size_t len, char **cause)
+{
+	return creds_http_parse_json(body, len, 0, cause);
+}
+
+/* Transport trouble and 5xx; not a refused request or an oversized body. */
 static int
 http_retryable(const struct http_response *res)
 {
 	if (res->error != HTTP_OK)
-		return res->error != HTTP_ERR_CANCELLED;
+		return res->error != HTTP_ERR_CANCELLED &&
+		    res->error != HTTP_ERR_OTHER;
 	return res->status >= 500 || res->status == 429;
 }
 
@@ -169,7 +256,7 @@ container_auth(char **ret, char **cause)
 			    "%s: %s", file, strerror(errno));
 			return -1;
 		}
-		buf_init(&b);
+		buf_init_secure(&b);
 		for (;;) {
 			buf_reserve(&b, 4096);
 			n = read(fd, b.data + b.len, b.cap - b.len - 1);
@@ -179,11 +266,11 @@ container_auth(char **ret, char **cause)
 				break;
 			b.len += n;
 			b.data[b.len] = '\0';
-			if (b.len > HTTP_TOKEN_MAX)
+			if (b.len > CREDS_HTTP_TOKEN_MAX)
 				break;
 		}
 		close(fd);
-		if (n == -1 || b.len > HTTP_TOKEN_MAX) {
+		if (n == -1 || b.len > CREDS_HTTP_TOKEN_MAX) {
 			*cause = xprintf("container authorization token file "
 			    "%s: %s", file, n == -1 ? strerror(errno) :
 			    "too large");
@@ -236,6 +323,7 @@ container_send(struct creds_provider *p)
 	req.headers = hdrs;
 	req.connect_timeout_ms = CONTAINER_TIMEOUT_MS;
 	req.timeout_ms = CONTAINER_TIMEOUT_MS;
+	req.max_body = CREDS_HTTP_MAX_BODY;
 	ct->attempt++;
 	ct->xfer = http_submit(ct->http, &req, container_done, p);
 	freezero_str(authhdr);
@@ -255,8 +343,6 @@ container_done(const struct http_response *res, void *arg)
 	struct container	*ct = p->data;
 	struct aws_creds	*c = NULL;
 	struct timeval		 tv = { CONTAINER_RETRY_DELAY_S, 0 };
-	json_error_t		 jerr;
-	json_t			*j;
 	char			*cause = NULL, *ex;
 
 	ct->xfer = NULL;
@@ -283,19 +369,11 @@ container_done(const struct http_response *res, void *arg)
 		cause = xprintf("container credentials %s: HTTP %ld%s",
 		    ct->url, res->status, ex);
 		free(ex);
-	} else if ((j = json_loadb(res->body, res->body_len, 0,
-	    &jerr)) == NULL) {
-		cause = xprintf("container credentials %s: bad JSON (line "
-		    "%d)", ct->url, jerr.line);
-	} else {
-		if ((c = creds_from_json(j, "Token", 0, &cause)) == NULL) {
-			ex = xprintf("container credentials %s: %s", ct->url,
-			    cause);
-			free(cause);
-			cause = ex;
-		}
-		creds_json_wipe(j);
-		json_decref(j);
+	} else if ((c = creds_container_parse(res->body, res->body_len,
+	    &cause)) == NULL) {
+		ex = xprintf("container credentials %s: %s", ct->url, cause);
+		free(cause);
+		cause = ex;
 	}
 	http_body_wipe(res);
 	creds_fetch_done(p, c, cause);
@@ -477,6 +555,7 @@ imds_send(struct creds_provider *p)
 	req.headers = hdrs;
 	req.connect_timeout_ms = im->timeout_ms;
 	req.timeout_ms = im->timeout_ms;
+	req.max_body = CREDS_HTTP_MAX_BODY;
 	im->attempt++;
 	im->xfer = http_submit(im->http, &req, imds_done, p);
 	freezero_str(hdr);
@@ -516,26 +595,9 @@ imds_creds(struct creds_provider *p, const struct http_response *res)
 {
 	struct imds		*im = p->data;
 	struct aws_creds	*c;
-	json_error_t		 jerr;
-	json_t			*j;
-	const char		*code;
 	char			*cause = NULL;
 
-	if ((j = json_loadb(res->body, res->body_len, 0, &jerr)) == NULL) {
-		imds_fail(p, "role %s: bad JSON (line %d)", im->role,
-		    jerr.line);
-		return;
-	}
-	code = json_string_value(json_object_get(j, "Code"));
-	if (code != NULL && strcmp(code, "Success") != 0) {
-		imds_fail(p, "role %s: Code %.60s", im->role, code);
-		creds_json_wipe(j);
-		json_decref(j);
-		return;
-	}
-	c = creds_from_json(j, "Token", 1, &cause);
-	creds_json_wipe(j);
-	json_decref(j);
+	c = creds_imds_parse_creds(res->body, res->body_len, &cause);
 	if (c == NULL) {
 		imds_fail(p, "role %s: %s", im->role, cause);
 		free(cause);
@@ -554,8 +616,7 @@ imds_done(const struct http_response *res, void *arg)
 	struct creds_provider	*p = arg;
 	struct imds		*im = p->data;
 	const char		*what = imds_state_names[im->state];
-	size_t			 n, i;
-	char			*ex;
+	char			*ex, *cause = NULL;
 
 	im->xfer = NULL;
 	if (res->error == HTTP_ERR_CANCELLED) {
@@ -569,18 +630,14 @@ imds_done(const struct http_response *res, void *arg)
 
 	if (im->state == IMDS_TOKEN) {
 		if (res->error == HTTP_OK && res->status == 200) {
-			n = res->body_len;
-			while (n > 0 && isspace((unsigned char)res->body[n - 1]))
-				n--;
-			if (n == 0 || n > HTTP_TOKEN_MAX ||
-			    memchr(res->body, '\n', n) != NULL ||
-			    memchr(res->body, '\r', n) != NULL) {
-				http_body_wipe(res);
-				imds_fail(p, "bad session token");
+			im->token = creds_imds_parse_token(res->body,
+			    res->body_len, &cause);
+			http_body_wipe(res);
+			if (im->token == NULL) {
+				imds_fail(p, "%s", cause);
+				free(cause);
 				return;
 			}
-			im->token = xstrndup(res->body, n);
-			http_body_wipe(res);
 			imds_next(p, IMDS_ROLE);
 			return;
 		}
@@ -631,22 +688,12 @@ imds_done(const struct http_response *res, void *arg)
 
 	switch (im->state) {
 	case IMDS_ROLE:
-		n = strcspn(res->body != NULL ? res->body : "", "\r\n");
-		while (n > 0 && isspace((unsigned char)res->body[n - 1]))
-			n--;
-		if (n == 0) {
-			imds_fail(p, "no IAM role attached to this instance");
+		if ((im->role = creds_imds_parse_role(res->body,
+		    res->body_len, &cause)) == NULL) {
+			imds_fail(p, "%s", cause);
+			free(cause);
 			return;
 		}
-		for (i = 0; i < n; i++)
-			if (!isalnum((unsigned char)res->body[i]) &&
-			    strchr("+=,.@_-", res->body[i]) == NULL)
-				break;
-		if (i < n || n > 128) {
-			imds_fail(p, "bad IAM role name in the listing");
-			return;
-		}
-		im->role = xstrndup(res->body, n);
 		imds_next(p, IMDS_CREDS);
 		break;
 	case IMDS_CREDS:

@@ -139,6 +139,25 @@ struct creds_provider *creds_profile_resolve(const struct creds_ctx *,
 /* ---- creds_http.c ---- */
 
 /*
+ * The answers of the metadata endpoints, parsed (pure functions: the
+ * fetches use them, the fuzzer calls them).  The body is len bytes, not
+ * necessarily NUL-terminated; errors never quote secrets.
+ *
+ * creds_imds_parse_token: the IMDSv2 session token (trailing white space
+ * dropped; 1..CREDS_HTTP_TOKEN_MAX printable bytes), allocated.
+ * creds_imds_parse_role: the first role of the listing (an IAM name: 1..128
+ * of A-Z a-z 0-9 +=,.@_-), allocated.
+ * creds_imds_parse_creds: the credential document (Code "Success" if any,
+ * Expiration required).  creds_container_parse: the container answer.
+ */
+char	*creds_imds_parse_token(const char *body, size_t len, char **cause);
+char	*creds_imds_parse_role(const char *body, size_t len, char **cause);
+struct aws_creds *creds_imds_parse_creds(const char *body, size_t len,
+	    char **cause);
+struct aws_creds *creds_container_parse(const char *body, size_t len,
+	    char **cause);
+
+/*
  * IMDS, or NULL when AWS_EC2_METADATA_DISABLED=true.  note, if not NULL,
  * prefixes its errors (the chain says what else it looked at).
  */

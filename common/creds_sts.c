@@ -15,13 +15,13 @@
 #include "aws.h"
 #include "buf.h"
 #include "client.h"
+#include "cloudsaga_limits.h"
 #include "creds.h"
 #include "creds_int.h"
 #include "log.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define STS_TOKEN_MAX	20000	/* WebIdentityToken: 4..20000 chars */
 
 struct sts_role {
 	struct aws_client	*client;
@@ -133,7 +133,7 @@ sts_read_token(const char *path, char **ret, char **cause)
 		    strerror(errno));
 		return -1;
 	}
-	buf_init(&b);
+	buf_init_secure(&b);
 	for (;;) {
 		buf_reserve(&b, 4096);
 		n = read(fd, b.data + b.len, b.cap - b.len - 1);
@@ -143,7 +143,7 @@ sts_read_token(const char *path, char **ret, char **cause)
 			break;
 		b.len += n;
 		b.data[b.len] = '\0';
-		if (b.len > STS_TOKEN_MAX + 16)
+		if (b.len > CREDS_WEB_IDENTITY_TOKEN_MAX + 16)
 			break;
 	}
 	close(fd);
@@ -155,10 +155,11 @@ sts_read_token(const char *path, char **ret, char **cause)
 	}
 	while (b.len > 0 && isspace((unsigned char)b.data[b.len - 1]))
 		b.data[--b.len] = '\0';
-	if (b.len < 4 || b.len > STS_TOKEN_MAX ||
+	if (b.len < 4 || b.len > CREDS_WEB_IDENTITY_TOKEN_MAX ||
 	    strlen(buf_str(&b)) != b.len) {
 		*cause = xprintf("web identity token file %s: the token must "
-		    "be 4..%d characters of text", path, STS_TOKEN_MAX);
+		    "be 4..%d characters of text", path,
+		    CREDS_WEB_IDENTITY_TOKEN_MAX);
 		buf_freezero(&b);
 		return -1;
 	}

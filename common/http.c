@@ -40,17 +40,17 @@
 #include <event2/event.h>
 
 #include "buf.h"
+#include "cloudsaga_limits.h"
 #include "http.h"
 #include "log.h"
 #include "util.h"
+#include "wipe.h"
 #include "xmalloc.h"
 
 #define HTTP_DEFAULT_MAX_TOTAL		64
 #define HTTP_DEFAULT_MAX_PER_HOST	16
 #define HTTP_DEFAULT_CONNECT_MS		5000L
 #define HTTP_DEFAULT_TIMEOUT_MS		30000L
-#define HTTP_DEFAULT_MAX_BODY		((size_t)64 * 1024 * 1024)
-#define HTTP_MAX_HEADERS		500
 #define HTTP_IDLE_EASY_MAX		16	/* reset easy handles kept */
 
 enum http_state {
@@ -96,6 +96,7 @@ struct http_xfer {
 	int			 send_body;
 	long			 connect_timeout_ms;
 	long			 timeout_ms;
+	size_t			 max_body;
 
 	http_done_cb		 cb;
 	void			*arg;
@@ -104,14 +105,14 @@ struct http_xfer {
 	CURL			*easy;
 	char			 errbuf[CURL_ERROR_SIZE];
 	int			 too_many_headers;
+	int			 headers_too_large;
 	int			 too_large;
 
 	/* The outcome. */
 	enum http_error		 error;
 	char			*errmsg;
 	long			 status;
-	struct http_header	*headers;
-	size_t			 nheaders;
+	struct http_header_parser hp;		/* the response's headers */
 	struct buf		 rbody;
 	int			 reused;
 	double			 submitted;
@@ -173,7 +174,13 @@ http_global_init(void)
 
 	if (http_global_done)
 		return;
-	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK)
+	/*
+	 * libcurl's buffers hold what goes over the wire: request headers
+	 * (Authorization, tokens), response bodies (credentials).  Its free
+	 * wipes them (wipe.h).
+	 */
+	if ((rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wipe_free,
+	    wipe_realloc, strdup, calloc)) != CURLE_OK)
 		fatalx("curl_global_init: %s", curl_easy_strerror(rc));
 	http_global_done = 1;
 }
@@ -441,78 +448,133 @@ http_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size,
 
 /* ---- curl data callbacks -------------------------------------------- */
 
-static void
-http_headers_clear(struct http_xfer *x)
+void
+http_header_parser_clear(struct http_header_parser *hp)
 {
 	size_t	 i;
 
-	for (i = 0; i < x->nheaders; i++) {
-		free(x->headers[i].name);
-		free(x->headers[i].value);
+	for (i = 0; i < hp->nheaders; i++) {
+		free(hp->headers[i].name);
+		free(hp->headers[i].value);
 	}
-	free(x->headers);
-	x->headers = NULL;
-	x->nheaders = 0;
+	free(hp->headers);
+	memset(hp, 0, sizeof(*hp));
+}
+
+/* p[0..*len) without leading and trailing blanks: the new start. */
+static const char *
+http_trim_span(const char *p, size_t *len)
+{
+	while (*len > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		(*len)--;
+	}
+	while (*len > 0 && (p[*len - 1] == ' ' || p[*len - 1] == '\t'))
+		(*len)--;
+	return p;
 }
 
 static char *
 http_trim(const char *p, size_t len)
 {
-	while (len > 0 && (*p == ' ' || *p == '\t')) {
-		p++;
-		len--;
-	}
-	while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-		len--;
+	p = http_trim_span(p, &len);
 	return xstrndup(p, len);
 }
 
 /*
- * CURLOPT_HEADERFUNCTION: one complete line per call.  A status line starts
- * a new response (after 1xx, or a retried request), so the list restarts.
+ * Obsolete line folding (RFC 9112, section 5.2): a line starting with
+ * blanks continues the previous header's value, joined with one space.
+ * The value grows by doubling, so joining n lines is linear.
  */
-static size_t
-http_header_cb(char *data, size_t size, size_t nmemb, void *arg)
+static void
+http_header_fold(struct http_header_parser *hp, const char *data, size_t n)
 {
-	struct http_xfer	*x = arg;
-	size_t			 len = size * nmemb, n;
+	struct http_header	*h;
+	const char		*v;
+	size_t			 need, cap;
+
+	if (hp->nheaders == 0)
+		return;
+	h = &hp->headers[hp->nheaders - 1];
+	v = http_trim_span(data, &n);
+	if (n == 0)
+		return;
+	need = hp->last_len + 1 + n + 1;
+	if (need > hp->last_cap) {
+		cap = hp->last_cap * 2 > need ? hp->last_cap * 2 : need;
+		h->value = xreallocarray(h->value, 1, cap);
+		hp->last_cap = cap;
+	}
+	if (hp->last_len > 0)
+		h->value[hp->last_len++] = ' ';
+	memcpy(h->value + hp->last_len, v, n);
+	hp->last_len += n;
+	h->value[hp->last_len] = '\0';
+}
+
+enum http_header_status
+http_parse_header_line(struct http_header_parser *hp, const char *data,
+    size_t len)
+{
 	const char		*colon;
 	struct http_header	*h;
-	char			*v, *joined;
+	size_t			 n;
 
 	n = len;
 	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
 		n--;
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		http_headers_clear(x);
-		return len;
+		http_header_parser_clear(hp);
+		if (len > HTTP_MAX_HEADER_BYTES)
+			return HTTP_HEADER_TOO_LARGE;
+		hp->bytes = len;
+		return HTTP_HEADER_OK;
 	}
+	if (len > HTTP_MAX_HEADER_BYTES - hp->bytes)
+		return HTTP_HEADER_TOO_LARGE;
+	hp->bytes += len;
 	if (n == 0)
-		return len;
+		return HTTP_HEADER_OK;
+	if (hp->lines >= HTTP_MAX_HEADERS)
+		return HTTP_HEADER_TOO_MANY;
+	hp->lines++;
 	if (data[0] == ' ' || data[0] == '\t') {
-		/* obsolete line folding: continue the previous value */
-		if (x->nheaders == 0)
-			return len;
-		h = &x->headers[x->nheaders - 1];
-		v = http_trim(data, n);
-		joined = xprintf("%s%s%s", h->value, *h->value ? " " : "", v);
-		free(v);
-		free(h->value);
-		h->value = joined;
-		return len;
+		http_header_fold(hp, data, n);
+		return HTTP_HEADER_OK;
 	}
 	if ((colon = memchr(data, ':', n)) == NULL || colon == data)
-		return len;	/* not a header (curl would have complained) */
-	if (x->nheaders >= HTTP_MAX_HEADERS) {
-		x->too_many_headers = 1;
-		return 0;
-	}
-	x->headers = xreallocarray(x->headers, x->nheaders + 1,
-	    sizeof *x->headers);
-	h = &x->headers[x->nheaders++];
+		return HTTP_HEADER_OK;	/* not a header (curl complains) */
+	hp->headers = xreallocarray(hp->headers, hp->nheaders + 1,
+	    sizeof(*hp->headers));
+	h = &hp->headers[hp->nheaders++];
 	h->name = http_trim(data, colon - data);
 	h->value = http_trim(colon + 1, n - (colon + 1 - data));
-	return len;
+	hp->last_len = strlen(h->value);
+	hp->last_cap = hp->last_len + 1;
+	return HTTP_HEADER_OK;
+}
+
+/*
+ * CURLOPT_HEADERFUNCTION: one complete line per call, to the parser above;
+ * beyond a limit the transfer stops (returning 0) and fails.
+ */
+static size_t
+http_header_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct http_xfer	*x = arg;
+	size_t			 len = size * nmemb;
+
+	switch (http_parse_header_line(&x->hp, data, len)) {
+	case HTTP_HEADER_OK:
+		return len;
+	case HTTP_HEADER_TOO_MANY:
+		x->too_many_headers = 1;
+		break;
+	case HTTP_HEADER_TOO_LARGE:
+		x->headers_too_large = 1;
+		break;
+	}
+	return 0;
 }
 
 static size_t
@@ -521,7 +583,7 @@ http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	struct http_xfer	*x = arg;
 	size_t			 len = size * nmemb;
 
-	if (len > x->engine->opts.max_body - x->rbody.len) {
+	if (len > x->max_body - x->rbody.len) {
 		x->too_large = 1;
 		return 0;
 	}
@@ -677,7 +739,7 @@ http_xfer_fail(struct http_xfer *x, enum http_error error, char *errmsg)
 	free(x->errmsg);
 	x->errmsg = errmsg;
 	x->status = 0;
-	http_headers_clear(x);
+	http_header_parser_clear(&x->hp);
 	buf_freezero(&x->rbody);
 	x->finished = now_mono();
 	x->state = HTTP_DONE;
@@ -753,11 +815,15 @@ http_xfer_finish(struct http_xfer *x, CURLcode rc)
 	if (x->too_large || rc == CURLE_FILESIZE_EXCEEDED) {
 		err = HTTP_ERR_OTHER;
 		msg = xprintf("response body larger than %zu bytes",
-		    e->opts.max_body);
+		    x->max_body);
 	} else if (x->too_many_headers) {
 		err = HTTP_ERR_PROTOCOL;
-		msg = xprintf("more than %d response headers",
+		msg = xprintf("more than %d response header lines",
 		    HTTP_MAX_HEADERS);
+	} else if (x->headers_too_large) {
+		err = HTTP_ERR_PROTOCOL;
+		msg = xprintf("response headers larger than %d bytes",
+		    HTTP_MAX_HEADER_BYTES);
 	} else if (err != HTTP_OK)
 		msg = xprintf("%s (curl error %d)", x->errbuf[0] != '\0' ?
 		    x->errbuf : curl_easy_strerror(rc), (int)rc);
@@ -835,7 +901,7 @@ http_xfer_start(struct http_xfer *x)
 	 * (curl would refuse HEAD of a large S3 object) */
 	if (strcmp(x->method, "HEAD") != 0)
 		HTTP_SETOPT(CURLOPT_MAXFILESIZE_LARGE,
-		    (curl_off_t)e->opts.max_body);
+		    (curl_off_t)x->max_body);
 	HTTP_SETOPT(CURLOPT_HTTPHEADER, x->hdrs);
 	HTTP_SETOPT(CURLOPT_HEADERFUNCTION, http_header_cb);
 	HTTP_SETOPT(CURLOPT_HEADERDATA, x);
@@ -933,8 +999,8 @@ http_deliver(struct http_engine *e)
 		r.error = x->error;
 		r.errmsg = x->errmsg;
 		r.status = x->status;
-		r.headers = x->headers;
-		r.nheaders = x->nheaders;
+		r.headers = x->hp.headers;
+		r.nheaders = x->hp.nheaders;
 		buf_add(&x->rbody, "", 0);	/* body is never NULL */
 		r.body = x->rbody.data;
 		r.body_len = x->rbody.len;
@@ -1131,6 +1197,9 @@ http_xfer_setup(struct http_xfer *x, const struct http_request *req,
 	    req->connect_timeout_ms : e->opts.connect_timeout_ms;
 	x->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms :
 	    e->opts.timeout_ms;
+	x->max_body = e->opts.max_body;
+	if (req->max_body > 0 && req->max_body < x->max_body)
+		x->max_body = req->max_body;
 
 	return http_build_headers(x, req->headers, cause);
 }
@@ -1149,7 +1218,7 @@ http_submit(struct http_engine *e, const struct http_request *req,
 	x->cb = cb;
 	x->arg = arg;
 	x->submitted = now_mono();
-	buf_init(&x->rbody);
+	buf_init_secure(&x->rbody);	/* bodies may hold credentials */
 
 	if (req == NULL)
 		cause = xstrdup("no request");
@@ -1189,7 +1258,7 @@ http_xfer_free(struct http_xfer *x)
 	curl_slist_free_all(x->hdrs);
 	freezero(x->body, x->body_len + 1);
 	free(x->errmsg);
-	http_headers_clear(x);
+	http_header_parser_clear(&x->hp);
 	buf_freezero(&x->rbody);
 	free(x);
 }
@@ -1266,7 +1335,7 @@ http_engine_new(struct event_base *base, const struct http_engine_opts *o)
 	if (e->opts.timeout_ms <= 0)
 		e->opts.timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
 	if (e->opts.max_body == 0)
-		e->opts.max_body = HTTP_DEFAULT_MAX_BODY;
+		e->opts.max_body = HTTP_MAX_BODY_DEFAULT;
 	TAILQ_INIT(&e->active);
 	TAILQ_INIT(&e->done);
 	LIST_INIT(&e->hosts);

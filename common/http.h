@@ -27,9 +27,17 @@
  * header line with an empty value ("X-Empty:") is sent as such.  Proxies
  * follow libcurl's environment variables (https_proxy, no_proxy).
  *
+ * Responses are bounded (cloudsaga_limits.h): the body by max_body, the
+ * header block by HTTP_MAX_HEADERS lines (obsolete continuation lines
+ * included; they are joined to the previous value with one space) and
+ * HTTP_MAX_HEADER_BYTES bytes.  Beyond, the transfer fails:
+ * HTTP_ERR_OTHER for the body, HTTP_ERR_PROTOCOL for the headers.
+ *
  * Bodies and the values of Authorization, X-Amz-Security-Token, Cookie and
  * the IMDS token headers never reach a log: the verbose trace redacts them.
- * Request and response bodies are wiped when freed.
+ * Request and response bodies are wiped when freed, and so is every copy:
+ * the response body grows in a secure buffer (buf.h), and libcurl's own
+ * buffers are freed through a wiping allocator (wipe.h).
  *
  * libcurl's global state: http_engine_new() calls http_global_init() the
  * first time; a program with threads should call it from main() before it
@@ -50,7 +58,8 @@ struct http_engine_opts {
 	long	 connect_timeout_ms;	/* default per transfer; 0 = 5000 */
 	long	 timeout_ms;		/* default total per transfer; 0 = 30000 */
 	int	 verbose;		/* CURLOPT_VERBOSE to stderr (debug) */
-	size_t	 max_body;		/* response body limit; 0 = 64 MiB */
+	/* response body limit; 0 = HTTP_MAX_BODY_DEFAULT (8 MiB) */
+	size_t	 max_body;
 };
 
 struct http_header {
@@ -77,6 +86,12 @@ struct http_request {
 	size_t		 body_len;
 	long		 connect_timeout_ms;	/* 0 = engine default */
 	long		 timeout_ms;		/* 0 = engine default */
+	/*
+	 * Response body limit for this request, 0 = the engine's max_body;
+	 * never more than the engine's.  Small answers (credential
+	 * endpoints) ask for less.
+	 */
+	size_t		 max_body;
 };
 
 enum http_error {
@@ -149,6 +164,37 @@ void			 http_engine_stats(const struct http_engine *,
  * signer signs this value.
  */
 char			*http_host_header(const char *url);
+
+/*
+ * The engine's response header parser, for tests and fuzzing.  Feed it the
+ * header lines of a response as received, one per call (CR LF included,
+ * as libcurl's header callback gets them): a status line ("HTTP/...")
+ * starts over (after a 1xx), a line starting with a blank continues the
+ * previous value (obsolete folding: joined with one space), "Name: value"
+ * adds a header (both trimmed), a blank line ends the block, anything else
+ * is ignored.  Every line counts against HTTP_MAX_HEADERS, every byte
+ * against HTTP_MAX_HEADER_BYTES; the line that exceeds one is refused and
+ * the parser keeps what it had.  A zeroed struct is an empty parser.
+ */
+enum http_header_status {
+	HTTP_HEADER_OK,
+	HTTP_HEADER_TOO_MANY,		/* more than HTTP_MAX_HEADERS lines */
+	HTTP_HEADER_TOO_LARGE,		/* more than HTTP_MAX_HEADER_BYTES */
+};
+
+struct http_header_parser {
+	struct http_header	*headers;
+	size_t			 nheaders;
+	size_t			 lines;		/* of the current response */
+	size_t			 bytes;
+	size_t			 last_len;	/* the last value, which a */
+	size_t			 last_cap;	/* continuation may extend */
+};
+
+enum http_header_status	 http_parse_header_line(struct http_header_parser *,
+			    const char *line, size_t len);
+/* Free the headers: an empty parser again. */
+void			 http_header_parser_clear(struct http_header_parser *);
 
 /* curl_global_init() once (idempotent); see above. */
 void			 http_global_init(void);

@@ -277,3 +277,78 @@ starts_with(const char *s, const char *prefix)
 {
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
+
+/*
+ * Length of the valid UTF-8 character at s (1 to 4), or 0 when s does not
+ * start one (RFC 3629, section 4: no overlong forms, no surrogates,
+ * nothing beyond U+10FFFF).  Reads no further than a NUL.
+ */
+static size_t
+utf8_char_len(const unsigned char *s)
+{
+	unsigned char	 c = s[0], lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		if (s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80)
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if (s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+#define UTF8_REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
+
+char *
+str_cap_utf8(const char *s, size_t max)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 len, i, n, w, o, total, room;
+	char			*out;
+
+	if (s == NULL)
+		return NULL;
+	if (max < STR_CAP_MIN)
+		max = STR_CAP_MIN;
+	len = strlen(s);
+	/* The length of the whole, with U+FFFD for every invalid byte. */
+	for (total = 0, i = 0; i < len; i += n ? n : 1) {
+		n = utf8_char_len(u + i);
+		total += n ? n : 3;
+	}
+	/* If it does not fit, keep room for the mark (N <= len). */
+	room = max;
+	if (total > max)
+		room -= (size_t)snprintf(NULL, 0, " [truncated %zu bytes]",
+		    len);
+	out = xmalloc(max + 1);
+	for (o = 0, i = 0; i < len; i += n ? n : 1, o += w) {
+		n = utf8_char_len(u + i);
+		w = n ? n : 3;
+		if (o + w > room)
+			break;
+		memcpy(out + o, n ? s + i : UTF8_REPLACEMENT, w);
+	}
+	if (i < len)
+		o += (size_t)snprintf(out + o, max + 1 - o,
+		    " [truncated %zu bytes]", len - i);
+	out[o] = '\0';
+	return out;
+}

@@ -51,6 +51,18 @@ int	 duration_parse(const char *, double *ret_seconds);
 /* Shortest exact form: "90s", "15m", "1h30m", "0s". */
 void	 duration_format(double seconds, char *buf, size_t len);
 
+/*
+ * s as valid UTF-8 of at most max bytes, allocated: each byte that is not
+ * part of a valid character (stray continuation bytes, truncated or
+ * overlong sequences, surrogates, beyond U+10FFFF) becomes U+FFFD; text
+ * that does not fit is cut on a character boundary and marked with
+ * " [truncated N bytes]" (N bytes of s dropped), the mark within max.  A
+ * max below STR_CAP_MIN counts as STR_CAP_MIN.  NULL in, NULL out.  For
+ * text from peers that goes into log lines, journal fields and reports.
+ */
+#define STR_CAP_MIN	48
+char	*str_cap_utf8(const char *s, size_t max);
+
 /* Case-insensitive ASCII prefix test. */
 int	 starts_with(const char *, const char *prefix);
 

@@ -73,13 +73,25 @@ xstrdup_or_null(const char *s)
 	return s == NULL ? NULL : xstrdup(s);
 }
 
+/*
+ * Measure, then format into a block of the right size: vasprintf() grows
+ * its own buffer and frees the smaller copies unwiped, and what is
+ * formatted here is sometimes a secret (a token header).
+ */
 int
 xvasprintf(char **ret, const char *fmt, va_list ap)
 {
+	va_list	 ap2;
 	int	 n;
 
-	if ((n = vasprintf(ret, fmt, ap)) < 0)
-		fatalx("xvasprintf: out of memory");
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		fatalx("xvasprintf: bad format");
+	*ret = xmalloc((size_t)n + 1);
+	if (vsnprintf(*ret, (size_t)n + 1, fmt, ap) != n)
+		fatalx("xvasprintf: the output changed");
 	return n;
 }
 

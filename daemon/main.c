@@ -4,6 +4,8 @@
  * main: parse the command line and hand over to the one-shot commands
  * (cli_*.c) or the daemon loop.  Everything else lives in libcloudsaga.
  */
+#include <sys/prctl.h>
+
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -352,6 +354,16 @@ main(int argc, char *argv[])
 	if (check || print_config)
 		return daemon_check_config(o.config_given ? o.config_file :
 		    NULL, print_config);
+	/*
+	 * The daemon holds credentials for months: no core dump of it, and no
+	 * other process of its user may read its memory (ptrace,
+	 * /proc/PID/mem).  Before anything loads credentials.  Not for the
+	 * one-shot commands: a person runs them with their own credentials,
+	 * and may want a core dump or a debugger (a debugger that starts the
+	 * daemon itself keeps working: the setting does not detach it).
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_warn("prctl(PR_SET_DUMPABLE)");
 	return daemon_main(&(struct daemon_opts){
 	    .config_file = o.config_given ? o.config_file : NULL,
 	    .foreground = foreground, .verbose = o.verbose });

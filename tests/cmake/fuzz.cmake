@@ -13,8 +13,10 @@
 # Leaks inside third-party libraries are suppressed by tests/fuzz/lsan.supp
 # (LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp for runs by hand).
 #
-# Longer runs by hand, e.g. for 60 s, growing a corpus outside the tree's
-# seeds (tests/fuzz/corpus-*/ is ignored by git):
+# Longer runs of every target: tests/fuzz/run-all [SECONDS] [RUNS] (one
+# line per target, exit 1 on a finding).  One target by hand, e.g. for
+# 60 s, growing a corpus outside the tree's seeds (tests/fuzz/corpus-*/ is
+# ignored by git):
 #   mkdir -p tests/fuzz/corpus-sigv4
 #   build-fuzz/tests/fuzz/fuzz_sigv4 -max_total_time=60 \
 #       tests/fuzz/corpus-sigv4 tests/fuzz/corpus/sigv4

@@ -14,6 +14,7 @@
 
 #include "aws.h"
 #include "awstest.h"
+#include "buf.h"
 #include "xmalloc.h"
 
 #define BOTO	"aws-fixtures/botocore-response-parsing/"
@@ -896,6 +897,70 @@ test_request_ids(void **state)
 
 /* ---- list/path helpers ------------------------------------------------- */
 
+/*
+ * Whatever a peer puts in an error, the decoded message stays within
+ * AWS_ERROR_MESSAGE_MAX bytes of valid UTF-8, cut on a character boundary
+ * and marked; codes and request IDs within AWS_ID_MAX.  (A 100 kB
+ * message once went into a verdict reason and a report line.)
+ */
+static void
+check_capped(const char *s, size_t max, const char *start)
+{
+	json_t	*j;
+
+	assert_non_null(s);
+	if (strlen(s) > max)
+		fail_msg("%zu bytes, more than %zu", strlen(s), max);
+	assert_non_null(strstr(s, " [truncated "));
+	assert_memory_equal(s, start, strlen(start));
+	assert_non_null(j = json_string(s));	/* valid UTF-8 */
+	json_decref(j);
+}
+
+static void
+test_long_error_message(void **state)
+{
+	struct aws_result	 res;
+	struct buf		 b, big;
+	int			 i;
+
+	(void)state;
+	buf_init(&big);
+	for (i = 0; i < 50000; i++)
+		buf_addstr(&big, "\xc3\xa9");	/* 100 kB of e-acute */
+	/* EC2 XML */
+	buf_init(&b);
+	buf_printf(&b, "<Response><Errors><Error><Code>InvalidThing</Code>"
+	    "<Message>%s</Message></Error></Errors><RequestID>%s</RequestID>"
+	    "</Response>", big.data, big.data);
+	decode("ec2", "DescribeVpcs", 400, b.data, NULL, NULL, &res);
+	assert_string_equal(res.error_code, "InvalidThing");
+	check_capped(res.error_message, AWS_ERROR_MESSAGE_MAX,
+	    "\xc3\xa9\xc3\xa9");
+	check_capped(res.request_id, AWS_ID_MAX, "\xc3\xa9");
+	aws_result_clear(&res);
+	/* JSON, with a long code */
+	buf_reset(&b);
+	buf_printf(&b, "{\"__type\":\"com.amazon#%s\",\"message\":\"%s\"}",
+	    big.data, big.data);
+	decode("cloudtrail", "LookupEvents", 400, b.data, NULL, NULL, &res);
+	check_capped(res.error_code, AWS_ID_MAX, "\xc3\xa9");
+	check_capped(res.error_message, AWS_ERROR_MESSAGE_MAX, "\xc3\xa9");
+	aws_result_clear(&res);
+	/* A message of exactly the limit is kept whole. */
+	buf_reset(&b);
+	buf_addstr(&b, "{\"__type\":\"Boom\",\"message\":\"");
+	for (i = 0; i < AWS_ERROR_MESSAGE_MAX; i++)
+		buf_addch(&b, 'm');
+	buf_addstr(&b, "\"}");
+	decode("cloudtrail", "LookupEvents", 400, b.data, NULL, NULL, &res);
+	assert_int_equal(strlen(res.error_message), AWS_ERROR_MESSAGE_MAX);
+	assert_null(strstr(res.error_message, "truncated"));
+	aws_result_clear(&res);
+	buf_free(&b);
+	buf_free(&big);
+}
+
 static void
 test_json_helpers(void **state)
 {
@@ -961,6 +1026,7 @@ main(void)
 		cmocka_unit_test(test_dry_run_outcomes),
 		cmocka_unit_test(test_request_ids),
 		cmocka_unit_test(test_json_helpers),
+		cmocka_unit_test(test_long_error_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

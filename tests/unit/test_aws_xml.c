@@ -215,13 +215,170 @@ test_depth_and_size(void **state)
 	x2j_fails(b.data, (size_t)AWS_XML_MAX_SIZE + 1, "too large");
 	buf_free(&b);
 
-	/* Too many elements. */
+	/* Too many elements: the root and AWS_XML_MAX_NODES - 1 children
+	 * are fine, one more is not. */
 	buf_init(&b);
 	buf_addstr(&b, "<r>");
-	for (i = 0; i < AWS_XML_MAX_NODES; i++)
+	for (i = 0; i < AWS_XML_MAX_NODES - 1; i++)
 		buf_addstr(&b, "<i/>");
 	buf_addstr(&b, "</r>");
-	x2j_fails(b.data, b.len, "too many");
+	j = aws_xml_to_json(b.data, b.len, &cause);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(json_object_get(j, "i")),
+	    AWS_XML_MAX_NODES - 1);
+	json_decref(j);
+	b.len -= 4;
+	buf_addstr(&b, "<i/></r>");
+	x2j_fails(b.data, b.len, "too many elements");
+	buf_free(&b);
+}
+
+/*
+ * A document of about len bytes, and fewer than AWS_XML_MAX_NODES
+ * elements: <r><a0>text</a0><a1>text</a1>... (1000 distinct names).
+ */
+static void
+xml_names(struct buf *b, size_t len)
+{
+	size_t	 i;
+
+	buf_addstr(b, "<r>");
+	for (i = 0; b->len + 120 < len; i++)
+		buf_printf(b, "<a%zx>%s</a%zx>", i % 1000, "0123456789abcdef"
+		    "0123456789abcdef0123456789abcdef0123456789abcdef"
+		    "0123456789abcdef", i % 1000);
+	buf_addstr(b, "</r>");
+}
+
+/*
+ * The byte limits are those of an AWS answer (8 MiB), not more: a body
+ * of 9 MiB is refused before parsing even when it is valid and small in
+ * elements.
+ */
+static void
+test_size_limits(void **state)
+{
+	struct buf	 b;
+	json_t		*j;
+	char		*cause = NULL;
+
+	(void)state;
+	assert_true(AWS_XML_MAX_SIZE <= 8 * 1024 * 1024);
+	assert_true(AWS_JSON_MAX_SIZE <= 8 * 1024 * 1024);
+	buf_init(&b);
+	buf_addstr(&b, "<r><a>");
+	while (b.len < 9 * 1024 * 1024)
+		buf_addstr(&b, "0123456789abcdef");
+	buf_addstr(&b, "</a></r>");
+	x2j_fails(b.data, b.len, "too large");
+	buf_reset(&b);
+	buf_addstr(&b, "{\"a\":\"");
+	while (b.len < 9 * 1024 * 1024)
+		buf_addstr(&b, "0123456789abcdef");
+	buf_addstr(&b, "\"}");
+	j = aws_json_parse(b.data, b.len, &cause);
+	assert_null(j);
+	assert_non_null(strstr(cause, "too large"));
+	free(cause);
+	buf_free(&b);
+}
+
+/*
+ * What expat itself allocates is bounded (AWS_XML_MAX_PARSER_MEM): one
+ * start tag with a million attributes (dropped by the mapping, but held
+ * by expat while it reads the tag: ~90 MB for 8 MiB) fails cleanly.
+ */
+static void
+test_parser_memory(void **state)
+{
+	struct buf	 b;
+	json_t		*j;
+	char		*cause = NULL;
+	size_t		 i;
+
+	(void)state;
+	buf_init(&b);
+	buf_addstr(&b, "<r ");
+	for (i = 0; b.len + 40 < AWS_XML_MAX_SIZE; i++)
+		buf_printf(&b, "a%zx='' ", i);
+	buf_addstr(&b, "/>");
+	x2j_fails(b.data, b.len, "memory");
+	buf_reset(&b);
+	/* A legitimate document of the full size parses. */
+	xml_names(&b, AWS_XML_MAX_SIZE);
+	j = aws_xml_to_json(b.data, b.len, &cause);
+	if (j == NULL)
+		fail_msg("%s", cause);
+	json_decref(j);
+	buf_free(&b);
+}
+
+/*
+ * Values per JSON document, keys included (AWS_JSON_MAX_VALUES): the
+ * array and AWS_JSON_MAX_VALUES - 1 numbers are fine, one more is not;
+ * likewise for the costliest shape, empty objects (~230 bytes each).
+ */
+static void
+test_json_value_limit(void **state)
+{
+	struct buf	 b;
+	json_t		*j;
+	char		*cause = NULL;
+	size_t		 i;
+
+	(void)state;
+	buf_init(&b);
+	buf_addch(&b, '[');
+	for (i = 0; i < AWS_JSON_MAX_VALUES - 1; i++)
+		buf_addstr(&b, i == 0 ? "1" : ", 1");
+	buf_addch(&b, ']');
+	j = aws_json_parse(b.data, b.len, &cause);
+	if (j == NULL)
+		fail_msg("%s", cause);
+	assert_int_equal(json_array_size(j), AWS_JSON_MAX_VALUES - 1);
+	json_decref(j);
+	b.len--;
+	buf_addstr(&b, ",-2.5e3]");
+	j = aws_json_parse(b.data, b.len, &cause);
+	assert_null(j);
+	assert_non_null(strstr(cause, "too many values"));
+	free(cause);
+
+	/* {"a":[{},{},...]}: 3 + n values. */
+	buf_reset(&b);
+	buf_addstr(&b, "{\"a\":[");
+	for (i = 0; i < AWS_JSON_MAX_VALUES - 3; i++)
+		buf_addstr(&b, i == 0 ? "{}" : ",{}");
+	buf_addstr(&b, "]}");
+	j = aws_json_parse(b.data, b.len, &cause);
+	if (j == NULL)
+		fail_msg("%s", cause);
+	json_decref(j);
+	b.len -= 2;
+	buf_addstr(&b, ",{}]}");
+	j = aws_json_parse(b.data, b.len, &cause);
+	assert_null(j);
+	assert_non_null(strstr(cause, "too many values"));
+	free(cause);
+
+	/* Keys count; strings, true/false/null count once each; nothing
+	 * inside strings counts. */
+	buf_reset(&b);
+	buf_addch(&b, '{');
+	for (i = 0; i < (AWS_JSON_MAX_VALUES - 1) / 2; i++)
+		buf_printf(&b, "%s\"k%zu\":%s", i == 0 ? "" : ",", i,
+		    i % 3 == 0 ? "true" : i % 3 == 1 ? "null" : "\"[1,2,{}]\"");
+	buf_addch(&b, '}');
+	j = aws_json_parse(b.data, b.len, &cause);
+	if (j == NULL)
+		fail_msg("%s", cause);
+	json_decref(j);
+	b.len--;
+	buf_addstr(&b, ",\"x\":false}");
+	j = aws_json_parse(b.data, b.len, &cause);
+	assert_null(j);
+	assert_non_null(strstr(cause, "too many values"));
+	free(cause);
 	buf_free(&b);
 }
 
@@ -316,6 +473,9 @@ main(void)
 		cmocka_unit_test(test_depth_and_size),
 		cmocka_unit_test(test_broken_xml),
 		cmocka_unit_test(test_json_parse_limits),
+		cmocka_unit_test(test_size_limits),
+		cmocka_unit_test(test_parser_memory),
+		cmocka_unit_test(test_json_value_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

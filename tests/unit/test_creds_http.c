@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "cloudsaga_limits.h"
 #include "creds.h"
 #include "creds_int.h"
 #include "http.h"
@@ -147,6 +148,22 @@ assert_error_contains(struct result *r, const char *what)
 		fail_msg("error \"%s\" lacks \"%s\"", r->error, what);
 }
 
+/* Answer 200 with head, n bytes of c, tail. */
+static void
+reply_padded(struct testsrv_resp *resp, const char *head, const char *tail,
+    size_t n, char c)
+{
+	size_t	 hl = strlen(head), tl = strlen(tail);
+	char	*body;
+
+	body = xmalloc(hl + n + tl);
+	memcpy(body, head, hl);
+	memset(body + hl, c, n);
+	memcpy(body + hl + n, tail, tl);
+	testsrv_reply(resp, 200, "text/plain", body, hl + n + tl);
+	free(body);
+}
+
 /* ---- a fake IMDS ------------------------------------------------------- */
 
 enum imds_mode {
@@ -167,6 +184,7 @@ struct imds_srv {
 	char		 code[32];
 	time_t		 expiration;
 	int		 bad_json;
+	size_t		 pad_token, pad_role, pad_creds;	/* bytes added */
 };
 
 static struct imds_srv	 im;
@@ -188,8 +206,11 @@ imds_token(const struct testsrv_req *req, struct testsrv_resp *resp,
 	else {
 		snprintf(im.token, sizeof(im.token), "TOKEN-%d-%ld", im.puts,
 		    (long)getpid());
-		testsrv_reply(resp, 200, "text/plain", im.token,
-		    strlen(im.token));
+		if (im.pad_token > 0)
+			reply_padded(resp, im.token, "", im.pad_token, 'x');
+		else
+			testsrv_reply(resp, 200, "text/plain", im.token,
+			    strlen(im.token));
 	}
 	pthread_mutex_unlock(&im.lock);
 }
@@ -223,7 +244,11 @@ imds_roles(const struct testsrv_req *req, struct testsrv_resp *resp,
 	if (imds_check_token(req, resp)) {
 		if (im.role[0] == '\0')
 			testsrv_reply_text(resp, 404, "Not Found\n");
-		else {
+		else if (im.pad_role > 0) {
+			/* more roles, one per line, after the real one */
+			snprintf(body, sizeof(body), "%s\n", im.role);
+			reply_padded(resp, body, "", im.pad_role, '\n');
+		} else {
 			snprintf(body, sizeof(body), "%s\n", im.role);
 			testsrv_reply_text(resp, 200, body);
 		}
@@ -257,9 +282,9 @@ imds_role_creds(const struct testsrv_req *req, struct testsrv_resp *resp,
 	    "  \"AccessKeyId\" : \"ASIAIMDS%d\",\n"
 	    "  \"SecretAccessKey\" : \"imds/secret/%d\",\n"
 	    "  \"Token\" : \"imds-session-token-%d\",\n"
-	    "  \"Expiration\" : \"%s\"\n}", im.code, im.issued, im.issued,
-	    im.issued, exp);
-	testsrv_reply(resp, 200, "text/plain", body, strlen(body));
+	    "  \"Expiration\" : \"%s\",\n  \"Padding\" : \"", im.code, im.issued,
+	    im.issued, im.issued, exp);
+	reply_padded(resp, body, "\"\n}", im.pad_creds, ' ');
 	free(body);
 out:
 	pthread_mutex_unlock(&im.lock);
@@ -511,6 +536,132 @@ test_imds_errors(void **state)
 	free(url);
 }
 
+/*
+ * IMDS answers are small (the credential document is under 2 KiB): none
+ * may make the daemon hold more than CREDS_HTTP_MAX_BODY (64 KiB), not the
+ * token, not the role listing (only its first line is used), not the
+ * document.  Just under the limit is fine.
+ */
+static void
+test_imds_size_limits(void **state)
+{
+	struct env		*e = *state;
+	struct creds_provider	*p;
+	struct result		 r = { 0 };
+	char			 want[64];
+
+	snprintf(want, sizeof(want), "larger than %d bytes",
+	    CREDS_HTTP_MAX_BODY);
+
+	imds_start(e, IMDS_V2);
+	im.pad_creds = CREDS_HTTP_MAX_BODY - 1024;
+	p = creds_imds(&e->ctx);
+	get_sync(e, p, &r);
+	assert_null(r.error);
+	assert_string_equal(r.creds->secret_access_key, "imds/secret/1");
+	result_clear(&r);
+	creds_provider_free(p);
+
+	imds_start(e, IMDS_V2);
+	im.pad_creds = CREDS_HTTP_MAX_BODY;
+	p = creds_imds(&e->ctx);
+	get_sync(e, p, &r);
+	assert_error_contains(&r, "credentials: ");
+	assert_error_contains(&r, want);
+	creds_provider_free(p);
+
+	imds_start(e, IMDS_V2);
+	im.pad_role = CREDS_HTTP_MAX_BODY;
+	p = creds_imds(&e->ctx);
+	get_sync(e, p, &r);
+	assert_error_contains(&r, "role: ");
+	assert_error_contains(&r, want);
+	assert_int_equal(im.gets, 1);
+	creds_provider_free(p);
+
+	imds_start(e, IMDS_V2);
+	im.pad_token = CREDS_HTTP_MAX_BODY;
+	p = creds_imds(&e->ctx);
+	get_sync(e, p, &r);
+	assert_error_contains(&r, "token: ");
+	assert_error_contains(&r, want);
+	assert_int_equal(im.gets, 0);
+	result_clear(&r);
+	creds_provider_free(p);
+}
+
+/*
+ * The parsers on their own (the fetches above use them; the fuzzer calls
+ * them): bodies are length-bound, not NUL-terminated, and whatever they
+ * hold, a token or role goes on only when it is clean.
+ */
+static void
+test_parsers(void **state)
+{
+	struct aws_creds	*c;
+	char			*s, *cause = NULL, exp[21], *doc;
+
+	(void)state;
+	assert_non_null(s = creds_imds_parse_token("AQAE-tok==\r\n", 12,
+	    &cause));
+	assert_string_equal(s, "AQAE-tok==");
+	free(s);
+	/* only the first 4 bytes count: no NUL is read past len */
+	assert_non_null(s = creds_imds_parse_token("abcdXXXX", 4, &cause));
+	assert_string_equal(s, "abcd");
+	free(s);
+	assert_null(creds_imds_parse_token("a\x01b", 3, &cause));
+	assert_string_equal(cause, "bad session token");
+	free(cause);
+	assert_null(creds_imds_parse_token("a\0b", 3, &cause));
+	free(cause);
+	assert_null(creds_imds_parse_token("a\nb", 3, &cause));
+	free(cause);
+	assert_null(creds_imds_parse_token("  \n", 3, &cause));
+	free(cause);
+
+	assert_non_null(s = creds_imds_parse_role("r-1\nr-2\n", 8, &cause));
+	assert_string_equal(s, "r-1");
+	free(s);
+	assert_null(creds_imds_parse_role("r\0x\n", 4, &cause));
+	assert_string_equal(cause, "bad IAM role name in the listing");
+	free(cause);
+	assert_null(creds_imds_parse_role("\n\n", 2, &cause));
+	assert_string_equal(cause, "no IAM role attached to this instance");
+	free(cause);
+	assert_null(creds_imds_parse_role("role", 0, &cause));
+	free(cause);
+
+	time_iso8601(time(NULL) + 3600, exp);
+	doc = xprintf("{\"Code\":\"Success\",\"AccessKeyId\":\"ASIA1\","
+	    "\"SecretAccessKey\":\"s\",\"Token\":\"t\",\"Expiration\":"
+	    "\"%s\"}", exp);
+	assert_non_null(c = creds_imds_parse_creds(doc, strlen(doc), &cause));
+	assert_string_equal(c->session_token, "t");
+	creds_unref(c);
+	assert_non_null(c = creds_container_parse(doc, strlen(doc), &cause));
+	creds_unref(c);
+	/* cut short: bad JSON, not a read past the end */
+	assert_null(creds_imds_parse_creds(doc, 20, &cause));
+	assert_non_null(strstr(cause, "bad JSON"));
+	free(cause);
+	free(doc);
+	doc = xstrdup("{\"Code\":\"Fail\xc3\",\"AccessKeyId\":\"A\"}");
+	assert_null(creds_imds_parse_creds(doc, strlen(doc), &cause));
+	free(cause);
+	free(doc);
+	doc = xstrdup("{\"Code\":\"Failure\"}");
+	assert_null(creds_imds_parse_creds(doc, strlen(doc), &cause));
+	assert_string_equal(cause, "Code Failure");
+	free(cause);
+	/* the container answer has no Code and may lack Expiration */
+	free(doc);
+	doc = xstrdup("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"s\"}");
+	assert_non_null(c = creds_container_parse(doc, strlen(doc), &cause));
+	creds_unref(c);
+	free(doc);
+}
+
 /* ---- a fake container endpoint ----------------------------------------- */
 
 struct ct_srv {
@@ -520,6 +671,7 @@ struct ct_srv {
 	int		 status;	/* after that; 200 */
 	char		 auth[128];
 	char		 accept[64];
+	size_t		 pad;		/* bytes of padding in the answer */
 };
 
 static struct ct_srv	 ct;
@@ -547,9 +699,9 @@ ct_handler(const struct testsrv_req *req, struct testsrv_resp *resp,
 		body = xprintf("{\"AccessKeyId\":\"ASIACONTAINER%d\","
 		    "\"SecretAccessKey\":\"ct/secret\","
 		    "\"Token\":\"ct-token\",\"Expiration\":\"%s\","
-		    "\"AccountId\":\"210987654321\"}", ct.requests, exp);
-		testsrv_reply(resp, 200, "application/json", body,
-		    strlen(body));
+		    "\"AccountId\":\"210987654321\",\"Padding\":\"",
+		    ct.requests, exp);
+		reply_padded(resp, body, "\"}", ct.pad, ' ');
 		free(body);
 	}
 	pthread_mutex_unlock(&ct.lock);
@@ -684,6 +836,36 @@ test_container_retries(void **state)
 	creds_provider_free(p);
 }
 
+/* The container answer is bounded as IMDS's are. */
+static void
+test_container_size_limit(void **state)
+{
+	struct env		*e = *state;
+	struct creds_provider	*p;
+	struct result		 r = { 0 };
+	char			 want[64];
+
+	ct_start(e);
+	ct.pad = CREDS_HTTP_MAX_BODY - 1024;
+	p = creds_container(&e->ctx);
+	get_sync(e, p, &r);
+	assert_null(r.error);
+	assert_string_equal(r.creds->secret_access_key, "ct/secret");
+	result_clear(&r);
+	creds_provider_free(p);
+
+	ct_start(e);
+	ct.pad = CREDS_HTTP_MAX_BODY;
+	p = creds_container(&e->ctx);
+	get_sync(e, p, &r);
+	snprintf(want, sizeof(want), "larger than %d bytes",
+	    CREDS_HTTP_MAX_BODY);
+	assert_error_contains(&r, want);
+	assert_int_equal(ct.requests, 1);	/* not retried */
+	result_clear(&r);
+	creds_provider_free(p);
+}
+
 static void
 check_full_uri(struct env *e, const char *uri, int allowed)
 {
@@ -748,10 +930,15 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_imds_errors, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_imds_size_limits, setup,
+		    teardown),
+		cmocka_unit_test(test_parsers),
 		cmocka_unit_test_setup_teardown(test_container, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_container_retries, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_container_size_limit,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_container_hosts, setup,
 		    teardown),
 	};

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "cloudsaga_limits.h"
 #include "http.h"
 #include "log.h"
 #include "testsrv.h"
@@ -627,6 +628,57 @@ test_body_limit(void **state)
 	testsrv_free(srv);
 }
 
+/*
+ * The default limit is HTTP_MAX_BODY_DEFAULT (8 MiB): an endpoint cannot
+ * make the engine hold more, with or without Content-Length; a request
+ * can lower it (max_body) for itself.
+ */
+static void
+test_body_limit_default(void **state)
+{
+	struct testsrv		*srv = testsrv_start();
+	struct http_engine	*eng = http_engine_new(base, NULL);
+	struct result		 r1, r2, r3, r4, r5;
+	struct http_request	 req = { .method = "GET", .max_body = 100 };
+	char			 path[64], want[64];
+
+	memset(&r1, 0, sizeof r1);
+	memset(&r2, 0, sizeof r2);
+	memset(&r3, 0, sizeof r3);
+	memset(&r4, 0, sizeof r4);
+	memset(&r5, 0, sizeof r5);
+	snprintf(path, sizeof path, "/bytes/%zu", HTTP_MAX_BODY_DEFAULT);
+	get(eng, testsrv_url(srv, path), &r1);
+	snprintf(path, sizeof path, "/bytes/%zu", HTTP_MAX_BODY_DEFAULT + 1);
+	get(eng, testsrv_url(srv, path), &r2);
+	snprintf(path, sizeof path, "/stream/%zu", HTTP_MAX_BODY_DEFAULT + 1);
+	get(eng, testsrv_url(srv, path), &r3);
+	req.url = testsrv_url(srv, "/bytes/100");
+	submit(eng, &req, &r4);
+	req.url = testsrv_url(srv, "/stream/101");
+	submit(eng, &req, &r5);
+	run(20);
+	assert_int_equal(r1.error, HTTP_OK);
+	assert_int_equal(r1.body_len, HTTP_MAX_BODY_DEFAULT);
+	snprintf(want, sizeof want, "larger than %zu bytes",
+	    HTTP_MAX_BODY_DEFAULT);
+	assert_int_equal(r2.error, HTTP_ERR_OTHER);
+	assert_non_null(strstr(r2.errmsg, want));
+	assert_int_equal(r3.error, HTTP_ERR_OTHER);
+	assert_non_null(strstr(r3.errmsg, want));
+	assert_int_equal(r4.error, HTTP_OK);
+	assert_int_equal(r4.body_len, 100);
+	assert_int_equal(r5.error, HTTP_ERR_OTHER);
+	assert_non_null(strstr(r5.errmsg, "larger than 100 bytes"));
+	result_clear(&r1);
+	result_clear(&r2);
+	result_clear(&r3);
+	result_clear(&r4);
+	result_clear(&r5);
+	http_engine_free(eng);
+	testsrv_free(srv);
+}
+
 /* ---- what goes on the wire -------------------------------------------- */
 
 static void
@@ -891,6 +943,178 @@ test_response_headers(void **state)
 	result_clear(&r);
 	http_engine_free(eng);
 	testsrv_free(srv);
+}
+
+/*
+ * Obsolete line folding cannot get around the header limits: continuation
+ * lines count as header lines (HTTP_MAX_HEADERS) and the header block is
+ * bounded in bytes (HTTP_MAX_HEADER_BYTES).  Such a response fails with a
+ * clear error; one within the limits is folded as before.
+ */
+static char *
+folded_response(int lines, size_t each, int regular)
+{
+	struct buf	 b;
+	int		 i;
+
+	buf_init(&b);
+	buf_addstr(&b, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	    "X-Folded: first\r\n");
+	for (i = 0; i < lines; i++) {
+		if (regular)
+			buf_printf(&b, "X-H%d: ", i);
+		else
+			buf_addch(&b, i % 2 ? ' ' : '\t');
+		buf_printf(&b, "%0*d\r\n", (int)each, 0);
+	}
+	buf_addstr(&b, "\r\nok");
+	return buf_release(&b);
+}
+
+static void
+test_folded_headers(void **state)
+{
+	struct testsrv		*srv = testsrv_start();
+	struct http_engine	*eng = engine(0, 0);
+	struct result		 r;
+	char			*many, *fewlong, *wide, *within, want[64];
+	size_t			 i;
+
+	/* 20000 continuation lines of 4 bytes: 80 KB, 1 header */
+	many = folded_response(20000, 1, 0);
+	/* 12 continuation lines of 6 KB: only the bytes are too many */
+	fewlong = folded_response(12, 6000, 0);
+	/* 70 regular headers of 1 KB */
+	wide = folded_response(70, 1000, 1);
+	/* just within: 400 continuation lines, 40 KB */
+	within = folded_response(400, 100, 0);
+	testsrv_route(srv, "GET", "/many", raw_response, many);
+	testsrv_route(srv, "GET", "/fewlong", raw_response, fewlong);
+	testsrv_route(srv, "GET", "/wide", raw_response, wide);
+	testsrv_route(srv, "GET", "/within", raw_response, within);
+
+	memset(&r, 0, sizeof r);
+	get(eng, testsrv_url(srv, "/many"), &r);
+	run(10);
+	assert_int_equal(r.error, HTTP_ERR_PROTOCOL);
+	snprintf(want, sizeof want, "more than %d response header lines",
+	    HTTP_MAX_HEADERS);
+	if (strstr(r.errmsg, want) == NULL)
+		fail_msg("errmsg \"%s\" lacks \"%s\"", r.errmsg, want);
+	result_clear(&r);
+
+	snprintf(want, sizeof want, "response headers larger than %d bytes",
+	    HTTP_MAX_HEADER_BYTES);
+	get(eng, testsrv_url(srv, "/fewlong"), &r);
+	run(10);
+	assert_int_equal(r.error, HTTP_ERR_PROTOCOL);
+	if (strstr(r.errmsg, want) == NULL)
+		fail_msg("errmsg \"%s\" lacks \"%s\"", r.errmsg, want);
+	result_clear(&r);
+	get(eng, testsrv_url(srv, "/wide"), &r);
+	run(10);
+	assert_int_equal(r.error, HTTP_ERR_PROTOCOL);
+	if (strstr(r.errmsg, want) == NULL)
+		fail_msg("errmsg \"%s\" lacks \"%s\"", r.errmsg, want);
+	result_clear(&r);
+
+	get(eng, testsrv_url(srv, "/within"), &r);
+	run(10);
+	assert_int_equal(r.error, HTTP_OK);
+	assert_string_equal(r.body, "ok");
+	assert_int_equal(r.nheaders, 2);
+	/* "first" and 400 values of 100 digits, joined by single spaces */
+	assert_int_equal(strlen(r.hdr_folded), 5 + 400 * 101);
+	assert_memory_equal(r.hdr_folded, "first 000", 9);
+	for (i = 5; i < strlen(r.hdr_folded); i += 101)
+		assert_int_equal(r.hdr_folded[i], ' ');
+	result_clear(&r);
+
+	/* the engine is fine afterwards */
+	get(eng, testsrv_url(srv, "/status/204"), &r);
+	run(5);
+	assert_int_equal(r.error, HTTP_OK);
+	assert_int_equal(r.status, 204);
+	result_clear(&r);
+	http_engine_free(eng);
+	testsrv_free(srv);
+	free(many);
+	free(fewlong);
+	free(wide);
+	free(within);
+}
+
+/* The parser itself: the limits are exact, and it reads only len bytes. */
+static void
+test_header_parser(void **state)
+{
+	struct http_header_parser	 hp;
+	char				 line[1024];
+	size_t				 total, n;
+	int				 i;
+
+	memset(&hp, 0, sizeof hp);
+	assert_int_equal(http_parse_header_line(&hp, "HTTP/1.1 200 OK\r\n", 17),
+	    HTTP_HEADER_OK);
+	for (i = 0; i < HTTP_MAX_HEADERS; i++) {
+		n = (size_t)snprintf(line, sizeof line, i % 2 ? " c%d\r\n" :
+		    "H%d: v\r\n", i);
+		assert_int_equal(http_parse_header_line(&hp, line, n),
+		    HTTP_HEADER_OK);
+	}
+	assert_int_equal(hp.nheaders, HTTP_MAX_HEADERS / 2);
+	assert_string_equal(hp.headers[0].value, "v c1");
+	assert_int_equal(http_parse_header_line(&hp, "X: y\r\n", 6),
+	    HTTP_HEADER_TOO_MANY);
+	assert_int_equal(http_parse_header_line(&hp, " more\r\n", 7),
+	    HTTP_HEADER_TOO_MANY);
+	assert_int_equal(hp.nheaders, HTTP_MAX_HEADERS / 2);
+	/* the blank line ending the block is not a header line */
+	assert_int_equal(http_parse_header_line(&hp, "\r\n", 2),
+	    HTTP_HEADER_OK);
+	/* a status line starts over */
+	assert_int_equal(http_parse_header_line(&hp, "HTTP/1.1 204 \r\n", 15),
+	    HTTP_HEADER_OK);
+	assert_int_equal(hp.nheaders, 0);
+	/* bytes: exactly HTTP_MAX_HEADER_BYTES is fine, one more is not */
+	total = 15;
+	memset(line, 'a', sizeof line);
+	while (total + 1000 <= HTTP_MAX_HEADER_BYTES) {
+		memcpy(line, "X-Long: ", 8);
+		memcpy(line + 998, "\r\n", 2);
+		assert_int_equal(http_parse_header_line(&hp, line, 1000),
+		    HTTP_HEADER_OK);
+		total += 1000;
+	}
+	n = HTTP_MAX_HEADER_BYTES - total;
+	memcpy(line + n - 2, "\r\n", 2);
+	assert_int_equal(http_parse_header_line(&hp, line, n), HTTP_HEADER_OK);
+	assert_int_equal(http_parse_header_line(&hp, "\r\n", 2),
+	    HTTP_HEADER_TOO_LARGE);
+	/* a status line longer than the block may be is refused too */
+	http_header_parser_clear(&hp);
+	{
+		char	*big = xmalloc(HTTP_MAX_HEADER_BYTES + 1);
+
+		memset(big, 'x', HTTP_MAX_HEADER_BYTES + 1);
+		memcpy(big, "HTTP/1.1 200 ", 13);
+		assert_int_equal(http_parse_header_line(&hp, big,
+		    HTTP_MAX_HEADER_BYTES + 1), HTTP_HEADER_TOO_LARGE);
+		free(big);
+	}
+	/* only len bytes are read: "Name: v" of "Name: value" */
+	http_header_parser_clear(&hp);
+	assert_int_equal(http_parse_header_line(&hp, "Name: value", 7),
+	    HTTP_HEADER_OK);
+	assert_string_equal(hp.headers[0].value, "v");
+	/* a continuation with nothing before it, a line without a colon */
+	http_header_parser_clear(&hp);
+	assert_int_equal(http_parse_header_line(&hp, " orphan\r\n", 9),
+	    HTTP_HEADER_OK);
+	assert_int_equal(http_parse_header_line(&hp, "garbage\r\n", 9),
+	    HTTP_HEADER_OK);
+	assert_int_equal(hp.nheaders, 0);
+	http_header_parser_clear(&hp);
 }
 
 /* ---- queue order ------------------------------------------------------ */
@@ -1310,6 +1534,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_body_limit, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_body_limit_default, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_request_bytes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_methods, setup, teardown),
@@ -1317,6 +1543,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_response_headers, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_folded_headers, setup,
+		    teardown),
+		cmocka_unit_test(test_header_parser),
 		cmocka_unit_test_setup_teardown(test_queue_order, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_submit_from_callback,
