@@ -428,6 +428,47 @@ fail:
 	return -1;
 }
 
+/*
+ * A row with its sequence number: what the history makes of it, and its
+ * record into the outbox (inside the caller's transaction).
+ */
+static int
+report_queue_row(struct reporter *rp, struct ledger_entry *e, char **cause)
+{
+	struct history_verdict	 hv;
+	struct history_result	 hr;
+	char			**fields, *msg, rid[64];
+	json_t			*o;
+	int			 rc;
+
+	memset(&hv, 0, sizeof(hv));
+	hv.account = ledger_entry_account(e);
+	hv.region = e->region;
+	hv.event_source = e->event_source;
+	hv.event_name = e->event_name;
+	hv.scenario = ledger_entry_scenario(e);
+	hv.run_id = ledger_entry_run_id(e);
+	hv.verdict = verdict_name(e->verdict);
+	hv.coverage = e->coverage != COVERAGE_NONE ?
+	    coverage_name(e->coverage) : NULL;
+	hv.time = e->decided_at;
+	if (history_note(rp->db, &rp->hist, &hv, &hr, cause) == -1)
+		return -1;
+	ledger_set_gap(e, history_class_name(hr.gap),
+	    history_class_name(hr.alert));
+	o = report_verdict_json(e, now_real());
+	fields = report_verdict_fields(e, &hr);
+	msg = report_verdict_message(e, &hr);
+	ledger_entry_report_id(e, rid, sizeof(rid));
+	rc = report_store(rp, e->seq, "verdict", rid,
+	    report_verdict_priority(e), report_verdict_msgid(e), fields, msg,
+	    o, cause);
+	json_decref(o);
+	report_fields_free(fields);
+	free(msg);
+	return rc;
+}
+
 /* Undo the in-memory half of a queueing whose transaction failed. */
 static void
 report_unqueue(struct reporter *rp, struct ledger_entry **v, size_t n,
@@ -455,11 +496,7 @@ static int
 report_queue_rows(struct reporter *rp, struct ledger_entry **v, size_t n,
     char **cause)
 {
-	struct history_verdict	 hv;
-	struct history_result	 hr;
 	struct ledger_entry	*e;
-	char			**fields, *msg, rid[64];
-	json_t			*o;
 	size_t			 i;
 	int			 rc = 0;
 
@@ -469,33 +506,8 @@ report_queue_rows(struct reporter *rp, struct ledger_entry **v, size_t n,
 		e = v[i];
 		if (e->seq != 0 || e->verdict == VERDICT_PENDING)
 			continue;
-		memset(&hv, 0, sizeof(hv));
-		hv.account = ledger_entry_account(e);
-		hv.region = e->region;
-		hv.event_source = e->event_source;
-		hv.event_name = e->event_name;
-		hv.scenario = ledger_entry_scenario(e);
-		hv.run_id = ledger_entry_run_id(e);
-		hv.verdict = verdict_name(e->verdict);
-		hv.coverage = e->coverage != COVERAGE_NONE ?
-		    coverage_name(e->coverage) : NULL;
-		hv.time = e->decided_at;
-		if ((rc = history_note(rp->db, &rp->hist, &hv, &hr,
-		    cause)) == -1)
-			break;
-		ledger_set_gap(e, history_class_name(hr.gap),
-		    history_class_name(hr.alert));
 		ledger_queue(e);
-		o = report_verdict_json(e, now_real());
-		fields = report_verdict_fields(e, &hr);
-		msg = report_verdict_message(e, &hr);
-		ledger_entry_report_id(e, rid, sizeof(rid));
-		rc = report_store(rp, e->seq, "verdict", rid,
-		    report_verdict_priority(e), report_verdict_msgid(e),
-		    fields, msg, o, cause);
-		json_decref(o);
-		report_fields_free(fields);
-		free(msg);
+		rc = report_queue_row(rp, e, cause);
 	}
 	if (rc == 0)
 		rc = ledger_commit(rp->ledger, cause);
@@ -571,8 +583,6 @@ report_requeue_orphans(struct reporter *rp, char **cause)
 	    "report_id = ?";
 	struct ledger_run	**runs, *r;
 	struct ledger_entry	*e;
-	struct history_verdict	 hv;
-	struct history_result	 hr;
 	sqlite3_stmt		*st;
 	char			**fields, *msg, rid[64];
 	json_t			*o;
@@ -613,31 +623,8 @@ report_requeue_orphans(struct reporter *rp, char **cause)
 				    rid, LOG_NOTICE, MSGID_RUN_SUMMARY, fields,
 				    msg, o, cause);
 			} else {
-				memset(&hv, 0, sizeof(hv));
-				hv.account = ledger_entry_account(e);
-				hv.region = e->region;
-				hv.event_source = e->event_source;
-				hv.event_name = e->event_name;
-				hv.scenario = ledger_entry_scenario(e);
-				hv.run_id = ledger_entry_run_id(e);
-				hv.verdict = verdict_name(e->verdict);
-				hv.coverage = e->coverage != COVERAGE_NONE ?
-				    coverage_name(e->coverage) : NULL;
-				hv.time = e->decided_at;
-				if (history_note(rp->db, &rp->hist, &hv, &hr,
-				    cause) == -1) {
-					rc = -1;
-					break;
-				}
-				ledger_set_gap(e, history_class_name(hr.gap),
-				    history_class_name(hr.alert));
-				o = report_verdict_json(e, now_real());
-				fields = report_verdict_fields(e, &hr);
-				msg = report_verdict_message(e, &hr);
-				rc = report_store(rp, e->seq, "verdict", rid,
-				    report_verdict_priority(e),
-				    report_verdict_msgid(e), fields, msg, o,
-				    cause);
+				rc = report_queue_row(rp, e, cause);
+				continue;
 			}
 			json_decref(o);
 			report_fields_free(fields);
