@@ -321,6 +321,42 @@ daemon_run_verified(struct pipeline_run *pr, const struct ledger_run *lr,
 		daemon_entry_done(d, name);
 }
 
+/* The pipeline: a run resumed after a restart is over. */
+static void
+daemon_resumed_verified(const struct ledger_run *lr, void *arg)
+{
+	struct daemon		*d = arg;
+	struct daemon_busy	*b;
+
+	if (lr->entry == NULL || (b = daemon_busy(d, lr->entry, 0)) == NULL)
+		return;
+	if (b->runs > 0 && --b->runs == 0)
+		daemon_entry_done(d, lr->entry);
+}
+
+/*
+ * After a restart: the runs resumed from the state keep their schedule
+ * entries busy until verified, so an entry never runs again while its
+ * previous run is still being verified.
+ */
+static void
+daemon_mark_resumed(struct daemon *d)
+{
+	struct ledger_run	**runs;
+	size_t			 n, i;
+
+	runs = ledger_runs(pipeline_ledger(d->pipeline), &n);
+	for (i = 0; i < n; i++) {
+		if (runs[i]->entry == NULL || runs[i]->summary_reported ||
+		    sched_mark_running(d->sched, runs[i]->entry) == -1)
+			continue;
+		daemon_busy(d, runs[i]->entry, 1)->runs++;
+		log_info("%s: run %s resumed from before the restart; the "
+		    "entry waits for its verdicts", runs[i]->entry,
+		    runs[i]->run_id);
+	}
+}
+
 static void
 daemon_verdict(const struct ledger_entry *e, void *arg)
 {
@@ -624,6 +660,7 @@ daemon_main(const struct daemon_opts *o)
 	memset(&phooks, 0, sizeof(phooks));
 	phooks.ran = daemon_run_ran;
 	phooks.verified = daemon_run_verified;
+	phooks.resumed_verified = daemon_resumed_verified;
 	phooks.verdict = daemon_verdict;
 	phooks.arg = &d;
 	cfg = d.cfg;
@@ -651,6 +688,7 @@ daemon_main(const struct daemon_opts *o)
 			log_debug("%s: last started before the restart, at "
 			    "%.0f", sl->name, last);
 	}
+	daemon_mark_resumed(&d);
 	daemon_timers_arm(&d);
 	if ((n = pipeline_resume(d.pipeline)) > 0)
 		log_notice("resumed verifying %zu expectations from the last "

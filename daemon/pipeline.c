@@ -386,7 +386,13 @@ pipeline_summary(const struct ledger_run *lr, void *arg)
 	struct pipeline		*p = arg;
 	struct pipeline_run	*pr;
 
-	if ((pr = pipeline_find_run(p, lr->run_id)) == NULL || !pr->ran)
+	if ((pr = pipeline_find_run(p, lr->run_id)) == NULL) {
+		/* A run of the previous process, resumed from the state. */
+		if (p->hooks.resumed_verified != NULL)
+			p->hooks.resumed_verified(lr, p->hooks.arg);
+		return;
+	}
+	if (!pr->ran)
 		return;
 	/* GuardDuty findings since the run started (after its deadline). */
 	if (p->cp.guardduty && lr->nentries > 0)

@@ -62,6 +62,9 @@ struct pipeline_hooks {
 	 */
 	void	(*verified)(struct pipeline_run *, const struct ledger_run *,
 		    void *arg);
+	/* The same for a run resumed from the state directory after a
+	 * restart (no pipeline_run): its schedule entry is lr->entry. */
+	void	(*resumed_verified)(const struct ledger_run *, void *arg);
 	void	*arg;
 };
 

@@ -285,6 +285,17 @@ sched_resume(struct sched *s, const char *name, double last_start)
 	return 0;
 }
 
+int
+sched_mark_running(struct sched *s, const char *name)
+{
+	struct sched_slot	*sl;
+
+	if ((sl = sched_find(s, name)) == NULL)
+		return -1;
+	sl->running = 1;
+	return 0;
+}
+
 double
 sched_delay(const struct sched *s, const struct sched_slot *sl)
 {

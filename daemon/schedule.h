@@ -114,6 +114,12 @@ int		 sched_done(struct sched *, const char *name);
 int		 sched_resume(struct sched *, const char *name,
 		    double last_start);
 
+/*
+ * After a restart, a run of name resumed from the state is still being
+ * verified: the slot counts as running (no overlap) until sched_done().
+ */
+int		 sched_mark_running(struct sched *, const char *name);
+
 /* Seconds until the slot is due (0 when overdue). */
 double		 sched_delay(const struct sched *, const struct sched_slot *);
 /* The enabled slot due first, NULL if none. */
