@@ -774,6 +774,61 @@ test_replay_after_file(void **state)
 
 /* The state was lost but the report file remains: sequence numbers go on
  * from the file, and lines without a seq (safety) are skipped over. */
+/*
+ * A report file that cannot be read back is never a reason not to start:
+ * a line of 100 kB (an old version's unbounded error message), garbage
+ * and a cut line at the end are skipped; the seq before them still
+ * counts, and new lines are appended after them.
+ */
+static void
+test_hostile_report_file(void **state)
+{
+	struct ledger		*l;
+	struct ledger_entry	*e;
+	struct reporter		*rp;
+	char			*dir = tmpdir(), *state_dir, *file, *cause = NULL;
+	FILE			*f;
+	int			 saved, i;
+
+	state_dir = xprintf("%s/state", dir);
+	file = xprintf("%s/report.jsonl", dir);
+	f = fopen(file, "w");
+	fprintf(f, "{\"kind\":\"verdict\",\"seq\":7}\n");
+	fprintf(f, "{\"kind\":\"verdict\",\"reason\":\"");
+	for (i = 0; i < 100 * 1024; i++)
+		fputc('x', f);
+	fprintf(f, "\"}\n");
+	fprintf(f, "\x01\x02 not json at all\n");
+	fprintf(f, "{\"kind\":\"verd");		/* torn, no newline */
+	fclose(f);
+	quiet_stderr(&saved);
+	l = ledger_open(state_dir, NULL);
+	rp = report_open(l, file, &cause);
+	if (rp == NULL)
+		fail_msg("report_open refused a hostile file: %s", cause);
+	assert_int_equal(report_file_seq(rp), 7);
+	e = add(l, RUN_A, "CreateVpc", "a", 1000);
+	ledger_decide(e, VERDICT_MISSING, NULL, "gone", 1900);
+	assert_int_equal(report_verdicts(rp, &e, 1, NULL), 0);
+	assert_true(e->seq > 7);
+	report_free(rp);
+	ledger_free(l);
+	loud_stderr(saved);
+	{
+		char	*text = slurp(file), *last;
+
+		/* The torn line was cut, the new line appended whole. */
+		assert_null(strstr(text, "{\"kind\":\"verd{"));
+		last = strrchr(text, '{');
+		assert_non_null(strstr(last, "\"CreateVpc\""));
+		free(text);
+	}
+	rmtree(dir);
+	free(dir);
+	free(state_dir);
+	free(file);
+}
+
 static void
 test_seq_from_file(void **state)
 {
@@ -940,6 +995,7 @@ main(void)
 		cmocka_unit_test(test_replay_owed),
 		cmocka_unit_test(test_replay_after_file),
 		cmocka_unit_test(test_seq_from_file),
+		cmocka_unit_test(test_hostile_report_file),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_catalog),
 	};
