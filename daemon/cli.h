@@ -49,9 +49,14 @@ struct cli_opts {
 	int		 attack_layer;
 	const char	*report;		/* NULL: daemon.report_file */
 	double		 since;			/* 0: the default, 7d */
+	/* status [--json] (cli_status.c) */
+	int		 status;
+	int		 json;
 };
 
 int	 cli_call(const struct cli_opts *);
+/* status: the state database, read-only (cli_status.c). */
+int	 cli_status(const struct cli_opts *);
 
 /*
  * custom: the config's custom scenarios (NULL-terminated, or NULL when no

@@ -44,6 +44,7 @@ enum {
 	OPT_ATTACK_LAYER,
 	OPT_REPORT,
 	OPT_SINCE,
+	OPT_JSON,
 };
 
 static const struct option longopts[] = {
@@ -73,6 +74,7 @@ static const struct option longopts[] = {
 	{ "attack-layer",	no_argument,		NULL, OPT_ATTACK_LAYER },
 	{ "report",		required_argument,	NULL, OPT_REPORT },
 	{ "since",		required_argument,	NULL, OPT_SINCE },
+	{ "json",		no_argument,		NULL, OPT_JSON },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -91,8 +93,15 @@ usage(void)
 "       cloudsagad --iam-policy[=permissions|trust] [-c file]\n"
 "                  [--account NAME] [--endpoint-url url] [--profile name]\n"
 "       cloudsagad --attack-layer [--report FILE] [--since DUR] [-c file]\n"
+"       cloudsagad status [--json] [-c file]\n"
 "       cloudsagad --version | -h | --help\n"
 "\n"
+"  status              what the daemon did, from its state database (read-only,\n"
+"                      safe while it runs): per schedule entry the last run and\n"
+"                      the next, pending expectations, the last gaps; exit 0\n"
+"                      when every entry's last run is clean, 1 otherwise, 3\n"
+"                      without state\n"
+"  --json              status as one JSON document\n"
 "  -c, --config FILE   configuration file (default %s/cloudsagad/cloudsagad.conf,\n"
 "                      under systemd $CONFIGURATION_DIRECTORY/cloudsagad.conf)\n"
 "  -d, --foreground    log to stderr, each line with a UTC timestamp\n"
@@ -299,12 +308,28 @@ main(int argc, char *argv[])
 				return CLI_EXIT_USAGE;
 			}
 			break;
+		case OPT_JSON:
+			o.output_json = 1;
+			o.json = 1;
+			break;
 		default:
 			usage_bad_option(ch, argv);
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "status") == 0) {
+		o.status = 1;
+		optind++;
+	}
 	if (optind != argc)
 		usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (o.json && !o.status)
+		usage_error("--json goes with status (--scenario has --output "
+		    "json)");
+	if (o.status) {
+		log_init(LOG_TO_STDERR, "cloudsagad", LOG_NOTICE);
+		free(o.params);
+		return cli_status(&o);
+	}
 
 	log_init(LOG_TO_STDERR, "cloudsagad",
 	    o.verbose > 1 ? LOG_DEBUG : o.verbose ? LOG_INFO : LOG_NOTICE);

@@ -149,6 +149,42 @@ class History(unittest.TestCase):
             self.assertIn(("default", "us-east-1", "CreateVpc",
                            "regression"), [g[:4] for g in got])
             self.run_doc_queries()
+            self.check_status(v)
+
+    def check_status(self, v):
+        """cloudsagad status reads the same state, read-only, while the
+        daemon runs; the last run has a gap, so it exits 1."""
+        p = subprocess.run([CLOUDSAGAD, "status", "--json", "-c",
+                            self.conf], capture_output=True, text=True,
+                           env=clean_env(), timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        st = json.loads(p.stdout)
+        self.assertFalse(st["clean"])
+        nc = [e for e in st["entries"] if e["name"] == "nc"][0]
+        self.assertEqual(nc["scenario"], "network-changes")
+        self.assertTrue(nc["next_run"])
+        last = nc["last_run"]
+        self.assertIn(last["run_id"], {x["run_id"] for x in self.lines()})
+        self.assertGreaterEqual(last["verdicts"]["missing"] +
+                                last["verdicts"]["pending"], 1)
+        gaps = st["last_gaps"]
+        self.assertTrue(gaps)
+        self.assertEqual(gaps[0]["event_name"], "CreateVpc")
+        self.assertIn(gaps[0]["run_id"], {x["run_id"] for x in v})
+        self.assertIn(gaps[0]["gap"], ("regression", "chronic"))
+        # The text form, and no state at all.
+        p = subprocess.run([CLOUDSAGAD, "status", "-c", self.conf],
+                           capture_output=True, text=True, env=clean_env(),
+                           timeout=60)
+        self.assertIn("last gaps", p.stdout)
+        self.assertIn("CreateVpc", p.stdout)
+        empty = os.path.join(self.dir, "empty.conf")
+        with open(empty, "w") as f:
+            f.write('daemon = { state_dir = "%s/nostate"; };\n' % self.dir)
+        p = subprocess.run([CLOUDSAGAD, "status", "-c", empty],
+                           capture_output=True, text=True, env=clean_env(),
+                           timeout=60)
+        self.assertEqual(p.returncode, 3, p.stderr)
 
     def test_chronic_gap_then_digest(self):
         with Sandbox("--drop", "CreateVpc") as sb:
