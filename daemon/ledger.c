@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "cloudsaga_limits.h"
 #include "db.h"
 #include "ledger_impl.h"
 #include "log.h"
@@ -963,7 +964,9 @@ ledger_decide(struct ledger_entry *e, enum verdict v,
 			e->record = json_incref(found->record);
 	}
 	free(e->reason);
-	e->reason = xstrdup_or_null(reason);
+	/* Bounded, valid UTF-8: a reason ends up in every record. */
+	e->reason = reason != NULL ? str_cap_utf8(reason,
+	    AWS_ERROR_MESSAGE_MAX + 256) : NULL;
 	e->run->dirty = 1;
 	return 0;
 }

@@ -693,6 +693,30 @@ test_memory(void **state)
 	ledger_free(l);
 }
 
+/* A verdict reason is bounded and valid UTF-8, whatever it was given. */
+static void
+test_reason_capped(void **state)
+{
+	struct expectation	 x;
+	struct ledger		*l;
+	struct ledger_entry	*e;
+	char			*big, *cause = NULL;
+
+	l = ledger_open(NULL, &cause);
+	fill(&x, RUN_A, "CreateVpc", "r", 1000);
+	e = ledger_add(l, &x, 1900);
+	big = xmalloc(100001);
+	memset(big, 'x', 100000);
+	big[0] = '\xc3';	/* a lone lead byte: not UTF-8 */
+	big[100000] = '\0';
+	assert_int_equal(ledger_decide(e, VERDICT_UNVERIFIED, NULL, big,
+	    1950), 0);
+	assert_true(strlen(e->reason) <= 1024 + 256);
+	assert_non_null(strstr(e->reason, "truncated"));
+	free(big);
+	ledger_free(l);
+}
+
 /* Names round-trip; unknown names are refused. */
 static void
 test_names(void **state)
@@ -723,6 +747,7 @@ main(void)
 		cmocka_unit_test(test_sched_memory),
 		cmocka_unit_test(test_seq_and_prune),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_reason_capped),
 		cmocka_unit_test(test_names),
 	};
 
