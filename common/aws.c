@@ -220,7 +220,72 @@ aws_request_dup(const struct aws_request *req)
 	n->run_id = xstrdup_or_null(req->run_id);
 	n->call_seq = req->call_seq;
 	n->expect_error = xstrdup_or_null(req->expect_error);
+	n->role = req->role;
+	n->evidence = req->evidence;
 	return n;
+}
+
+const char *
+aws_role_name(enum aws_role r)
+{
+	switch (r) {
+	case AWS_ROLE_SIGNAL:
+		return "signal";
+	case AWS_ROLE_CONTEXT:
+		return "context";
+	case AWS_ROLE_DEFAULT:
+		break;
+	}
+	return "default";
+}
+
+int
+aws_role_parse(const char *s)
+{
+	if (s == NULL)
+		return -1;
+	if (strcmp(s, "signal") == 0)
+		return AWS_ROLE_SIGNAL;
+	if (strcmp(s, "context") == 0)
+		return AWS_ROLE_CONTEXT;
+	return -1;
+}
+
+const char *
+aws_evidence_name(enum aws_evidence e)
+{
+	switch (e) {
+	case AWS_EVIDENCE_OBSERVED:
+		return "observed";
+	case AWS_EVIDENCE_ASSUMED:
+		return "assumed";
+	case AWS_EVIDENCE_DOCUMENTED:
+		break;
+	}
+	return "documented";
+}
+
+int
+aws_evidence_parse(const char *s)
+{
+	if (s == NULL)
+		return -1;
+	if (strcmp(s, "documented") == 0)
+		return AWS_EVIDENCE_DOCUMENTED;
+	if (strcmp(s, "observed") == 0)
+		return AWS_EVIDENCE_OBSERVED;
+	if (strcmp(s, "assumed") == 0)
+		return AWS_EVIDENCE_ASSUMED;
+	return -1;
+}
+
+enum aws_role
+aws_role_resolve(const struct aws_request *req)
+{
+	if (req->role != AWS_ROLE_DEFAULT)
+		return req->role;
+	return aws_action_is_read_only(req->svc, req->action) ?
+	    AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
 }
 
 static void

@@ -127,6 +127,36 @@ struct aws_param {
 	char	*value;
 };
 
+/*
+ * What a call is to its technique (#11).  A *signal* call is the one a
+ * detection should fire on (StopLogging, CreateVpc, GetPasswordData); a
+ * *context* call is discovery the technique needs to find its targets
+ * (DescribeRegions, DescribeVpcs).  Both are verified in CloudTrail; alert
+ * coverage is judged, and an alert gap reported, for signal calls only.
+ * AWS_ROLE_DEFAULT resolves (aws_role_resolve) to context for read-only
+ * actions and signal for the rest.
+ */
+enum aws_role {
+	AWS_ROLE_DEFAULT = 0,
+	AWS_ROLE_SIGNAL,
+	AWS_ROLE_CONTEXT,
+};
+/*
+ * How we know CloudTrail records the call: documented by AWS, observed in
+ * a real trail, or only assumed.  A call whose record is only assumed and
+ * not found is not a logging gap (it ends with its own reason, at notice).
+ */
+enum aws_evidence {
+	AWS_EVIDENCE_DOCUMENTED = 0,
+	AWS_EVIDENCE_OBSERVED,
+	AWS_EVIDENCE_ASSUMED,
+};
+const char	*aws_role_name(enum aws_role);		/* "signal", "context" */
+const char	*aws_evidence_name(enum aws_evidence);	/* "documented", ... */
+/* -1 when the name is not one of the names above. */
+int		 aws_role_parse(const char *);
+int		 aws_evidence_parse(const char *);
+
 struct aws_request {
 	const struct aws_service *svc;
 	char			*action;
@@ -149,7 +179,14 @@ struct aws_request {
 	/* safe-fail: the error code that proves the attempt (e.g.
 	 * TrailNotFoundException); answered with it = AWS_PERMITTED. */
 	char			*expect_error;
+	/* Verification metadata, copied into the expectation. */
+	enum aws_role		 role;
+	enum aws_evidence	 evidence;
 };
+
+/* The role of req, AWS_ROLE_DEFAULT resolved from the action's
+ * read-only flag: never returns AWS_ROLE_DEFAULT. */
+enum aws_role		 aws_role_resolve(const struct aws_request *);
 
 struct aws_request	*aws_request_new(const struct aws_service *,
 			    const char *action, const char *region);

@@ -258,6 +258,8 @@ expectation_dup(const struct expectation *e)
 	n->access_key_id = xstrdup_or_null(e->access_key_id);
 	n->user_agent = xstrdup_or_null(e->user_agent);
 	n->read_only = e->read_only;
+	n->role = e->role;
+	n->evidence = e->evidence;
 	n->fired_at = e->fired_at;
 	n->fired_mono = e->fired_mono;
 	return n;
@@ -357,6 +359,8 @@ expectation_for(const struct aws_request *req, const struct aws_result *res)
 	e->access_key_id = xstrdup_or_null(res->access_key_id);
 	e->user_agent = xstrdup_or_null(res->user_agent);
 	e->read_only = aws_action_is_read_only(req->svc, req->action);
+	e->role = aws_role_resolve(req);
+	e->evidence = req->evidence;
 	/* The attempt that answered: its record is the one to find. */
 	e->fired_at = res->sent_at > 0 ? res->sent_at : res->fired_at;
 	e->fired_mono = res->sent_mono;

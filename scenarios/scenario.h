@@ -62,6 +62,8 @@ struct expectation {
 	char		*access_key_id;
 	char		*user_agent;	/* as sent: carries the run marker */
 	int		 read_only;
+	enum aws_role	 role;		/* signal or context (never DEFAULT) */
+	enum aws_evidence evidence;	/* how we know it is recorded */
 	double		 fired_at;	/* wall clock, seconds: the send time
 					   of the attempt that answered */
 	double		 fired_mono;	/* the same, monotonic; 0 = unknown
