@@ -1389,3 +1389,21 @@ aws_encode(const struct aws_request *req, struct aws_http *ret, char **cause)
 	*ret = h;
 	return 0;
 }
+
+/* ---- results ------------------------------------------------------------ */
+
+char *
+aws_result_describe(const struct aws_result *res)
+{
+	const char	*msg = res->error_message;
+
+	if (res->error_code != NULL)
+		return xprintf("%s%s%s", res->error_code, msg != NULL ?
+		    ": " : "", msg != NULL ? msg : "");
+	if (res->status != 0)
+		return xprintf("HTTP %ld%s%s", res->status, msg != NULL ?
+		    ": " : "", msg != NULL ? msg : "");
+	return xprintf("%s (%s)%s%s", aws_outcome_name(res->outcome),
+	    http_error_name(res->http_error), msg != NULL ? ": " : "",
+	    msg != NULL ? msg : "");
+}

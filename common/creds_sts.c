@@ -95,11 +95,11 @@ sts_done(const struct aws_request *req, struct aws_result *res, void *arg)
 
 	sr->call = NULL;
 	if (res->outcome != AWS_OK) {
-		cause = xprintf("sts:%s %s: %s%s%s", sr->action, sr->role_arn,
-		    res->error_code != NULL ? res->error_code :
-		    http_error_name(res->http_error),
-		    res->error_message != NULL ? ": " : "",
-		    res->error_message != NULL ? res->error_message : "");
+		char *why = aws_result_describe(res);
+
+		cause = xprintf("sts:%s %s: %s", sr->action, sr->role_arn,
+		    why);
+		free(why);
 	} else {
 		c = creds_from_json(aws_json_path(res->data, "Credentials"),
 		    "SessionToken", 1, &cause);

@@ -354,19 +354,16 @@ cov_fetch_cb(const struct aws_request *req, struct aws_result *res, void *arg)
 	struct coverage_ctx	*cov = f->cov;
 	const struct cov_spec	*spec = f->spec;
 	json_t			*list;
+	char			*why;
 
 	f->call = NULL;
 	if (res->outcome != AWS_OK) {
-		if (res->error_code != NULL)
-			cov_fetch_fail(f, res->outcome == AWS_RETRYABLE,
-			    "%s: %s%s%s", spec->action, res->error_code,
-			    res->error_message != NULL ? ": " : "",
-			    res->error_message != NULL ? res->error_message :
-			    "");
-		else
-			cov_fetch_fail(f, 1, "%s: %s (%s)", spec->action,
-			    aws_outcome_name(res->outcome),
-			    http_error_name(res->http_error));
+		/* Without an error code (no answer, or no code in it) the
+		 * next asker tries again. */
+		why = aws_result_describe(res);
+		cov_fetch_fail(f, res->error_code == NULL ||
+		    res->outcome == AWS_RETRYABLE, "%s: %s", spec->action, why);
+		free(why);
 		return;
 	}
 	if (spec->items != NULL) {

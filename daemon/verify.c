@@ -407,17 +407,9 @@ verify_page_cb(const struct aws_request *req, struct aws_result *res,
 		    (aws_code_unhandled(res->error_code) ||
 		    aws_code_is_denied(res->error_code)))
 			p->refused = 1;
-		if (res->error_code != NULL)
-			verify_poll_fail(p, "LookupEvents: %s%s%s",
-			    res->error_code, res->error_message ? ": " : "",
-			    res->error_message ? res->error_message : "");
-		else if (res->status != 0)
-			verify_poll_fail(p, "LookupEvents: HTTP %ld",
-			    res->status);
-		else
-			verify_poll_fail(p, "LookupEvents: %s (%s)",
-			    aws_outcome_name(res->outcome),
-			    http_error_name(res->http_error));
+		problem = aws_result_describe(res);
+		verify_poll_fail(p, "LookupEvents: %s", problem);
+		free(problem);
 		return;
 	}
 	if (verify_page_read(res->data, seen, &evs, &nev, &token,

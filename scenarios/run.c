@@ -369,19 +369,18 @@ expectation_for(const struct aws_request *req, const struct aws_result *res)
 
 /* ---- outcomes and rows ------------------------------------------------- */
 
+static const char *const run_call_outcome_names[RUN_NCALL_OUTCOMES] = {
+	[RUN_PERMITTED] = "permitted",
+	[RUN_DENIED] = "denied",
+	[RUN_SKIPPED] = "skipped",
+	[RUN_ERROR] = "error",
+};
+
 const char *
 run_call_outcome_name(enum run_call_outcome o)
 {
-	switch (o) {
-	case RUN_PERMITTED:
-		return "permitted";
-	case RUN_DENIED:
-		return "denied";
-	case RUN_SKIPPED:
-		return "skipped";
-	case RUN_ERROR:
-		return "error";
-	}
+	if ((size_t)o < nitems(run_call_outcome_names))
+		return run_call_outcome_names[o];
 	return "unknown";
 }
 
@@ -650,15 +649,15 @@ run_regions_cb(struct run *run, const struct aws_request *req,
 {
 	json_t		*list, *item;
 	const char	*name, *status, *part, *home;
+	char		*why;
 	size_t		 i, disabled = 0, foreign = 0;
 
 	if (res->outcome != AWS_OK) {
 		run->discovery_failed = 1;
+		why = aws_result_describe(res);
 		run_error(run, req->region, "cannot discover regions: "
-		    "ec2:DescribeRegions answered %s%s%s", res->error_code ?
-		    res->error_code : aws_outcome_name(res->outcome),
-		    res->error_message ? ": " : "", res->error_message ?
-		    res->error_message : "");
+		    "ec2:DescribeRegions answered %s", why);
+		free(why);
 		return;
 	}
 	home = endpoint_partition(run->home_region);
