@@ -1,9 +1,11 @@
 /*
  * creds_sts: credentials from STS - AssumeRole on top of another provider
  * (signed with the source's credentials) and AssumeRoleWithWebIdentity
- * (unsigned: aws_client_send() with no credentials provider).  Both go
- * through the AWS client, so endpoints (AWS_ENDPOINT_URL_STS), retries and
- * decoding are the client's.
+ * (unsigned: sent with no credentials provider).  Both are sent through
+ * the injected struct creds_sts (creds_ctx.sts; in the daemon the AWS
+ * client, aws_client_sts()), so endpoints (AWS_ENDPOINT_URL_STS), retries
+ * and decoding are the client's, while this file never calls client.c:
+ * the client calls creds, never the other way (see creds.h).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -14,7 +16,6 @@
 
 #include "aws.h"
 #include "buf.h"
-#include "client.h"
 #include "cloudsaga_limits.h"
 #include "creds.h"
 #include "creds_int.h"
@@ -24,7 +25,7 @@
 
 
 struct sts_role {
-	struct aws_client	*client;
+	const struct creds_sts	*sts;
 	char			*action;	/* "AssumeRole", ... */
 	char			*role_arn;
 	char			*external_id;
@@ -80,7 +81,7 @@ sts_abort(struct creds_provider *p)
 	struct sts_role	*sr = p->data;
 
 	if (sr->call != NULL) {
-		aws_call_cancel(sr->call);
+		sr->sts->cancel(sr->call);
 		sr->call = NULL;
 	}
 }
@@ -199,7 +200,7 @@ sts_fetch(struct creds_provider *p)
 	freezero_str(token);
 
 	/* Web identity: no source, the call goes unsigned. */
-	sr->call = aws_client_send(sr->client, p->source, req, sts_done, p);
+	sr->call = sr->sts->send(sr->sts->owner, p->source, req, sts_done, p);
 }
 
 static const struct creds_ops assume_role_ops = {
@@ -221,7 +222,7 @@ static char *
 sts_check(const struct creds_ctx *ctx, const char *what, const char *role_arn,
     const char *session_name, int duration_s)
 {
-	if (ctx->client == NULL)
+	if (ctx->sts == NULL)
 		return xprintf("%s needs STS, but no AWS client was given",
 		    what);
 	if (role_arn == NULL || strlen(role_arn) < 20 ||
@@ -269,7 +270,7 @@ creds_assume_role(const struct creds_ctx *ctx, struct creds_provider *source,
 		log_debug("creds: %s: %s", name, err);
 	} else {
 		sr = xcalloc(1, sizeof(*sr));
-		sr->client = ctx->client;
+		sr->sts = ctx->sts;
 		sr->action = xstrdup("AssumeRole");
 		sr->role_arn = xstrdup(role_arn);
 		sr->external_id = xstrdup_or_null(external_id);
@@ -305,7 +306,7 @@ creds_web_identity_new(const struct creds_ctx *ctx, const char *token_file,
 		return p;
 	}
 	sr = xcalloc(1, sizeof(*sr));
-	sr->client = ctx->client;
+	sr->sts = ctx->sts;
 	sr->action = xstrdup("AssumeRoleWithWebIdentity");
 	sr->role_arn = xstrdup(role_arn);
 	sr->session_name = xstrdup(session_name);

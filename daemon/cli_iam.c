@@ -403,7 +403,7 @@ cli_iam_caller_account(const struct cli_opts *o, const struct config *cfg,
 	memset(&cctx, 0, sizeof(cctx));
 	cctx.base = base;
 	cctx.http = http;
-	cctx.client = client;
+	cctx.sts = aws_client_sts(client);
 	creds = creds_default_chain(&cctx, o->profile != NULL ? o->profile :
 	    cfg->aws.profile);
 

@@ -178,7 +178,7 @@ pipeline_creds_ctx(struct pipeline *p, struct creds_ctx *ctx,
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->base = p->base;
 	ctx->http = p->http;
-	ctx->client = p->client;
+	ctx->sts = aws_client_sts(p->client);
 	ctx->session_name = session_name;
 }
 
