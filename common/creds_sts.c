@@ -8,14 +8,10 @@
  * the client calls creds, never the other way (see creds.h).
  */
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "aws.h"
-#include "buf.h"
 #include "cloudsaga_limits.h"
 #include "creds.h"
 #include "creds_int.h"
@@ -125,46 +121,26 @@ sts_done(const struct aws_request *req, struct aws_result *res, void *arg)
 static int
 sts_read_token(const char *path, char **ret, char **cause)
 {
-	struct buf	 b;
-	ssize_t		 n;
-	int		 fd;
+	char	*t, *why;
+	size_t	 len;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*cause = xprintf("web identity token file %s: %s", path,
-		    strerror(errno));
+	if (creds_read_secret_file(path, CREDS_WEB_IDENTITY_TOKEN_MAX + 16, &t,
+	    &len, &why) == -1) {
+		*cause = xprintf("web identity token file %s: %s", path, why);
+		free(why);
 		return -1;
 	}
-	buf_init_secure(&b);
-	for (;;) {
-		buf_reserve(&b, 4096);
-		n = read(fd, b.data + b.len, b.cap - b.len - 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		b.len += n;
-		b.data[b.len] = '\0';
-		if (b.len > CREDS_WEB_IDENTITY_TOKEN_MAX + 16)
-			break;
-	}
-	close(fd);
-	if (n == -1) {
-		*cause = xprintf("web identity token file %s: %s", path,
-		    strerror(errno));
-		buf_freezero(&b);
-		return -1;
-	}
-	while (b.len > 0 && isspace((unsigned char)b.data[b.len - 1]))
-		b.data[--b.len] = '\0';
-	if (b.len < 4 || b.len > CREDS_WEB_IDENTITY_TOKEN_MAX ||
-	    strlen(buf_str(&b)) != b.len) {
+	while (len > 0 && isspace((unsigned char)t[len - 1]))
+		t[--len] = '\0';
+	if (len < 4 || len > CREDS_WEB_IDENTITY_TOKEN_MAX ||
+	    strlen(t) != len) {
 		*cause = xprintf("web identity token file %s: the token must "
 		    "be 4..%d characters of text", path,
 		    CREDS_WEB_IDENTITY_TOKEN_MAX);
-		buf_freezero(&b);
+		freezero(t, len + 1);
 		return -1;
 	}
-	*ret = buf_release(&b);
+	*ret = t;
 	return 0;
 }
 
