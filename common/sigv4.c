@@ -1114,6 +1114,22 @@ sigv4_job_date(struct sigv4_job *j)
 	return 0;
 }
 
+/* A header the signer adds (lname: lower case, len bytes): its name in sc,
+ * its value to follow at c->value_off; not counted until the caller does. */
+static struct sigv4_chdr *
+sigv4_job_add_header(struct sigv4_job *j, const char *lname, size_t len,
+    size_t index)
+{
+	struct sigv4_chdr	*c = &j->hs[j->nh];
+
+	c->name_off = j->sc.len;
+	c->namelen = len;
+	sigv4_sb_add(&j->sc, lname, len + 1);
+	c->value_off = j->sc.len;
+	c->index = index;
+	return c;
+}
+
 /* Phase 3, the session token: signed as a header unless the caller sent
  * one (which must then be the same). */
 static int
@@ -1126,17 +1142,13 @@ sigv4_job_token(struct sigv4_job *j)
 
 	if (j->in->session_token == NULL)
 		return 0;
-	c = &j->hs[j->nh];
-	c->name_off = sc->len;
-	c->namelen = sizeof("x-amz-security-token") - 1;
-	sigv4_sb_add(sc, "x-amz-security-token", c->namelen + 1);
-	c->value_off = sc->len;
+	c = sigv4_job_add_header(j, "x-amz-security-token",
+	    sizeof("x-amz-security-token") - 1, j->in->nheaders);
 	if (sigv4_add_value(sc, j->in->session_token) != 0 ||
 	    sc->len == c->value_off)
 		return sigv4_fail(j->cause, "sigv4: bad session token");
 	c->valuelen = sc->len - c->value_off;
 	sigv4_sb_addch(sc, '\0');
-	c->index = j->in->nheaders;
 	tok = SIGV4_FIND(sc, j->hs, j->nh, "x-amz-security-token");
 	if (tok == 0) {
 		j->nh++;
@@ -1186,14 +1198,10 @@ sigv4_job_payload(struct sigv4_job *j)
 		hex_encode(md, sizeof(md), j->out.payload_hash);
 	}
 	if (in->s3 && hv == NULL) {
-		c = &j->hs[j->nh];
-		c->name_off = sc->len;
-		c->namelen = sizeof("x-amz-content-sha256") - 1;
-		sigv4_sb_add(sc, "x-amz-content-sha256", c->namelen + 1);
-		c->value_off = sc->len;
+		c = sigv4_job_add_header(j, "x-amz-content-sha256",
+		    sizeof("x-amz-content-sha256") - 1, in->nheaders + 1);
 		c->valuelen = strlen(j->out.payload_hash);
 		sigv4_sb_add(sc, j->out.payload_hash, c->valuelen + 1);
-		c->index = in->nheaders + 1;
 		j->nh++;
 		j->out.content_sha256_header = 1;
 	}
