@@ -1094,257 +1094,343 @@ aws_content_md5(const void *data, size_t len)
 	return xstrdup(out);
 }
 
-static int
-aws_encode_rest(const struct aws_request *req, struct aws_http *h,
-    char **cause)
-{
-	const struct aws_rest_op	*ops, *op;
-	const struct aws_rest_member	*m;
-	json_t				*in = NULL, *body = NULL, *v, *cv;
-	json_t				*pab = NULL, *seen, *labels;
-	const char			*k, *p, *q;
-	struct buf			 path, query, xml;
-	char				*text, *enc, *md5, *s;
-	size_t				 i, n;
-	int				 s3, rc = -1;
+/*
+ * One REST encoding in progress: aws_encode_rest() runs the phases in
+ * order - find the operation, sort the input (body members, the S3
+ * PublicAccessBlock fields), place the other members in the table's order
+ * (query, headers, bucket, path labels), expand the URI, write the body.
+ */
+struct aws_rest_enc {
+	const struct aws_request	*req;
+	const struct aws_rest_op	*op;
+	struct aws_http			*h;
+	int				 s3;
+	json_t				*in;	/* the merged input */
+	json_t				*body;	/* JSON body members */
+	json_t				*pab;	/* S3 PublicAccessBlock */
+	json_t				*seen;	/* members given */
+	json_t				*labels;/* path labels */
+	struct buf			 path;
+	struct buf			 query;
+	char				**cause;
+};
 
-	s3 = req->svc->protocol == AWS_PROTO_RESTXML;
-	ops = s3 ? aws_s3_ops : aws_guardduty_ops;
-	if (strcmp(req->svc->id, "guardduty") != 0 && !s3)
-		ops = NULL;
-	if (ops == NULL || (op = aws_rest_op_find(ops, req->action)) == NULL) {
-		*cause = xprintf("%s:%s is not supported by the %s encoder",
-		    req->svc->id, req->action,
-		    aws_protocol_name(req->svc->protocol));
+static int
+aws_rest_is_pab(const struct aws_rest_enc *e)
+{
+	return e->s3 && strcmp(e->op->action, "PutPublicAccessBlock") == 0;
+}
+
+/* An input member the table does not name: a PublicAccessBlock field? */
+static int
+aws_rest_sort_pab_field(struct aws_rest_enc *e, const char *k, json_t *v)
+{
+	size_t	 i;
+
+	if (!aws_rest_is_pab(e))
+		return 0;
+	for (i = 0; i < nitems(aws_pab_fields); i++) {
+		if (aws_member_eq(aws_pab_fields[i], k))
+			break;
+	}
+	if (i == nitems(aws_pab_fields))
+		return 0;
+	if (json_object_get(e->seen, "PublicAccessBlockConfiguration")) {
+		*e->cause = xprintf("%s: give either PublicAccessBlock"
+		    "Configuration or its members, not both", e->op->action);
 		return -1;
 	}
-	if ((in = aws_input_merged(req, cause)) == NULL)
-		return -1;
+	if (e->pab == NULL)
+		e->pab = json_object();
+	json_object_set(e->pab, aws_pab_fields[i], v);
+	return 1;
+}
 
-	buf_init(&path);
-	buf_init(&query);
-	buf_init(&xml);
-	body = json_object();
-	seen = json_object();
-	labels = json_object();
-	if (op->query != NULL)
-		buf_addstr(&query, op->query);
+/* Phase 1: every input member known once; body members into the body. */
+static int
+aws_rest_sort(struct aws_rest_enc *e)
+{
+	const struct aws_rest_member	*m;
+	const char			*k;
+	json_t				*v, *cv;
+	int				 r;
 
-	json_object_foreach(in, k, v) {
-		if ((m = aws_rest_member_find(op, k)) == NULL) {
-			if (s3 && strcmp(op->action, "PutPublicAccessBlock")
-			    == 0) {
-				for (i = 0; i < nitems(aws_pab_fields); i++) {
-					if (aws_member_eq(aws_pab_fields[i], k))
-						break;
-				}
-				if (i < nitems(aws_pab_fields)) {
-					if (json_object_get(seen,
-					    "PublicAccessBlockConfiguration")) {
-						*cause = xprintf("%s: give "
-						    "either PublicAccessBlock"
-						    "Configuration or its "
-						    "members, not both",
-						    op->action);
-						goto out;
-					}
-					if (pab == NULL)
-						pab = json_object();
-					json_object_set(pab,
-					    aws_pab_fields[i], v);
-					continue;
-				}
-			}
-			*cause = xprintf("%s:%s has no input member %s",
-			    req->svc->id, op->action, k);
-			goto out;
+	json_object_foreach(e->in, k, v) {
+		if ((m = aws_rest_member_find(e->op, k)) == NULL) {
+			if ((r = aws_rest_sort_pab_field(e, k, v)) == -1)
+				return -1;
+			if (r == 1)
+				continue;
+			*e->cause = xprintf("%s:%s has no input member %s",
+			    e->req->svc->id, e->op->action, k);
+			return -1;
 		}
-		if (json_object_get(seen, m->name) != NULL) {
-			*cause = xprintf("%s:%s: member %s given twice",
-			    req->svc->id, op->action, m->name);
-			goto out;
+		if (json_object_get(e->seen, m->name) != NULL) {
+			*e->cause = xprintf("%s:%s: member %s given twice",
+			    e->req->svc->id, e->op->action, m->name);
+			return -1;
 		}
-		json_object_set_new(seen, m->name, json_true());
+		json_object_set_new(e->seen, m->name, json_true());
 		if (json_is_null(v) || m->wire == NULL)
 			continue;
-		if ((cv = aws_rest_coerce(op, m, v, cause)) == NULL)
-			goto out;
-		switch (m->loc) {
-		case LOC_BODY:
-			if (s3) {
-				if (!json_is_object(v)) {
-					*cause = xprintf("%s must be an object",
-					    m->name);
-					json_decref(cv);
-					goto out;
-				}
-				if (pab != NULL) {
-					*cause = xprintf("%s: give either %s "
-					    "or its members, not both",
-					    op->action, m->name);
-					json_decref(cv);
-					goto out;
-				}
-				pab = json_incref(v);
-				json_decref(cv);
-			} else
-				json_object_set_new(body, m->wire, cv);
-			break;
-		case LOC_QUERY:
-		case LOC_HEADER:
-		case LOC_PATH:
-		case LOC_BUCKET:
-			/* Handled below in the table's order. */
+		if ((cv = aws_rest_coerce(e->op, m, v, e->cause)) == NULL)
+			return -1;
+		if (m->loc != LOC_BODY) {
+			/* Placed by aws_rest_place() in the table's order. */
 			json_decref(cv);
-			break;
+			continue;
 		}
+		if (!e->s3) {
+			json_object_set_new(e->body, m->wire, cv);
+			continue;
+		}
+		json_decref(cv);
+		if (!json_is_object(v)) {
+			*e->cause = xprintf("%s must be an object", m->name);
+			return -1;
+		}
+		if (e->pab != NULL) {
+			*e->cause = xprintf("%s: give either %s or its "
+			    "members, not both", e->op->action, m->name);
+			return -1;
+		}
+		e->pab = json_incref(v);
 	}
+	return 0;
+}
 
-	for (i = 0; i < AWS_REST_MAXMEMBERS && op->members[i].name != NULL;
-	    i++) {
-		m = &op->members[i];
-		v = NULL;
-		json_object_foreach(in, k, cv) {
-			if (aws_member_eq(m->name, k)) {
-				v = cv;
-				break;
-			}
+/* The input value of member m (any spelling), NULL when absent or null. */
+static json_t *
+aws_rest_value(const struct aws_rest_enc *e, const struct aws_rest_member *m)
+{
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach(e->in, k, v) {
+		if (aws_member_eq(m->name, k))
+			return json_is_null(v) ? NULL : v;
+	}
+	return NULL;
+}
+
+/* Put one non-body member's text where the table says. */
+static int
+aws_rest_place_one(struct aws_rest_enc *e, const struct aws_rest_member *m,
+    const char *text)
+{
+	const char	*s;
+	char		*enc;
+
+	switch (m->loc) {
+	case LOC_PATH:
+		if (*text == '\0') {
+			*e->cause = xprintf("%s:%s: %s is empty",
+			    e->req->svc->id, e->op->action, m->name);
+			return -1;
 		}
-		if (v != NULL && json_is_null(v))
-			v = NULL;
-		if (v == NULL) {
+		json_object_set_new(e->labels, m->wire, json_string(text));
+		break;
+	case LOC_QUERY:
+		if (e->query.len > 0)
+			buf_addch(&e->query, '&');
+		enc = uri_encode(text, strlen(text), 0);
+		buf_printf(&e->query, "%s=%s", m->wire, enc);
+		free(enc);
+		break;
+	case LOC_HEADER:
+		for (s = text; *s != '\0'; s++) {
+			if ((unsigned char)*s < ' ' || *s == 0x7f)
+				break;
+		}
+		if (*s != '\0') {
+			*e->cause = xprintf("%s: control character in %s",
+			    e->op->action, m->name);
+			return -1;
+		}
+		aws_http_header(e->h, m->wire, text);
+		break;
+	case LOC_BUCKET:
+		if (!aws_bucket_valid(text)) {
+			*e->cause = xprintf("%s: invalid bucket name",
+			    e->op->action);
+			return -1;
+		}
+		e->h->bucket = xstrdup(text);
+		break;
+	case LOC_BODY:
+		break;
+	}
+	return 0;
+}
+
+/* Phase 2: required members present; the others placed in table order. */
+static int
+aws_rest_place(struct aws_rest_enc *e)
+{
+	const struct aws_rest_member	*m;
+	json_t				*v, *cv;
+	char				*text;
+	size_t				 i;
+	int				 rc;
+
+	for (i = 0; i < AWS_REST_MAXMEMBERS &&
+	    e->op->members[i].name != NULL; i++) {
+		m = &e->op->members[i];
+		if ((v = aws_rest_value(e, m)) == NULL) {
 			if (m->required) {
-				*cause = xprintf("%s:%s needs %s",
-				    req->svc->id, op->action, m->name);
-				goto out;
+				*e->cause = xprintf("%s:%s needs %s",
+				    e->req->svc->id, e->op->action, m->name);
+				return -1;
 			}
 			continue;
 		}
 		if (m->loc == LOC_BODY)
 			continue;
 		if ((text = aws_json_scalar_text(v)) == NULL) {
-			*cause = xprintf("%s:%s: %s must be a string",
-			    req->svc->id, op->action, m->name);
-			goto out;
+			*e->cause = xprintf("%s:%s: %s must be a string",
+			    e->req->svc->id, e->op->action, m->name);
+			return -1;
 		}
-		if (m->type == TYPE_INT && (cv = aws_rest_coerce(op, m, v,
-		    cause)) == NULL) {
-			free(text);
-			goto out;
-		} else if (m->type == TYPE_INT)
+		if (m->type == TYPE_INT) {
+			if ((cv = aws_rest_coerce(e->op, m, v,
+			    e->cause)) == NULL) {
+				free(text);
+				return -1;
+			}
 			json_decref(cv);
-		switch (m->loc) {
-		case LOC_PATH:
-			if (*text == '\0') {
-				*cause = xprintf("%s:%s: %s is empty",
-				    req->svc->id, op->action, m->name);
-				free(text);
-				goto out;
-			}
-			json_object_set_new(labels, m->wire,
-			    json_string(text));
-			break;
-		case LOC_QUERY:
-			if (query.len > 0)
-				buf_addch(&query, '&');
-			enc = uri_encode(text, strlen(text), 0);
-			buf_printf(&query, "%s=%s", m->wire, enc);
-			free(enc);
-			break;
-		case LOC_HEADER:
-			for (s = text; *s != '\0'; s++) {
-				if ((unsigned char)*s < ' ' || *s == 0x7f)
-					break;
-			}
-			if (*s != '\0') {
-				*cause = xprintf("%s: control character in "
-				    "%s", op->action, m->name);
-				free(text);
-				goto out;
-			}
-			aws_http_header(h, m->wire, text);
-			break;
-		case LOC_BUCKET:
-			if (!aws_bucket_valid(text)) {
-				*cause = xprintf("%s: invalid bucket name",
-				    op->action);
-				free(text);
-				goto out;
-			}
-			h->bucket = xstrdup(text);
-			break;
-		case LOC_BODY:
-			break;
 		}
+		rc = aws_rest_place_one(e, m, text);
 		free(text);
+		if (rc != 0)
+			return -1;
 	}
+	return 0;
+}
 
-	/* Path: expand {Label} from the path members. */
-	for (p = op->uri; *p != '\0'; p++) {
+/* Phase 3: the URI with its {Label}s expanded from the path members. */
+static int
+aws_rest_path(struct aws_rest_enc *e)
+{
+	const char	*p, *q;
+	json_t		*v;
+	char		*text, *enc;
+
+	for (p = e->op->uri; *p != '\0'; p++) {
 		if (*p != '{') {
-			buf_addch(&path, *p);
+			buf_addch(&e->path, *p);
 			continue;
 		}
 		if ((q = strchr(p, '}')) == NULL)
 			break;
-		n = (size_t)(q - p - 1);
-		text = xstrndup(p + 1, n);
-		v = json_object_get(labels, text);
+		text = xstrndup(p + 1, (size_t)(q - p - 1));
+		v = json_object_get(e->labels, text);
 		free(text);
 		if (v == NULL || !json_is_string(v)) {
-			*cause = xprintf("%s:%s: path member missing",
-			    req->svc->id, op->action);
-			goto out;
+			*e->cause = xprintf("%s:%s: path member missing",
+			    e->req->svc->id, e->op->action);
+			return -1;
 		}
 		enc = uri_encode(json_string_value(v),
 		    json_string_length(v), 0);
-		buf_addstr(&path, enc);
+		buf_addstr(&e->path, enc);
 		free(enc);
 		p = q;
 	}
+	return 0;
+}
 
-	h->method = xstrdup(op->method);
-	if (s3 && strcmp(op->action, "PutPublicAccessBlock") == 0) {
-		if (pab == NULL) {
-			*cause = xstrdup("PutPublicAccessBlock needs "
+/* Phase 4: the method and the body (S3 PublicAccessBlock XML, or JSON). */
+static int
+aws_rest_body(struct aws_rest_enc *e)
+{
+	struct aws_http	*h = e->h;
+	struct buf	 xml;
+	char		*text, *md5;
+
+	h->method = xstrdup(e->op->method);
+	if (aws_rest_is_pab(e)) {
+		if (e->pab == NULL) {
+			*e->cause = xstrdup("PutPublicAccessBlock needs "
 			    "PublicAccessBlockConfiguration");
-			goto out;
+			return -1;
 		}
-		if (aws_s3_pab_xml(pab, &xml, cause) != 0)
-			goto out;
+		buf_init(&xml);
+		if (aws_s3_pab_xml(e->pab, &xml, e->cause) != 0) {
+			buf_free(&xml);
+			return -1;
+		}
 		if ((md5 = aws_content_md5(xml.data, xml.len)) == NULL) {
-			*cause = xstrdup("MD5 digest failed");
-			goto out;
+			*e->cause = xstrdup("MD5 digest failed");
+			buf_free(&xml);
+			return -1;
 		}
 		aws_http_header(h, "Content-Type", "application/xml");
 		aws_http_header(h, "Content-MD5", md5);
 		free(md5);
 		h->body_len = xml.len;
 		h->body = buf_release(&xml);
-	} else if (!s3 && strcmp(op->method, "POST") == 0) {
-		if ((text = json_dumps(body, JSON_COMPACT)) == NULL) {
-			*cause = xstrdup("cannot serialise the request body");
-			goto out;
+	} else if (!e->s3 && strcmp(e->op->method, "POST") == 0) {
+		if ((text = json_dumps(e->body, JSON_COMPACT)) == NULL) {
+			*e->cause = xstrdup("cannot serialise the request "
+			    "body");
+			return -1;
 		}
 		aws_http_header(h, "Content-Type", "application/json");
 		h->body_len = strlen(text);
 		h->body = xstrdup(text);
 		free(text);
 	}
-	h->path = buf_release(&path);
-	h->query = buf_release(&query);
-	rc = 0;
-out:
-	if (rc != 0)
+	return 0;
+}
+
+static int
+aws_encode_rest(const struct aws_request *req, struct aws_http *h,
+    char **cause)
+{
+	const struct aws_rest_op	*ops;
+	struct aws_rest_enc		 e;
+	int				 rc = -1;
+
+	memset(&e, 0, sizeof(e));
+	e.req = req;
+	e.h = h;
+	e.cause = cause;
+	e.s3 = req->svc->protocol == AWS_PROTO_RESTXML;
+	ops = e.s3 ? aws_s3_ops : aws_guardduty_ops;
+	if (strcmp(req->svc->id, "guardduty") != 0 && !e.s3)
+		ops = NULL;
+	if (ops == NULL || (e.op = aws_rest_op_find(ops, req->action)) ==
+	    NULL) {
+		*cause = xprintf("%s:%s is not supported by the %s encoder",
+		    req->svc->id, req->action,
+		    aws_protocol_name(req->svc->protocol));
+		return -1;
+	}
+	if ((e.in = aws_input_merged(req, cause)) == NULL)
+		return -1;
+
+	buf_init(&e.path);
+	buf_init(&e.query);
+	e.body = json_object();
+	e.seen = json_object();
+	e.labels = json_object();
+	if (e.op->query != NULL)
+		buf_addstr(&e.query, e.op->query);
+
+	if (aws_rest_sort(&e) == 0 && aws_rest_place(&e) == 0 &&
+	    aws_rest_path(&e) == 0 && aws_rest_body(&e) == 0) {
+		h->path = buf_release(&e.path);
+		h->query = buf_release(&e.query);
+		rc = 0;
+	} else
 		aws_http_free(h);
-	buf_free(&path);
-	buf_free(&query);
-	buf_free(&xml);
-	json_decref(in);
-	json_decref(body);
-	json_decref(seen);
-	json_decref(labels);
-	json_decref(pab);
+	buf_free(&e.path);
+	buf_free(&e.query);
+	json_decref(e.in);
+	json_decref(e.body);
+	json_decref(e.seen);
+	json_decref(e.labels);
+	json_decref(e.pab);
 	return rc;
 }
 
@@ -1388,4 +1474,22 @@ aws_encode(const struct aws_request *req, struct aws_http *ret, char **cause)
 		h.body = xstrdup("");
 	*ret = h;
 	return 0;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+char *
+aws_result_describe(const struct aws_result *res)
+{
+	const char	*msg = res->error_message;
+
+	if (res->error_code != NULL)
+		return xprintf("%s%s%s", res->error_code, msg != NULL ?
+		    ": " : "", msg != NULL ? msg : "");
+	if (res->status != 0)
+		return xprintf("HTTP %ld%s%s", res->status, msg != NULL ?
+		    ": " : "", msg != NULL ? msg : "");
+	return xprintf("%s (%s)%s%s", aws_outcome_name(res->outcome),
+	    http_error_name(res->http_error), msg != NULL ? ": " : "",
+	    msg != NULL ? msg : "");
 }

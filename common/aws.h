@@ -381,6 +381,15 @@ struct aws_result {
 /* init: all zero/NULL with outcome AWS_ERROR. clear: free and re-init. */
 void	 aws_result_init(struct aws_result *);
 void	 aws_result_clear(struct aws_result *);
+/*
+ * The one description of a failed call, for notes, causes and logs
+ * (allocated): "CODE: message" (or "CODE") when the service answered an
+ * error code; else "HTTP STATUS" (": message" when there is one) when it
+ * answered without one; else "OUTCOME (TRANSPORT)" (and the message), e.g.
+ * "retryable (timeout)", when no answer came.  The caller adds what was
+ * called.
+ */
+char	*aws_result_describe(const struct aws_result *);
 
 /*
  * Decode an HTTP response for req into res: request ID (x-amzn-RequestId,

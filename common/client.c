@@ -100,8 +100,11 @@ struct aws_client {
 
 	TAILQ_HEAD(, aws_call)	 calls;
 	struct aws_client_stats	 stats;
+	struct creds_sts	 sts;		/* aws_client_sts() */
 };
 
+static struct aws_call *aws_client_sts_send(void *, struct creds_provider *,
+		    struct aws_request *, creds_sts_done, void *);
 static void	 call_attempt(struct aws_call *);
 static void	 call_finish(struct aws_call *);
 static void	 call_free(struct aws_call *);
@@ -117,6 +120,9 @@ aws_client_new(struct event_base *base, struct http_engine *http,
 	c->base = base;
 	c->http = http;
 	TAILQ_INIT(&c->calls);
+	c->sts.owner = c;
+	c->sts.send = aws_client_sts_send;
+	c->sts.cancel = aws_call_cancel;
 	c->keys = sigv4_keycache_new();
 	c->limits = ratelimits_new();
 	retry_quota_init(&c->quota);
@@ -688,4 +694,19 @@ call_http_cb(const struct http_response *resp, void *arg)
 		    call->last_cost : 0);
 	call->state = CALL_DONE;
 	call_finish(call);
+}
+
+/* ---- the STS transport of the AssumeRole providers ---------------------- */
+
+static struct aws_call *
+aws_client_sts_send(void *owner, struct creds_provider *signer,
+    struct aws_request *req, creds_sts_done done, void *arg)
+{
+	return aws_client_send(owner, signer, req, done, arg);
+}
+
+const struct creds_sts *
+aws_client_sts(struct aws_client *c)
+{
+	return &c->sts;
 }

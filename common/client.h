@@ -56,6 +56,11 @@ void	 aws_client_set_limit(struct aws_client *, const char *service,
 struct aws_call *aws_client_send(struct aws_client *, struct creds_provider *,
 	    struct aws_request *req, aws_done_cb, void *arg);
 void	 aws_call_cancel(struct aws_call *);
+/*
+ * The client as the STS transport of the AssumeRole providers
+ * (creds_ctx.sts): valid as long as the client.
+ */
+const struct creds_sts *aws_client_sts(struct aws_client *);
 
 
 struct aws_client_stats {

@@ -12,12 +12,16 @@
 #include <sys/queue.h>
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
+#include "buf.h"
 #include "creds.h"
 #include "creds_int.h"
 #include "log.h"
@@ -698,4 +702,41 @@ found:
 	creds_provider_attach(p, ctx->base);
 	log_debug("creds: default chain: using %s", p->name);
 	return p;
+}
+
+int
+creds_read_secret_file(const char *path, size_t limit, char **ret,
+    size_t *len, char **cause)
+{
+	struct buf	 b;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*cause = xstrdup(strerror(errno));
+		return -1;
+	}
+	buf_init_secure(&b);
+	for (;;) {
+		buf_reserve(&b, 4096);
+		n = read(fd, b.data + b.len, b.cap - b.len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		b.len += n;
+		b.data[b.len] = '\0';
+		if (b.len > limit)
+			break;
+	}
+	if (n == -1) {
+		*cause = xstrdup(strerror(errno));
+		close(fd);
+		buf_freezero(&b);
+		return -1;
+	}
+	close(fd);
+	*len = b.len;
+	*ret = buf_release(&b);
+	return 0;
 }

@@ -24,6 +24,14 @@
  * The first provider that is configured answers; one that is configured but
  * fails reports its error (the chain does not silently fall through to a
  * different identity).
+ *
+ * Direction: the AWS client (client.c) calls creds (creds_get() before
+ * every signed call); creds never calls the client.  The STS calls of the
+ * AssumeRole providers (creds_sts.c) go through struct creds_sts below,
+ * an interface the owner injects in creds_ctx.sts; the client implements
+ * it (aws_client_sts()).  So the files form no cycle:
+ *   client.c -> creds.c -> providers (creds_file/http/sts.c) -> creds_sts
+ *   interface (function pointers, set by whoever owns both).
  */
 #ifndef CLOUDSAGA_CREDS_H
 #define CLOUDSAGA_CREDS_H
@@ -32,7 +40,6 @@
 
 struct event_base;
 struct http_engine;
-struct aws_client;
 
 #define CREDS_REFRESH_MARGIN	300	/* seconds before expiry */
 
@@ -51,10 +58,31 @@ struct aws_creds *creds_new(const char *akid, const char *secret,
 struct aws_creds *creds_ref(struct aws_creds *);
 void	 creds_unref(struct aws_creds *);
 
+struct aws_call;
+struct aws_request;
+struct aws_result;
+struct creds_provider;
+
+/*
+ * How the AssumeRole providers reach STS (see "Direction" above).  send:
+ * start req (owned), signed with signer's credentials (NULL: unsigned, as
+ * AssumeRoleWithWebIdentity), and call done later from the event loop,
+ * never from inside send; the handle is good for cancel until done has
+ * run.  cancel: done is not called.
+ */
+typedef void (*creds_sts_done)(const struct aws_request *,
+	    struct aws_result *, void *arg);
+struct creds_sts {
+	void		 *owner;
+	struct aws_call	*(*send)(void *owner, struct creds_provider *signer,
+			    struct aws_request *, creds_sts_done, void *arg);
+	void		 (*cancel)(struct aws_call *);
+};
+
 struct creds_ctx {
 	struct event_base	*base;
 	struct http_engine	*http;	/* IMDS, container endpoint */
-	struct aws_client	*client;/* STS AssumeRole*, may be NULL */
+	const struct creds_sts	*sts;	/* STS AssumeRole*, may be NULL */
 	/* RoleSessionName when a profile has no role_session_name, e.g.
 	 * "cloudsagad-<runid>"; NULL = "cloudsagad-<unix time>". */
 	const char		*session_name;
@@ -76,7 +104,7 @@ typedef void (*creds_cb)(struct aws_creds *creds, const char *error,
  * otherwise a provider - one that fails with a readable message at every
  * get when the configuration is wrong (half-set variables, a profile that
  * does not exist, a source_profile cycle, a disallowed container host, no
- * client for STS, ...).  Provider names say where credentials come from:
+ * STS transport (creds_ctx.sts), ...).  Provider names say where credentials come from:
  * "environment", "profile:dev", "assume-role:ARN<-profile:base", "imds".
  *
  * creds_static: never NULL.  creds_from_env: NULL unless AWS_ACCESS_KEY_ID
@@ -147,7 +175,8 @@ void	 creds_invalidate(struct creds_provider *);
  * Free a provider (and its source providers).  Callers still waiting in
  * creds_get() get their callback at once (from inside this call) with an
  * error; a provider's own in-flight fetch (STS call, HTTP request) is
- * cancelled.  Free providers before the aws_client they use.
+ * cancelled.  Free providers before the STS transport (the aws_client)
+ * they use.
  */
 void	 creds_provider_free(struct creds_provider *);
 /* Fetches started so far (diagnostics, tests). */

@@ -244,40 +244,22 @@ static int
 container_auth(char **ret, char **cause)
 {
 	const char	*file, *env;
-	struct buf	 b;
-	ssize_t		 n;
-	int		 fd;
+	char		*why = NULL;
+	size_t		 len;
 
 	*ret = NULL;
 	if ((file = creds_getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) !=
 	    NULL) {
-		if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (creds_read_secret_file(file, CREDS_HTTP_TOKEN_MAX, ret, &len,
+		    &why) == -1 || len > CREDS_HTTP_TOKEN_MAX) {
 			*cause = xprintf("container authorization token file "
-			    "%s: %s", file, strerror(errno));
+			    "%s: %s", file, why != NULL ? why : "too large");
+			free(why);
+			if (*ret != NULL)
+				freezero(*ret, len + 1);
+			*ret = NULL;
 			return -1;
 		}
-		buf_init_secure(&b);
-		for (;;) {
-			buf_reserve(&b, 4096);
-			n = read(fd, b.data + b.len, b.cap - b.len - 1);
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			b.len += n;
-			b.data[b.len] = '\0';
-			if (b.len > CREDS_HTTP_TOKEN_MAX)
-				break;
-		}
-		close(fd);
-		if (n == -1 || b.len > CREDS_HTTP_TOKEN_MAX) {
-			*cause = xprintf("container authorization token file "
-			    "%s: %s", file, n == -1 ? strerror(errno) :
-			    "too large");
-			buf_freezero(&b);
-			return -1;
-		}
-		*ret = buf_release(&b);
 	} else if ((env = creds_getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN")) !=
 	    NULL)
 		*ret = xstrdup(env);

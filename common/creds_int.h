@@ -93,6 +93,15 @@ int	 creds_env_true(const char *);
 const char *creds_getenv(const char *);
 /* The region for STS: AWS_REGION, AWS_DEFAULT_REGION, or NULL. */
 const char *creds_env_region(void);
+/*
+ * Read a small secret file (a token file) into wiped memory: *ret (free
+ * with freezero_str(); NUL-terminated, *len bytes, which may hold NULs).
+ * Reading stops once more than limit bytes came: the caller decides what
+ * is too large.  -1 + *cause (strerror, allocated) when the file cannot be
+ * opened or read; the caller names the file.
+ */
+int	 creds_read_secret_file(const char *path, size_t limit, char **ret,
+	    size_t *len, char **cause);
 
 /* ---- creds_file.c: INI parsing (shared credentials/config format) ---- */
 

@@ -1,20 +1,17 @@
 /*
  * creds_sts: credentials from STS - AssumeRole on top of another provider
  * (signed with the source's credentials) and AssumeRoleWithWebIdentity
- * (unsigned: aws_client_send() with no credentials provider).  Both go
- * through the AWS client, so endpoints (AWS_ENDPOINT_URL_STS), retries and
- * decoding are the client's.
+ * (unsigned: sent with no credentials provider).  Both are sent through
+ * the injected struct creds_sts (creds_ctx.sts; in the daemon the AWS
+ * client, aws_client_sts()), so endpoints (AWS_ENDPOINT_URL_STS), retries
+ * and decoding are the client's, while this file never calls client.c:
+ * the client calls creds, never the other way (see creds.h).
  */
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "aws.h"
-#include "buf.h"
-#include "client.h"
 #include "cloudsaga_limits.h"
 #include "creds.h"
 #include "creds_int.h"
@@ -24,7 +21,7 @@
 
 
 struct sts_role {
-	struct aws_client	*client;
+	const struct creds_sts	*sts;
 	char			*action;	/* "AssumeRole", ... */
 	char			*role_arn;
 	char			*external_id;
@@ -80,7 +77,7 @@ sts_abort(struct creds_provider *p)
 	struct sts_role	*sr = p->data;
 
 	if (sr->call != NULL) {
-		aws_call_cancel(sr->call);
+		sr->sts->cancel(sr->call);
 		sr->call = NULL;
 	}
 }
@@ -95,11 +92,11 @@ sts_done(const struct aws_request *req, struct aws_result *res, void *arg)
 
 	sr->call = NULL;
 	if (res->outcome != AWS_OK) {
-		cause = xprintf("sts:%s %s: %s%s%s", sr->action, sr->role_arn,
-		    res->error_code != NULL ? res->error_code :
-		    http_error_name(res->http_error),
-		    res->error_message != NULL ? ": " : "",
-		    res->error_message != NULL ? res->error_message : "");
+		char *why = aws_result_describe(res);
+
+		cause = xprintf("sts:%s %s: %s", sr->action, sr->role_arn,
+		    why);
+		free(why);
 	} else {
 		c = creds_from_json(aws_json_path(res->data, "Credentials"),
 		    "SessionToken", 1, &cause);
@@ -124,46 +121,26 @@ sts_done(const struct aws_request *req, struct aws_result *res, void *arg)
 static int
 sts_read_token(const char *path, char **ret, char **cause)
 {
-	struct buf	 b;
-	ssize_t		 n;
-	int		 fd;
+	char	*t, *why;
+	size_t	 len;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		*cause = xprintf("web identity token file %s: %s", path,
-		    strerror(errno));
+	if (creds_read_secret_file(path, CREDS_WEB_IDENTITY_TOKEN_MAX + 16, &t,
+	    &len, &why) == -1) {
+		*cause = xprintf("web identity token file %s: %s", path, why);
+		free(why);
 		return -1;
 	}
-	buf_init_secure(&b);
-	for (;;) {
-		buf_reserve(&b, 4096);
-		n = read(fd, b.data + b.len, b.cap - b.len - 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		b.len += n;
-		b.data[b.len] = '\0';
-		if (b.len > CREDS_WEB_IDENTITY_TOKEN_MAX + 16)
-			break;
-	}
-	close(fd);
-	if (n == -1) {
-		*cause = xprintf("web identity token file %s: %s", path,
-		    strerror(errno));
-		buf_freezero(&b);
-		return -1;
-	}
-	while (b.len > 0 && isspace((unsigned char)b.data[b.len - 1]))
-		b.data[--b.len] = '\0';
-	if (b.len < 4 || b.len > CREDS_WEB_IDENTITY_TOKEN_MAX ||
-	    strlen(buf_str(&b)) != b.len) {
+	while (len > 0 && isspace((unsigned char)t[len - 1]))
+		t[--len] = '\0';
+	if (len < 4 || len > CREDS_WEB_IDENTITY_TOKEN_MAX ||
+	    strlen(t) != len) {
 		*cause = xprintf("web identity token file %s: the token must "
 		    "be 4..%d characters of text", path,
 		    CREDS_WEB_IDENTITY_TOKEN_MAX);
-		buf_freezero(&b);
+		freezero(t, len + 1);
 		return -1;
 	}
-	*ret = buf_release(&b);
+	*ret = t;
 	return 0;
 }
 
@@ -199,7 +176,7 @@ sts_fetch(struct creds_provider *p)
 	freezero_str(token);
 
 	/* Web identity: no source, the call goes unsigned. */
-	sr->call = aws_client_send(sr->client, p->source, req, sts_done, p);
+	sr->call = sr->sts->send(sr->sts->owner, p->source, req, sts_done, p);
 }
 
 static const struct creds_ops assume_role_ops = {
@@ -221,7 +198,7 @@ static char *
 sts_check(const struct creds_ctx *ctx, const char *what, const char *role_arn,
     const char *session_name, int duration_s)
 {
-	if (ctx->client == NULL)
+	if (ctx->sts == NULL)
 		return xprintf("%s needs STS, but no AWS client was given",
 		    what);
 	if (role_arn == NULL || strlen(role_arn) < 20 ||
@@ -269,7 +246,7 @@ creds_assume_role(const struct creds_ctx *ctx, struct creds_provider *source,
 		log_debug("creds: %s: %s", name, err);
 	} else {
 		sr = xcalloc(1, sizeof(*sr));
-		sr->client = ctx->client;
+		sr->sts = ctx->sts;
 		sr->action = xstrdup("AssumeRole");
 		sr->role_arn = xstrdup(role_arn);
 		sr->external_id = xstrdup_or_null(external_id);
@@ -305,7 +282,7 @@ creds_web_identity_new(const struct creds_ctx *ctx, const char *token_file,
 		return p;
 	}
 	sr = xcalloc(1, sizeof(*sr));
-	sr->client = ctx->client;
+	sr->sts = ctx->sts;
 	sr->action = xstrdup("AssumeRoleWithWebIdentity");
 	sr->role_arn = xstrdup(role_arn);
 	sr->session_name = xstrdup(session_name);

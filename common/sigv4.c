@@ -981,28 +981,34 @@ sigv4_chdrs_sort(struct sigv4_chdr *hs, size_t n)
 	}
 }
 
-int
-sigv4_sign(const struct sigv4_input *in, struct sigv4_keycache *kc,
-    struct sigv4_output *ret, char **cause)
-{
-	struct sigv4_chdr	 hstack[SIGV4_STACK_HDRS], *hs = hstack, *c;
-	struct sigv4_mac	 own = { NULL, NULL };
-	const struct sigv4_mac	*mac;
-	struct sigv4_sb		 sc, tx;
+/*
+ * One signature in progress.  sigv4_sign() runs the phases in order:
+ * check the input, canonical headers (into the scratch string sc), the
+ * request's date, the session token header, the payload hash, then the
+ * texts (into tx): canonical request, string to sign, signature and
+ * Authorization value.  The stack buffers are sigv4_sign()'s; they grow
+ * onto the heap only for unusual requests.
+ */
+struct sigv4_job {
+	const struct sigv4_input *in;
+	struct sigv4_keycache	*kc;
+	struct sigv4_chdr	*hs;	/* canonical headers */
+	size_t			 nh;
+	struct sigv4_sb		 sc;	/* their names and values */
+	struct sigv4_sb		 tx;	/* the texts, the output's block */
+	EVP_MD_CTX		*work;
 	struct sigv4_output	 out;
-	EVP_MD_CTX		*work = NULL;
-	unsigned char		 md[32], key[32];
-	char			 scstack[SIGV4_STACK_SCRATCH];
-	char			 txstack[SIGV4_STACK_TEXT];
-	char			 date[17], date8[9], hex[65];
-	char			*cpath = NULL, *cquery = NULL, *block;
-	const char		*hv, *path;
-	size_t			 nh = 0, i, j, off, tok, sh_off, sh_len;
+	char			 date[17], date8[9];
+	char			*cpath, *cquery;
+	size_t			 sh_off, sh_len;	/* signed headers */
 	size_t			 sts_off, authz_off, shcopy_off;
-	int			 rv = -1;
+	char			**cause;
+};
 
-	memset(&out, 0, sizeof(out));
-
+/* Phase 0: the input's own fields. */
+static int
+sigv4_check_input(const struct sigv4_input *in, char **cause)
+{
 	if (in->method == NULL || !sigv4_is_token(in->method))
 		return sigv4_fail(cause, "sigv4: bad or missing HTTP method");
 	if (!sigv4_valid_access_key(in->access_key))
@@ -1024,279 +1030,375 @@ sigv4_sign(const struct sigv4_input *in, struct sigv4_keycache *kc,
 	    !sigv4_valid_payload_hash(in->payload_hash))
 		return sigv4_fail(cause, "sigv4: bad payload hash (64 lowercase "
 		    "hex digits or UNSIGNED-PAYLOAD)");
+	return 0;
+}
 
-	/*
-	 * Canonical headers: lower-cased names and normalised values, each
-	 * NUL-terminated, in the scratch string sc; unsigned ones dropped.
-	 * Offsets until sc stops growing, then pointers.  A value never sits
-	 * at offset 0 (its name comes first), so 0 means "not found".
-	 */
-	if (in->nheaders > SIGV4_STACK_HDRS - 2)
-		hs = xreallocarray(NULL, in->nheaders + 2, sizeof(*hs));
-	sigv4_sb_init(&sc, scstack, sizeof(scstack));
-	sigv4_sb_init(&tx, txstack, sizeof(txstack));
+/*
+ * Phase 1, canonical headers: lower-cased names and normalised values,
+ * each NUL-terminated, in the scratch string sc; unsigned ones dropped.
+ * Offsets until sc stops growing, then pointers.  A value never sits at
+ * offset 0 (its name comes first), so 0 means "not found".  A host header
+ * is required.
+ */
+static int
+sigv4_job_headers(struct sigv4_job *j)
+{
+	const struct sigv4_input	*in = j->in;
+	struct sigv4_sb			*sc = &j->sc;
+	struct sigv4_chdr		*c;
+	size_t				 i, off;
+
 	for (i = 0; i < in->nheaders; i++) {
 		const struct sigv4_header *h = &in->headers[i];
 
-		if (h->name == NULL || !sigv4_is_token(h->name)) {
-			sigv4_fail(cause, "sigv4: header %zu: bad name", i);
-			goto out;
-		}
-		if (h->value == NULL) {
-			sigv4_fail(cause, "sigv4: header %s: no value",
-			    h->name);
-			goto out;
-		}
-		c = &hs[nh];
-		c->name_off = sc.len;
-		c->namelen = sigv4_add_lower(&sc, h->name);
-		sigv4_sb_addch(&sc, '\0');
-		c->value_off = sc.len;
-		if (sigv4_add_value(&sc, h->value) != 0) {
-			sigv4_fail(cause, "sigv4: header %s: control "
+		if (h->name == NULL || !sigv4_is_token(h->name))
+			return sigv4_fail(j->cause, "sigv4: header %zu: bad "
+			    "name", i);
+		if (h->value == NULL)
+			return sigv4_fail(j->cause, "sigv4: header %s: no "
+			    "value", h->name);
+		c = &j->hs[j->nh];
+		c->name_off = sc->len;
+		c->namelen = sigv4_add_lower(sc, h->name);
+		sigv4_sb_addch(sc, '\0');
+		c->value_off = sc->len;
+		if (sigv4_add_value(sc, h->value) != 0)
+			return sigv4_fail(j->cause, "sigv4: header %s: control "
 			    "character or line break in value", h->name);
-			goto out;
-		}
-		c->valuelen = sc.len - c->value_off;
-		sigv4_sb_addch(&sc, '\0');
+		c->valuelen = sc->len - c->value_off;
+		sigv4_sb_addch(sc, '\0');
 		c->index = i;
-		if (sigv4_skipped_header(sc.p + c->name_off, c->namelen)) {
-			sigv4_sb_truncate(&sc, c->name_off);
+		if (sigv4_skipped_header(sc->p + c->name_off, c->namelen)) {
+			sigv4_sb_truncate(sc, c->name_off);
 			continue;
 		}
-		nh++;
+		j->nh++;
 	}
+	if ((off = SIGV4_FIND(sc, j->hs, j->nh, "host")) == 0 ||
+	    sc->p[off] == '\0')
+		return sigv4_fail(j->cause, "sigv4: missing host header");
+	return 0;
+}
 
-	if ((off = SIGV4_FIND(&sc, hs, nh, "host")) == 0 ||
-	    sc.p[off] == '\0') {
-		sigv4_fail(cause, "sigv4: missing host header");
-		goto out;
-	}
+/* Phase 2, the date: x-amz-date header, or Date header; amz_date agrees. */
+static int
+sigv4_job_date(struct sigv4_job *j)
+{
+	const struct sigv4_input	*in = j->in;
+	const char			*hv;
+	size_t				 off;
 
-	/* Date: argument, x-amz-date header, or Date header. */
-	if ((off = SIGV4_FIND(&sc, hs, nh, "x-amz-date")) != 0) {
-		hv = sc.p + off;
-		if (!sigv4_valid_amzdate(hv)) {
-			sigv4_fail(cause, "sigv4: bad x-amz-date header "
-			    "(want YYYYMMDDTHHMMSSZ)");
-			goto out;
-		}
-		memcpy(date, hv, 17);
-	} else if ((off = SIGV4_FIND(&sc, hs, nh, "date")) != 0) {
-		if (sigv4_date_header(sc.p + off, date) != 0) {
-			sigv4_fail(cause, "sigv4: bad date header");
-			goto out;
-		}
-	} else {
-		sigv4_fail(cause, "sigv4: missing x-amz-date (or date) header");
-		goto out;
-	}
+	if ((off = SIGV4_FIND(&j->sc, j->hs, j->nh, "x-amz-date")) != 0) {
+		hv = j->sc.p + off;
+		if (!sigv4_valid_amzdate(hv))
+			return sigv4_fail(j->cause, "sigv4: bad x-amz-date "
+			    "header (want YYYYMMDDTHHMMSSZ)");
+		memcpy(j->date, hv, 17);
+	} else if ((off = SIGV4_FIND(&j->sc, j->hs, j->nh, "date")) != 0) {
+		if (sigv4_date_header(j->sc.p + off, j->date) != 0)
+			return sigv4_fail(j->cause, "sigv4: bad date header");
+	} else
+		return sigv4_fail(j->cause, "sigv4: missing x-amz-date (or "
+		    "date) header");
 	if (in->amz_date != NULL) {
-		if (!sigv4_valid_amzdate(in->amz_date)) {
-			sigv4_fail(cause, "sigv4: bad amz_date (want "
+		if (!sigv4_valid_amzdate(in->amz_date))
+			return sigv4_fail(j->cause, "sigv4: bad amz_date (want "
 			    "YYYYMMDDTHHMMSSZ)");
-			goto out;
-		}
-		if (strcmp(in->amz_date, date) != 0) {
-			sigv4_fail(cause, "sigv4: amz_date %s does not match "
-			    "the request's date %s", in->amz_date, date);
-			goto out;
-		}
+		if (strcmp(in->amz_date, j->date) != 0)
+			return sigv4_fail(j->cause, "sigv4: amz_date %s does "
+			    "not match the request's date %s", in->amz_date,
+			    j->date);
 	}
-	memcpy(date8, date, 8);
-	date8[8] = '\0';
+	memcpy(j->date8, j->date, 8);
+	j->date8[8] = '\0';
+	return 0;
+}
 
-	/* Session token: signed as a header unless the caller sent one. */
-	if (in->session_token != NULL) {
-		c = &hs[nh];
-		c->name_off = sc.len;
-		c->namelen = sizeof("x-amz-security-token") - 1;
-		sigv4_sb_add(&sc, "x-amz-security-token", c->namelen + 1);
-		c->value_off = sc.len;
-		if (sigv4_add_value(&sc, in->session_token) != 0 ||
-		    sc.len == c->value_off) {
-			sigv4_fail(cause, "sigv4: bad session token");
-			goto out;
-		}
-		c->valuelen = sc.len - c->value_off;
-		sigv4_sb_addch(&sc, '\0');
-		c->index = in->nheaders;
-		tok = SIGV4_FIND(&sc, hs, nh, "x-amz-security-token");
-		if (tok == 0) {
-			nh++;
-			out.token_header = 1;
-		} else {
-			j = strcmp(sc.p + tok, sc.p + c->value_off);
-			sigv4_sb_truncate(&sc, c->name_off);
-			if (j != 0) {
-				sigv4_fail(cause, "sigv4: session token differs "
-				    "from the x-amz-security-token header");
-				goto out;
-			}
-		}
-	}
+/* A header the signer adds (lname: lower case, len bytes): its name in sc,
+ * its value to follow at c->value_off; not counted until the caller does. */
+static struct sigv4_chdr *
+sigv4_job_add_header(struct sigv4_job *j, const char *lname, size_t len,
+    size_t index)
+{
+	struct sigv4_chdr	*c = &j->hs[j->nh];
 
-	/* Payload hash. */
-	off = in->s3 ? SIGV4_FIND(&sc, hs, nh, "x-amz-content-sha256") : 0;
-	hv = off != 0 ? sc.p + off : NULL;
-	if (hv != NULL && !sigv4_valid_payload_hash(hv)) {
-		sigv4_fail(cause, "sigv4: bad x-amz-content-sha256 header");
-		goto out;
+	c->name_off = j->sc.len;
+	c->namelen = len;
+	sigv4_sb_add(&j->sc, lname, len + 1);
+	c->value_off = j->sc.len;
+	c->index = index;
+	return c;
+}
+
+/* Phase 3, the session token: signed as a header unless the caller sent
+ * one (which must then be the same). */
+static int
+sigv4_job_token(struct sigv4_job *j)
+{
+	struct sigv4_sb		*sc = &j->sc;
+	struct sigv4_chdr	*c;
+	size_t			 tok;
+	int			 differs;
+
+	if (j->in->session_token == NULL)
+		return 0;
+	c = sigv4_job_add_header(j, "x-amz-security-token",
+	    sizeof("x-amz-security-token") - 1, j->in->nheaders);
+	if (sigv4_add_value(sc, j->in->session_token) != 0 ||
+	    sc->len == c->value_off)
+		return sigv4_fail(j->cause, "sigv4: bad session token");
+	c->valuelen = sc->len - c->value_off;
+	sigv4_sb_addch(sc, '\0');
+	tok = SIGV4_FIND(sc, j->hs, j->nh, "x-amz-security-token");
+	if (tok == 0) {
+		j->nh++;
+		j->out.token_header = 1;
+		return 0;
 	}
+	differs = strcmp(sc->p + tok, sc->p + c->value_off) != 0;
+	sigv4_sb_truncate(sc, c->name_off);
+	if (differs)
+		return sigv4_fail(j->cause, "sigv4: session token differs "
+		    "from the x-amz-security-token header");
+	return 0;
+}
+
+/* Phase 4, the payload hash: given, the S3 header's, or computed; S3
+ * signs it as x-amz-content-sha256. */
+static int
+sigv4_job_payload(struct sigv4_job *j)
+{
+	const struct sigv4_input	*in = j->in;
+	struct sigv4_sb			*sc = &j->sc;
+	struct sigv4_chdr		*c;
+	unsigned char			 md[32];
+	const char			*hv;
+	size_t				 off;
+
+	off = in->s3 ? SIGV4_FIND(sc, j->hs, j->nh, "x-amz-content-sha256") :
+	    0;
+	hv = off != 0 ? sc->p + off : NULL;
+	if (hv != NULL && !sigv4_valid_payload_hash(hv))
+		return sigv4_fail(j->cause, "sigv4: bad x-amz-content-sha256 "
+		    "header");
 	if (hv != NULL && in->payload_hash != NULL &&
-	    strcmp(hv, in->payload_hash) != 0) {
-		sigv4_fail(cause, "sigv4: payload_hash differs from the "
-		    "x-amz-content-sha256 header");
-		goto out;
-	}
-	work = kc != NULL ? kc->work : sigv4_ctx_new();
+	    strcmp(hv, in->payload_hash) != 0)
+		return sigv4_fail(j->cause, "sigv4: payload_hash differs from "
+		    "the x-amz-content-sha256 header");
+	j->work = j->kc != NULL ? j->kc->work : sigv4_ctx_new();
 	if (in->payload_hash != NULL)
-		snprintf(out.payload_hash, sizeof(out.payload_hash), "%s",
-		    in->payload_hash);
+		snprintf(j->out.payload_hash, sizeof(j->out.payload_hash),
+		    "%s", in->payload_hash);
 	else if (hv != NULL)
-		snprintf(out.payload_hash, sizeof(out.payload_hash), "%s", hv);
+		snprintf(j->out.payload_hash, sizeof(j->out.payload_hash),
+		    "%s", hv);
 	else {
-		sigv4_digest(work, in->payload_len > 0 ? in->payload : "",
+		sigv4_digest(j->work, in->payload_len > 0 ? in->payload : "",
 		    in->payload_len, md);
-		hex_encode(md, sizeof(md), out.payload_hash);
+		hex_encode(md, sizeof(md), j->out.payload_hash);
 	}
 	if (in->s3 && hv == NULL) {
-		c = &hs[nh];
-		c->name_off = sc.len;
-		c->namelen = sizeof("x-amz-content-sha256") - 1;
-		sigv4_sb_add(&sc, "x-amz-content-sha256", c->namelen + 1);
-		c->value_off = sc.len;
-		c->valuelen = strlen(out.payload_hash);
-		sigv4_sb_add(&sc, out.payload_hash, c->valuelen + 1);
-		c->index = in->nheaders + 1;
-		nh++;
-		out.content_sha256_header = 1;
+		c = sigv4_job_add_header(j, "x-amz-content-sha256",
+		    sizeof("x-amz-content-sha256") - 1, in->nheaders + 1);
+		c->valuelen = strlen(j->out.payload_hash);
+		sigv4_sb_add(sc, j->out.payload_hash, c->valuelen + 1);
+		j->nh++;
+		j->out.content_sha256_header = 1;
 	}
+	return 0;
+}
 
-	/* sc is complete: pointers; sort (stable for duplicates). */
+/*
+ * Phase 5, the canonical request into tx (sc is complete: pointers, sorted
+ * stably for duplicates), and its digest into md.  tx then holds the
+ * canonical request, the string to sign, the Authorization value and the
+ * signed headers, each NUL-terminated: the output's one allocation.
+ */
+static void
+sigv4_job_creq(struct sigv4_job *j, unsigned char md[32])
+{
+	const struct sigv4_input	*in = j->in;
+	struct sigv4_chdr		*hs = j->hs;
+	struct sigv4_sb			*tx = &j->tx;
+	const char			*path;
+	size_t				 i, k, nh = j->nh;
+
 	for (i = 0; i < nh; i++) {
-		hs[i].name = sc.p + hs[i].name_off;
-		hs[i].value = sc.p + hs[i].value_off;
+		hs[i].name = j->sc.p + hs[i].name_off;
+		hs[i].value = j->sc.p + hs[i].value_off;
 	}
 	sigv4_chdrs_sort(hs, nh);
 
-	/*
-	 * tx: the canonical request, the string to sign, the Authorization
-	 * value and the signed headers, each NUL-terminated: the output's
-	 * one allocation.
-	 */
-	sigv4_sb_addstr(&tx, in->method);
-	sigv4_sb_addch(&tx, '\n');
+	sigv4_sb_addstr(tx, in->method);
+	sigv4_sb_addch(tx, '\n');
 	path = in->path != NULL ? in->path : "";
 	if (path[0] == '\0' || (path[0] == '/' && path[1] == '\0'))
-		sigv4_sb_addch(&tx, '/');
+		sigv4_sb_addch(tx, '/');
 	else {
-		cpath = sigv4_canonical_path(path, in->s3);
-		sigv4_sb_addstr(&tx, cpath);
+		j->cpath = sigv4_canonical_path(path, in->s3);
+		sigv4_sb_addstr(tx, j->cpath);
 	}
-	sigv4_sb_addch(&tx, '\n');
+	sigv4_sb_addch(tx, '\n');
 	if (in->query != NULL && in->query[0] != '\0') {
-		cquery = sigv4_canonical_query(in->query);
-		sigv4_sb_addstr(&tx, cquery);
+		j->cquery = sigv4_canonical_query(in->query);
+		sigv4_sb_addstr(tx, j->cquery);
 	}
-	sigv4_sb_addch(&tx, '\n');
+	sigv4_sb_addch(tx, '\n');
 	/* Duplicate names: one line, values joined with ','. */
-	for (i = 0; i < nh; i = j) {
-		sigv4_sb_add(&tx, hs[i].name, hs[i].namelen);
-		sigv4_sb_addch(&tx, ':');
-		sigv4_sb_add(&tx, hs[i].value, hs[i].valuelen);
-		for (j = i + 1; j < nh && strcmp(hs[j].name, hs[i].name) == 0;
-		    j++) {
-			sigv4_sb_addch(&tx, ',');
-			sigv4_sb_add(&tx, hs[j].value, hs[j].valuelen);
+	for (i = 0; i < nh; i = k) {
+		sigv4_sb_add(tx, hs[i].name, hs[i].namelen);
+		sigv4_sb_addch(tx, ':');
+		sigv4_sb_add(tx, hs[i].value, hs[i].valuelen);
+		for (k = i + 1; k < nh && strcmp(hs[k].name, hs[i].name) == 0;
+		    k++) {
+			sigv4_sb_addch(tx, ',');
+			sigv4_sb_add(tx, hs[k].value, hs[k].valuelen);
 		}
-		sigv4_sb_addch(&tx, '\n');
+		sigv4_sb_addch(tx, '\n');
 	}
-	sigv4_sb_addch(&tx, '\n');
-	sh_off = tx.len;
-	for (i = 0; i < nh; i = j) {
+	sigv4_sb_addch(tx, '\n');
+	j->sh_off = tx->len;
+	for (i = 0; i < nh; i = k) {
 		if (i > 0)
-			sigv4_sb_addch(&tx, ';');
-		sigv4_sb_add(&tx, hs[i].name, hs[i].namelen);
-		for (j = i + 1; j < nh && strcmp(hs[j].name, hs[i].name) == 0;
-		    j++)
+			sigv4_sb_addch(tx, ';');
+		sigv4_sb_add(tx, hs[i].name, hs[i].namelen);
+		for (k = i + 1; k < nh && strcmp(hs[k].name, hs[i].name) == 0;
+		    k++)
 			;
 	}
-	sh_len = tx.len - sh_off;
-	sigv4_sb_addch(&tx, '\n');
-	sigv4_sb_addstr(&tx, out.payload_hash);
+	j->sh_len = tx->len - j->sh_off;
+	sigv4_sb_addch(tx, '\n');
+	sigv4_sb_addstr(tx, j->out.payload_hash);
 
-	sigv4_digest(work, tx.p, tx.len, md);
-	sigv4_sb_addch(&tx, '\0');
+	sigv4_digest(j->work, tx->p, tx->len, md);
+	sigv4_sb_addch(tx, '\0');
+}
 
-	sts_off = tx.len;
-	sigv4_sb_add(&tx, SIGV4_ALGORITHM "\n", sizeof(SIGV4_ALGORITHM));
-	sigv4_sb_add(&tx, date, 16);
-	sigv4_sb_addch(&tx, '\n');
-	sigv4_sb_add(&tx, date8, 8);
-	sigv4_sb_addch(&tx, '/');
-	sigv4_sb_addstr(&tx, in->region);
-	sigv4_sb_addch(&tx, '/');
-	sigv4_sb_addstr(&tx, in->service);
-	sigv4_sb_add(&tx, "/" SIGV4_TERMINATOR "\n",
+/* Phase 6, the string to sign, from the canonical request's digest. */
+static void
+sigv4_job_sts(struct sigv4_job *j, const unsigned char md[32])
+{
+	struct sigv4_sb	*tx = &j->tx;
+	char		 hex[65];
+
+	j->sts_off = tx->len;
+	sigv4_sb_add(tx, SIGV4_ALGORITHM "\n", sizeof(SIGV4_ALGORITHM));
+	sigv4_sb_add(tx, j->date, 16);
+	sigv4_sb_addch(tx, '\n');
+	sigv4_sb_add(tx, j->date8, 8);
+	sigv4_sb_addch(tx, '/');
+	sigv4_sb_addstr(tx, j->in->region);
+	sigv4_sb_addch(tx, '/');
+	sigv4_sb_addstr(tx, j->in->service);
+	sigv4_sb_add(tx, "/" SIGV4_TERMINATOR "\n",
 	    sizeof(SIGV4_TERMINATOR) + 1);
-	hex_encode(md, sizeof(md), hex);
-	sigv4_sb_add(&tx, hex, 64);
+	hex_encode(md, 32, hex);
+	sigv4_sb_add(tx, hex, 64);
+}
 
-	/* The signing key: from the cache, or derived for this request. */
-	if (kc != NULL && strlen(in->region) < SIGV4_SCOPE_MAX &&
+/*
+ * Phase 7, the signature: the signing key from the cache, or derived for
+ * this request (and wiped); the string to sign's HMAC; then the
+ * Authorization value and a copy of the signed headers.
+ */
+static void
+sigv4_job_sign(struct sigv4_job *j)
+{
+	const struct sigv4_input	*in = j->in;
+	struct sigv4_sb			*tx = &j->tx;
+	struct sigv4_mac		 own = { NULL, NULL };
+	const struct sigv4_mac		*mac;
+	unsigned char			 md[32], key[32];
+	char				 hex[65];
+
+	if (j->kc != NULL && strlen(in->region) < SIGV4_SCOPE_MAX &&
 	    strlen(in->service) < SIGV4_SCOPE_MAX)
-		mac = sigv4_keycache_mac(kc, in->secret_key, date8, in->region,
-		    in->service);
+		mac = sigv4_keycache_mac(j->kc, in->secret_key, j->date8,
+		    in->region, in->service);
 	else {
-		sigv4_derive(work, in->secret_key, date8, in->region,
+		sigv4_derive(j->work, in->secret_key, j->date8, in->region,
 		    in->service, key);
-		sigv4_mac_key(&own, work, key, sizeof(key));
+		sigv4_mac_key(&own, j->work, key, sizeof(key));
 		OPENSSL_cleanse(key, sizeof(key));
 		mac = &own;
 	}
-	sigv4_mac_run(mac, work, tx.p + sts_off, tx.len - sts_off, md);
+	sigv4_mac_run(mac, j->work, tx->p + j->sts_off, tx->len - j->sts_off,
+	    md);
+	sigv4_mac_free(&own);
 	hex_encode(md, sizeof(md), hex);
-	sigv4_sb_addch(&tx, '\0');
+	sigv4_sb_addch(tx, '\0');
 
-	authz_off = tx.len;
-	sigv4_sb_add(&tx, SIGV4_ALGORITHM " Credential=",
+	j->authz_off = tx->len;
+	sigv4_sb_add(tx, SIGV4_ALGORITHM " Credential=",
 	    sizeof(SIGV4_ALGORITHM " Credential=") - 1);
-	sigv4_sb_addstr(&tx, in->access_key);
-	sigv4_sb_addch(&tx, '/');
-	sigv4_sb_add(&tx, date8, 8);
-	sigv4_sb_addch(&tx, '/');
-	sigv4_sb_addstr(&tx, in->region);
-	sigv4_sb_addch(&tx, '/');
-	sigv4_sb_addstr(&tx, in->service);
-	sigv4_sb_add(&tx, "/" SIGV4_TERMINATOR ", SignedHeaders=",
+	sigv4_sb_addstr(tx, in->access_key);
+	sigv4_sb_addch(tx, '/');
+	sigv4_sb_add(tx, j->date8, 8);
+	sigv4_sb_addch(tx, '/');
+	sigv4_sb_addstr(tx, in->region);
+	sigv4_sb_addch(tx, '/');
+	sigv4_sb_addstr(tx, in->service);
+	sigv4_sb_add(tx, "/" SIGV4_TERMINATOR ", SignedHeaders=",
 	    sizeof("/" SIGV4_TERMINATOR ", SignedHeaders=") - 1);
-	sigv4_sb_addself(&tx, sh_off, sh_len);
-	sigv4_sb_add(&tx, ", Signature=", sizeof(", Signature=") - 1);
-	sigv4_sb_add(&tx, hex, 64);
-	sigv4_sb_addch(&tx, '\0');
+	sigv4_sb_addself(tx, j->sh_off, j->sh_len);
+	sigv4_sb_add(tx, ", Signature=", sizeof(", Signature=") - 1);
+	sigv4_sb_add(tx, hex, 64);
+	sigv4_sb_addch(tx, '\0');
 
-	shcopy_off = tx.len;
-	sigv4_sb_addself(&tx, sh_off, sh_len);
-	sigv4_sb_addch(&tx, '\0');
+	j->shcopy_off = tx->len;
+	sigv4_sb_addself(tx, j->sh_off, j->sh_len);
+	sigv4_sb_addch(tx, '\0');
+}
 
-	block = xmalloc(tx.len);
-	memcpy(block, tx.p, tx.len);
-	out.creq = block;
-	out.sts = block + sts_off;
-	out.authz = block + authz_off;
-	out.signed_headers = block + shcopy_off;
-	*ret = out;
+int
+sigv4_sign(const struct sigv4_input *in, struct sigv4_keycache *kc,
+    struct sigv4_output *ret, char **cause)
+{
+	struct sigv4_chdr	 hstack[SIGV4_STACK_HDRS];
+	struct sigv4_job	 j;
+	unsigned char		 md[32];
+	char			 scstack[SIGV4_STACK_SCRATCH];
+	char			 txstack[SIGV4_STACK_TEXT];
+	char			*block;
+	int			 rv = -1;
+
+	if (sigv4_check_input(in, cause) != 0)
+		return -1;
+
+	memset(&j, 0, sizeof(j));
+	j.in = in;
+	j.kc = kc;
+	j.cause = cause;
+	/* Room for the session token and x-amz-content-sha256 headers. */
+	j.hs = hstack;
+	if (in->nheaders > SIGV4_STACK_HDRS - 2)
+		j.hs = xreallocarray(NULL, in->nheaders + 2, sizeof(*j.hs));
+	sigv4_sb_init(&j.sc, scstack, sizeof(scstack));
+	sigv4_sb_init(&j.tx, txstack, sizeof(txstack));
+
+	if (sigv4_job_headers(&j) != 0 || sigv4_job_date(&j) != 0 ||
+	    sigv4_job_token(&j) != 0 || sigv4_job_payload(&j) != 0)
+		goto out;
+	sigv4_job_creq(&j, md);
+	sigv4_job_sts(&j, md);
+	sigv4_job_sign(&j);
+
+	block = xmalloc(j.tx.len);
+	memcpy(block, j.tx.p, j.tx.len);
+	j.out.creq = block;
+	j.out.sts = block + j.sts_off;
+	j.out.authz = block + j.authz_off;
+	j.out.signed_headers = block + j.shcopy_off;
+	*ret = j.out;
 	rv = 0;
 out:
-	sigv4_mac_free(&own);
-	if (kc == NULL)
-		EVP_MD_CTX_free(work);
-	if (hs != hstack)
-		free(hs);
-	free(cpath);
-	free(cquery);
-	sigv4_sb_wipe(&sc);	/* header values: the session token */
-	sigv4_sb_wipe(&tx);	/* the canonical request holds it too */
+	if (kc == NULL && j.work != NULL)
+		EVP_MD_CTX_free(j.work);
+	if (j.hs != hstack)
+		free(j.hs);
+	free(j.cpath);
+	free(j.cquery);
+	sigv4_sb_wipe(&j.sc);	/* header values: the session token */
+	sigv4_sb_wipe(&j.tx);	/* the canonical request holds it too */
 	return rv;
 }

@@ -170,7 +170,7 @@ cli_call(const struct cli_opts *o)
 	client = aws_client_new(base, http, &copts);
 	cctx.base = base;
 	cctx.http = http;
-	cctx.client = client;
+	cctx.sts = aws_client_sts(client);
 	creds = creds_default_chain(&cctx, o->profile);
 
 	memset(&st, 0, sizeof(st));

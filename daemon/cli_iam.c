@@ -349,6 +349,7 @@ cli_iam_whoami_done(const struct aws_request *req, struct aws_result *res,
 {
 	struct cli_iam_whoami	*w = arg;
 	const char		*acct;
+	char			*why;
 
 	w->done = 1;
 	if (res->outcome == AWS_OK &&
@@ -357,10 +358,14 @@ cli_iam_whoami_done(const struct aws_request *req, struct aws_result *res,
 		w->account = xstrdup(acct);
 		return;
 	}
-	w->error = xprintf("sts:GetCallerIdentity answered %s%s%s",
-	    res->error_code != NULL ? res->error_code :
-	    aws_outcome_name(res->outcome), res->error_message != NULL ?
-	    ": " : "", res->error_message != NULL ? res->error_message : "");
+	if (res->outcome == AWS_OK) {
+		w->error = xstrdup("sts:GetCallerIdentity answered no 12-digit "
+		    "account ID");
+		return;
+	}
+	why = aws_result_describe(res);
+	w->error = xprintf("sts:GetCallerIdentity answered %s", why);
+	free(why);
 }
 
 /*
@@ -398,7 +403,7 @@ cli_iam_caller_account(const struct cli_opts *o, const struct config *cfg,
 	memset(&cctx, 0, sizeof(cctx));
 	cctx.base = base;
 	cctx.http = http;
-	cctx.client = client;
+	cctx.sts = aws_client_sts(client);
 	creds = creds_default_chain(&cctx, o->profile != NULL ? o->profile :
 	    cfg->aws.profile);
 

@@ -49,14 +49,7 @@
 static const struct scenario_def *
 cli_find(const char *name, struct custom_scenario *const *custom)
 {
-	const struct scenario_def	*d;
-	const struct custom_scenario	*cs;
-
-	if ((d = scenario_find(name)) != NULL)
-		return d;
-	if ((cs = custom_find(custom, name)) != NULL)
-		return custom_def(cs);
-	return NULL;
+	return pipeline_scenario_find(custom, name, NULL);
 }
 
 static void
@@ -661,37 +654,39 @@ cli_config(const struct cli_opts *o, int *rc)
 	return cfg;
 }
 
-int
-cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
+static void
+cli_strv_free(char **v)
 {
-	const struct scenario_def	*d;
-	struct event_base		*base;
-	struct pipeline_opts		 popts;
-	struct pipeline_hooks		 phooks;
-	struct pipeline_run_opts	 ro;
-	struct verify_params		 vp;
-	struct config			*cfg;
-	struct cli_run			 cr;
-	struct event			*sigint, *sigterm;
-	char				**include = NULL, *cause = NULL;
-	const char			*term, *account;
-	size_t				 i;
-	int				 rc = CLI_EXIT_OK;
+	size_t	 i;
 
-	if ((cfg = cli_config(o, &rc)) == NULL)
-		return rc;
-	if (custom == NULL)
-		custom = cfg->custom_list;
-	if ((d = cli_find(o->scenario, custom)) == NULL) {
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * Phase 1: what to run, checked before anything starts - the scenario
+ * (built-in or of the config), --regions (names of the partition, or
+ * patterns over the discovered ones) and the account (--account, or the
+ * config's first), resolved by the pipeline's own functions.
+ */
+static int
+cli_scenario_resolve(const struct cli_opts *o, const struct config *cfg,
+    struct custom_scenario *const *custom, const struct scenario_def **dp,
+    const char **accountp, char ***includep)
+{
+	const struct config_account	*a;
+	char				**include = NULL, *cause = NULL;
+	size_t				 i;
+
+	if ((*dp = cli_find(o->scenario, custom)) == NULL) {
 		cli_unknown(o->scenario, custom);
-		config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
 	if (o->regions != NULL &&
 	    (include = cli_split_regions(o->regions, &cause)) == NULL) {
 		fprintf(stderr, "cloudsagad: %s\n", cause);
 		free(cause);
-		config_free(cfg);
 		return CLI_EXIT_USAGE;
 	}
 	for (i = 0; include != NULL && include[i] != NULL; i++) {
@@ -701,26 +696,167 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 		    (const char *const *)cfg->aws.extra_regions, &cause) == -1) {
 			fprintf(stderr, "cloudsagad: --regions: %s\n", cause);
 			free(cause);
-			config_free(cfg);
-			for (i = 0; include[i] != NULL; i++)
-				free(include[i]);
-			free(include);
+			cli_strv_free(include);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (o->account != NULL && *o->account == '\0') {
 		fprintf(stderr, "cloudsagad: --account wants a name\n");
-		config_free(cfg);
-		free(include);
+		cli_strv_free(include);
 		return CLI_EXIT_USAGE;
 	}
-	account = o->account != NULL ? o->account : cfg->accounts[0].name;
-	if (config_account_find(cfg, account) == NULL) {
+	if ((a = pipeline_account_find(cfg, o->account)) == NULL) {
 		fprintf(stderr, "cloudsagad: unknown account \"%s\" (not in "
-		    "%s)\n", account, cfg->path ? cfg->path : "the config");
-		config_free(cfg);
-		free(include);
+		    "%s)\n", o->account != NULL ? o->account : "",
+		    cfg->path ? cfg->path : "the config");
+		cli_strv_free(include);
 		return CLI_EXIT_USAGE;
+	}
+	*accountp = a->name;
+	*includep = include;
+	return CLI_EXIT_OK;
+}
+
+/*
+ * Phase 2: the pipeline, with the command line's options in its options
+ * (the one path from CLI options to pipeline options: endpoints, profile,
+ * live calls, verification interval and deadline) and the CLI's hooks.
+ * Takes cfg.
+ */
+static int
+cli_scenario_pipeline(const struct cli_opts *o, struct config *cfg,
+    struct event_base *base, struct cli_run *cr)
+{
+	struct pipeline_opts	 popts;
+	struct pipeline_hooks	 phooks;
+	char			*cause = NULL;
+
+	memset(&popts, 0, sizeof(popts));
+	popts.base = base;
+	popts.json = cr->json ? stdout : NULL;
+	popts.log_records = 0;
+	popts.endpoint_url = o->endpoint_url;
+	popts.profile = o->profile;
+	popts.allow_live = o->allow_live;
+	popts.verify_interval = o->verify_interval;
+	popts.verify_timeout = o->verify_timeout;
+	/* Lookups refused for the credentials: no use waiting. */
+	popts.verify_fail_fast = 1;
+	memset(&phooks, 0, sizeof(phooks));
+	phooks.call = cli_hook_call;
+	phooks.progress = cli_hook_progress;
+	phooks.finding = cli_hook_finding;
+	phooks.ran = cli_hook_ran;
+	phooks.verdict = cli_hook_verdict;
+	phooks.verified = cli_hook_verified;
+	phooks.arg = cr;
+	if ((cr->p = pipeline_new(&popts, cfg, &phooks, &cause)) == NULL) {
+		fprintf(stderr, "cloudsagad: %s\n", cause);
+		free(cause);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
+}
+
+/* Phase 3: the run, then its verification, on the loop. */
+static int
+cli_scenario_run(const struct cli_opts *o, struct cli_run *cr,
+    struct event_base *base, const struct scenario_def *d,
+    const char *account, char **include)
+{
+	const struct verify_params	*vp;
+	struct pipeline_run_opts	 ro;
+	char				*cause = NULL, a[32], b[32];
+
+	memset(&ro, 0, sizeof(ro));
+	ro.scenario = d->name;
+	ro.account = account;
+	ro.include = (const char *const *)include;
+	ro.verify_after_run = 1;
+	ro.no_verify = o->no_verify;
+	fprintf(cr->out, "cloudsagad: running %s for account %s\n", d->name,
+	    account);
+	if ((cr->pr = pipeline_start(cr->p, &ro, &cause)) == NULL) {
+		fprintf(stderr, "cloudsagad: %s\n", cause);
+		free(cause);
+		return CLI_EXIT_USAGE;
+	}
+	while (!cr->done)
+		if (event_base_loop(base, EVLOOP_ONCE) != 0)
+			break;
+	if (!o->no_verify && !cr->verified) {
+		vp = pipeline_verify_params(cr->p);
+		duration_format(vp->interval, a, sizeof(a));
+		duration_format(vp->deadline, b, sizeof(b));
+		fprintf(stderr, "\ncloudsagad: verifying in CloudTrail: polling "
+		    "every %s, deadline %s after each call\n", a, b);
+	}
+	while (!cr->verified)
+		if (event_base_loop(base, EVLOOP_ONCE) != 0)
+			break;
+	if (!o->no_verify && !cr->json)
+		cli_verdict_table(stdout, cr);
+	fflush(stdout);
+	return CLI_EXIT_OK;
+}
+
+/* Phase 4, the exit status: 1 when a call failed or a gap was found; 4
+ * only when every call went as intended and something could not be
+ * verified. */
+static int
+cli_scenario_status(const struct cli_run *cr)
+{
+	if (cr->halted || !cr->ok_calls)
+		return CLI_EXIT_FAIL;
+	if (cr->counts.missing > 0)
+		return CLI_EXIT_FAIL;
+	if (!cr->verified || cr->interrupted)
+		return CLI_EXIT_FAIL;
+	if (cr->counts.unverified > 0)
+		return CLI_EXIT_UNVERIFIED;
+	return CLI_EXIT_OK;
+}
+
+static void
+cli_run_clear(struct cli_run *cr)
+{
+	size_t	 i;
+
+	for (i = 0; i < cr->nregions; i++) {
+		free(cr->regions[i].name);
+		free(cr->regions[i].step);
+	}
+	free(cr->regions);
+	for (i = 0; i < cr->nfindings; i++) {
+		free((char *)cr->findings[i].region);
+		free((char *)cr->findings[i].kind);
+		free((char *)cr->findings[i].resource);
+		free((char *)cr->findings[i].detail);
+	}
+	free(cr->findings);
+	free(cr->verdicts);
+}
+
+int
+cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
+{
+	const struct scenario_def	*d;
+	struct event_base		*base;
+	struct config			*cfg;
+	struct cli_run			 cr;
+	struct event			*sigint, *sigterm;
+	char				**include = NULL;
+	const char			*term, *account;
+	int				 rc = CLI_EXIT_OK;
+
+	if ((cfg = cli_config(o, &rc)) == NULL)
+		return rc;
+	if (custom == NULL)
+		custom = cfg->custom_list;
+	if ((rc = cli_scenario_resolve(o, cfg, custom, &d, &account,
+	    &include)) != CLI_EXIT_OK) {
+		config_free(cfg);
+		return rc;
 	}
 
 	memset(&cr, 0, sizeof(cr));
@@ -733,116 +869,27 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	memset(&popts, 0, sizeof(popts));
-	popts.base = base;
-	popts.json = cr.json ? stdout : NULL;
-	popts.log_records = 0;
-	popts.endpoint_url = o->endpoint_url;
-	popts.profile = o->profile;
-	popts.allow_live = o->allow_live;
-	memset(&phooks, 0, sizeof(phooks));
-	phooks.call = cli_hook_call;
-	phooks.progress = cli_hook_progress;
-	phooks.finding = cli_hook_finding;
-	phooks.ran = cli_hook_ran;
-	phooks.verdict = cli_hook_verdict;
-	phooks.verified = cli_hook_verified;
-	phooks.arg = &cr;
-	if ((cr.p = pipeline_new(&popts, cfg, &phooks, &cause)) == NULL) {
-		fprintf(stderr, "cloudsagad: %s\n", cause);
-		free(cause);
+	/* account points into cfg, which the pipeline keeps alive. */
+	if ((rc = cli_scenario_pipeline(o, cfg, base, &cr)) != CLI_EXIT_OK) {
 		event_base_free(base);
-		free(include);
-		return CLI_EXIT_FAIL;
+		cli_strv_free(include);
+		return rc;
 	}
-	cfg = pipeline_config(cr.p);
-	verify_params_default(&vp);
-	vp.initial_delay = cfg->verify.initial_delay;
-	vp.interval = cfg->verify.interval;
-	vp.deadline = cfg->verify.deadline;
-	vp.lookup_rate = cfg->verify.lookup_rate;
-	vp.skew = cfg->verify.skew;
-	if (o->verify_interval > 0)
-		vp.interval = o->verify_interval;
-	if (o->verify_timeout > 0)
-		vp.deadline = o->verify_timeout;
-	if (vp.interval > vp.deadline)
-		vp.interval = vp.deadline;
-	vp.grace = 0;		/* derived from the interval */
-	/* Lookups refused for the credentials: no use waiting. */
-	vp.fail_fast = 1;
-	pipeline_set_verify(cr.p, &vp);
 
 	sigint = evsignal_new(base, SIGINT, cli_signal, &cr);
 	sigterm = evsignal_new(base, SIGTERM, cli_signal, &cr);
 	evsignal_add(sigint, NULL);
 	evsignal_add(sigterm, NULL);
 
-	memset(&ro, 0, sizeof(ro));
-	ro.scenario = d->name;
-	ro.account = account;
-	ro.include = (const char *const *)include;
-	ro.verify_after_run = 1;
-	ro.no_verify = o->no_verify;
-	fprintf(cr.out, "cloudsagad: running %s for account %s\n", d->name,
-	    account);
-	if ((cr.pr = pipeline_start(cr.p, &ro, &cause)) == NULL) {
-		fprintf(stderr, "cloudsagad: %s\n", cause);
-		free(cause);
-		rc = CLI_EXIT_USAGE;
-		goto out;
-	}
-	while (!cr.done)
-		if (event_base_loop(base, EVLOOP_ONCE) != 0)
-			break;
-	if (!o->no_verify && !cr.verified) {
-		char	 a[32], b[32];
+	if ((rc = cli_scenario_run(o, &cr, base, d, account, include)) ==
+	    CLI_EXIT_OK)
+		rc = cli_scenario_status(&cr);
 
-		duration_format(vp.interval, a, sizeof(a));
-		duration_format(vp.deadline, b, sizeof(b));
-		fprintf(stderr, "\ncloudsagad: verifying in CloudTrail: polling "
-		    "every %s, deadline %s after each call\n", a, b);
-	}
-	while (!cr.verified)
-		if (event_base_loop(base, EVLOOP_ONCE) != 0)
-			break;
-	if (!o->no_verify && !cr.json)
-		cli_verdict_table(stdout, &cr);
-	fflush(stdout);
-
-	/* 1: a call failed or a gap was found; 4 only when every call went
-	 * as intended and something could not be verified. */
-	if (cr.halted || !cr.ok_calls)
-		rc = CLI_EXIT_FAIL;
-	else if (cr.counts.missing > 0)
-		rc = CLI_EXIT_FAIL;
-	else if (!cr.verified || cr.interrupted)
-		rc = CLI_EXIT_FAIL;
-	else if (cr.counts.unverified > 0)
-		rc = CLI_EXIT_UNVERIFIED;
-out:
 	event_free(sigint);
 	event_free(sigterm);
 	pipeline_free(cr.p);
 	event_base_free(base);
-
-	for (i = 0; i < cr.nregions; i++) {
-		free(cr.regions[i].name);
-		free(cr.regions[i].step);
-	}
-	free(cr.regions);
-	for (i = 0; i < cr.nfindings; i++) {
-		free((char *)cr.findings[i].region);
-		free((char *)cr.findings[i].kind);
-		free((char *)cr.findings[i].resource);
-		free((char *)cr.findings[i].detail);
-	}
-	free(cr.findings);
-	free(cr.verdicts);
-	if (include != NULL) {
-		for (i = 0; include[i] != NULL; i++)
-			free(include[i]);
-		free(include);
-	}
+	cli_run_clear(&cr);
+	cli_strv_free(include);
 	return rc;
 }

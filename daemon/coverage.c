@@ -27,6 +27,7 @@
 #include "coverage.h"
 #include "ledger.h"
 #include "log.h"
+#include "pager.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -111,8 +112,7 @@ struct cfetch {
 	json_t			*value;		/* READY: list or answer */
 	char			*error;		/* FAILED */
 	int			 retryable;
-	char			*token;
-	int			 page;
+	struct pager		 pg;
 	struct aws_call		*call;
 	struct cwait		*w;
 	size_t			 nw;
@@ -296,7 +296,7 @@ cov_fetch_free(struct cfetch *f)
 	aws_request_free(f->tmpl);
 	json_decref(f->value);
 	free(f->error);
-	free(f->token);
+	pager_clear(&f->pg);
 	free(f->w);
 	free(f->key);
 	free(f);
@@ -354,20 +354,16 @@ cov_fetch_cb(const struct aws_request *req, struct aws_result *res, void *arg)
 	struct coverage_ctx	*cov = f->cov;
 	const struct cov_spec	*spec = f->spec;
 	json_t			*list;
-	const char		*token;
+	char			*why;
 
 	f->call = NULL;
 	if (res->outcome != AWS_OK) {
-		if (res->error_code != NULL)
-			cov_fetch_fail(f, res->outcome == AWS_RETRYABLE,
-			    "%s: %s%s%s", spec->action, res->error_code,
-			    res->error_message != NULL ? ": " : "",
-			    res->error_message != NULL ? res->error_message :
-			    "");
-		else
-			cov_fetch_fail(f, 1, "%s: %s (%s)", spec->action,
-			    aws_outcome_name(res->outcome),
-			    http_error_name(res->http_error));
+		/* Without an error code (no answer, or no code in it) the
+		 * next asker tries again. */
+		why = aws_result_describe(res);
+		cov_fetch_fail(f, res->error_code == NULL ||
+		    res->outcome == AWS_RETRYABLE, "%s: %s", spec->action, why);
+		free(why);
 		return;
 	}
 	if (spec->items != NULL) {
@@ -380,23 +376,21 @@ cov_fetch_cb(const struct aws_request *req, struct aws_result *res, void *arg)
 		json_decref(f->value);
 		f->value = json_incref(res->data);
 	}
-	token = spec->token_out != NULL ?
-	    aws_json_str(res->data, spec->token_out) : NULL;
-	if (token != NULL && *token != '\0') {
-		if (f->token != NULL && strcmp(f->token, token) == 0) {
-			cov_fetch_fail(f, 0, "%s returned the same page token "
-			    "twice", spec->action);
-			return;
-		}
-		if (++f->page >= cov->p.max_pages) {
-			cov_fetch_fail(f, 0, "%s: more than %d pages",
-			    spec->action, cov->p.max_pages);
-			return;
-		}
-		free(f->token);
-		f->token = xstrdup(token);
+	switch (pager_next(&f->pg, pager_token_of(res->data,
+	    spec->token_out))) {
+	case PAGER_MORE:
 		cov_fetch_send(f);
 		return;
+	case PAGER_REPEAT:
+		cov_fetch_fail(f, 0, "%s returned the same page token twice",
+		    spec->action);
+		return;
+	case PAGER_CAPPED:
+		cov_fetch_fail(f, 0, "%s: more than %d pages", spec->action,
+		    cov->p.max_pages);
+		return;
+	case PAGER_DONE:
+		break;
 	}
 	f->state = CF_READY;
 	f->made = now_real();
@@ -411,8 +405,8 @@ cov_fetch_send(struct cfetch *f)
 	struct aws_request	*req;
 
 	req = aws_request_dup(f->tmpl);
-	if (f->token != NULL && spec->token_in != NULL)
-		aws_request_set_str(req, spec->token_in, f->token);
+	if (pager_token(&f->pg) != NULL && spec->token_in != NULL)
+		aws_request_set_str(req, spec->token_in, pager_token(&f->pg));
 	if (spec->limit_in != NULL)
 		aws_request_set(req, spec->limit_in,
 		    json_integer(spec->limit));
@@ -463,6 +457,7 @@ cov_fetch(struct coverage_ctx *cov, struct creds_provider *creds,
 	f->spec = spec;
 	f->creds = creds;
 	f->state = CF_LOADING;
+	pager_init(&f->pg, cov->p.max_pages);
 	f->tmpl = aws_request_new(svc, spec->action, region);
 	f->tmpl->safety = AWS_SAFE_READ_ONLY;
 	f->tmpl->input = input != NULL ? input : json_object();

@@ -49,9 +49,6 @@ static const char *const ledger_verdicts[] = {
 static const char *const ledger_coverages[] = {
 	"none", "covered", "uncovered", "unknown",
 };
-const char *const ledger_call_names[4] = {
-	"permitted", "denied", "skipped", "error",
-};
 
 static void	 ledger_free_runs(struct ledger *);
 static int	 ledger_sched_store(struct ledger *, const char *, double,

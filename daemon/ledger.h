@@ -122,7 +122,7 @@ struct ledger_run {
 	unsigned	 failed;	/* calls and error notes that did not
 					   go as intended (could not test) */
 	/* Call outcomes, indexed by enum run_call_outcome. */
-	unsigned	 calls[4];
+	unsigned	 calls[RUN_NCALL_OUTCOMES];
 
 	struct ledger_entry **entries;
 	size_t		 nentries;

@@ -14,8 +14,6 @@ void		 ledger_run_free(struct ledger_run *);
 void		 ledger_entry_free(struct ledger_entry *);
 void		 ledger_entry_append(struct ledger_run *, struct ledger_entry *);
 int		 ledger_valid_run_id(const char *);
-/* Indexed by enum run_call_outcome (scenario.h). */
-extern const char *const ledger_call_names[4];
 
 /* Say that a state file or database was set aside (MSGID_STATE_CORRUPT). */
 void		 ledger_say_set_aside(const char *path, const char *aside,

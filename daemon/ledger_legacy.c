@@ -270,10 +270,9 @@ ledger_run_load(struct ledger *l, struct ledger_load *ld, const char *data,
 	if ((v = json_object_get(root, "calls")) != NULL) {
 		if (!json_is_object(v))
 			ledger_bad(ld, "\"calls\" is not an object");
-		for (i = 0; json_is_object(v) && i < nitems(ledger_call_names);
-		    i++)
+		for (i = 0; json_is_object(v) && i < RUN_NCALL_OUTCOMES; i++)
 			r->calls[i] = (unsigned)ledger_get_num(ld, v,
-			    ledger_call_names[i], 0);
+			    run_call_outcome_name((enum run_call_outcome)i), 0);
 	}
 	r->summary_seq = ledger_get_seq(ld, root, "summary_seq");
 	r->summary_reported = ledger_get_bool(ld, root, "summary_reported");

@@ -119,8 +119,10 @@ pipeline_cfg_unref(struct pipeline *p, struct cfgref *r)
 	free(r);
 }
 
+/* The one mapping from configuration and one-shot options to the verifier. */
 static void
-pipeline_verify_from_config(struct verify_params *vp, const struct config *c)
+pipeline_verify_from_config(struct verify_params *vp, const struct config *c,
+    const struct pipeline_opts *o)
 {
 	verify_params_default(vp);
 	vp->initial_delay = c->verify.initial_delay;
@@ -128,6 +130,13 @@ pipeline_verify_from_config(struct verify_params *vp, const struct config *c)
 	vp->deadline = c->verify.deadline;
 	vp->lookup_rate = c->verify.lookup_rate;
 	vp->skew = c->verify.skew;
+	if (o->verify_interval > 0)
+		vp->interval = o->verify_interval;
+	if (o->verify_timeout > 0)
+		vp->deadline = o->verify_timeout;
+	if (vp->interval > vp->deadline)
+		vp->interval = vp->deadline;
+	vp->fail_fast = o->verify_fail_fast;
 	vp->grace = 0;		/* derived from the interval */
 	verify_params_resolve(vp);
 }
@@ -178,7 +187,7 @@ pipeline_creds_ctx(struct pipeline *p, struct creds_ctx *ctx,
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->base = p->base;
 	ctx->http = p->http;
-	ctx->client = p->client;
+	ctx->sts = aws_client_sts(p->client);
 	ctx->session_name = session_name;
 }
 
@@ -269,7 +278,7 @@ pipeline_set_config(struct pipeline *p, struct config *cfg)
 	if (old != NULL)
 		pipeline_cfg_unref(p, old);
 	pipeline_accounts_build(p);
-	pipeline_verify_from_config(&p->vp, cfg);
+	pipeline_verify_from_config(&p->vp, cfg, &p->opts);
 	if (p->v != NULL)
 		verifier_set_params(p->v, &p->vp);
 	pipeline_coverage_from_config(&p->cp, cfg);
@@ -290,6 +299,38 @@ pipeline_set_verify(struct pipeline *p, const struct verify_params *vp)
 	p->vp = *vp;
 	verify_params_resolve(&p->vp);
 	verifier_set_params(p->v, &p->vp);
+}
+
+const struct verify_params *
+pipeline_verify_params(const struct pipeline *p)
+{
+	return &p->vp;
+}
+
+const struct scenario_def *
+pipeline_scenario_find(struct custom_scenario *const *custom,
+    const char *name, const struct custom_scenario **csp)
+{
+	const struct scenario_def	*def;
+	const struct custom_scenario	*cs = NULL;
+
+	if ((def = scenario_find(name)) == NULL &&
+	    (cs = custom_find(custom, name)) != NULL)
+		def = custom_def(cs);
+	if (csp != NULL)
+		*csp = cs;
+	return def;
+}
+
+const struct config_account *
+pipeline_account_find(const struct config *cfg, const char *name)
+{
+	if (name == NULL) {
+		if (cfg->naccounts == 0)
+			return NULL;
+		name = cfg->accounts[0].name;
+	}
+	return config_account_find(cfg, name);
 }
 
 struct ledger *
@@ -623,15 +664,14 @@ pipeline_start(struct pipeline *p, const struct pipeline_run_opts *o,
 	char				 session[64];
 	const char *const		*exclude = NULL, *const *include;
 
-	if ((def = scenario_find(o->scenario)) == NULL) {
-		if ((cs = custom_find(cfg->custom_list, o->scenario)) == NULL) {
-			xasprintf(cause, "unknown scenario \"%s\"", o->scenario);
-			return NULL;
-		}
-		def = custom_def(cs);
+	if ((def = pipeline_scenario_find(cfg->custom_list, o->scenario,
+	    &cs)) == NULL) {
+		xasprintf(cause, "unknown scenario \"%s\"", o->scenario);
+		return NULL;
 	}
-	if ((a = config_account_find(cfg, o->account)) == NULL) {
-		xasprintf(cause, "unknown account \"%s\"", o->account);
+	if ((a = pipeline_account_find(cfg, o->account)) == NULL) {
+		xasprintf(cause, "unknown account \"%s\"", o->account != NULL ?
+		    o->account : "(none)");
 		return NULL;
 	}
 

@@ -27,7 +27,9 @@
 
 struct event_base;
 struct config;
+struct config_account;
 struct config_entry;
+struct custom_scenario;
 struct pipeline;
 struct pipeline_run;
 
@@ -42,6 +44,15 @@ struct pipeline_opts {
 	const char		*profile;
 	int			 allow_live;
 	int			 max_connections;
+	/*
+	 * One-shot verification (--verify-interval, --verify-timeout): the
+	 * poll interval and the deadline (0: the config's; the interval is
+	 * never longer than the deadline); verify_fail_fast: lookups refused
+	 * for the credentials end their rows unverified at once.
+	 */
+	double			 verify_interval;
+	double			 verify_timeout;
+	int			 verify_fail_fast;
 };
 
 struct pipeline_hooks {
@@ -87,9 +98,25 @@ void		 pipeline_free(struct pipeline *);
 void		 pipeline_set_config(struct pipeline *, struct config *cfg);
 struct config	*pipeline_config(const struct pipeline *);
 
-/* Change verification parameters (the one-shot CLI's overrides). */
+/* Change verification parameters (pipeline_opts' verify_* are the
+ * one-shot CLI's way; this replaces them until the next config). */
 void		 pipeline_set_verify(struct pipeline *,
 		    const struct verify_params *);
+/* The verification parameters in force: the config's with the overrides. */
+const struct verify_params *pipeline_verify_params(const struct pipeline *);
+
+/*
+ * The names a run is started with, resolved as pipeline_start() does, for
+ * callers that check them first (the one-shot CLI): a scenario is a
+ * built-in, else one of custom (*csp set; csp may be NULL); an account is
+ * a name of cfg, NULL meaning the first configured account.  NULL when
+ * unknown.
+ */
+const struct scenario_def *pipeline_scenario_find(
+		    struct custom_scenario *const *custom, const char *name,
+		    const struct custom_scenario **csp);
+const struct config_account *pipeline_account_find(const struct config *,
+		    const char *name);
 
 /*
  * Resume what an earlier process left: pending rows are verified again,
@@ -99,7 +126,8 @@ size_t		 pipeline_resume(struct pipeline *);
 
 struct pipeline_run_opts {
 	const char		*scenario;	/* built-in or custom name */
-	const char		*account;	/* config account name */
+	const char		*account;	/* config account name; NULL:
+						   the first account */
 	const char *const	*regions;	/* explicit: skip discovery */
 	const char *const	*include;	/* filters on discovered regions */
 	json_t			*settings;	/* borrowed for the call */

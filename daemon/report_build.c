@@ -217,31 +217,14 @@ report_summary_json(const struct ledger_run *r, double now)
 	    report_secs(c.latency_max) : json_null());
 	json_object_set_new(o, "latency_avg_s", c.logged > 0 ?
 	    report_secs(c.latency_sum / c.logged) : json_null());
-	calls = json_pack("{s:i,s:i,s:i,s:i}",
-	    "permitted", (int)r->calls[RUN_PERMITTED],
-	    "denied", (int)r->calls[RUN_DENIED],
-	    "skipped", (int)r->calls[RUN_SKIPPED],
-	    "error", (int)r->calls[RUN_ERROR]);
+	calls = json_object();
+	for (i = 0; i < RUN_NCALL_OUTCOMES; i++)
+		json_object_set_new(calls, run_call_outcome_name(
+		    (enum run_call_outcome)i), json_integer(r->calls[i]));
 	json_object_set_new(o, "calls", calls);
 	ledger_run_report_id(r, rid, sizeof(rid));
 	json_object_set_new(o, "report_id", json_string(rid));
 	return o;
-}
-
-static const char *
-report_call_outcome(enum run_call_outcome o)
-{
-	switch (o) {
-	case RUN_PERMITTED:
-		return "permitted";
-	case RUN_DENIED:
-		return "denied";
-	case RUN_SKIPPED:
-		return "skipped";
-	case RUN_ERROR:
-		break;
-	}
-	return "error";
 }
 
 json_t *
@@ -268,7 +251,7 @@ report_call_json(const char *run_id, const char *scenario,
 	json_object_set_new(o, "error_code", report_str(c->error_code));
 	json_object_set_new(o, "service", report_str(c->service));
 	json_object_set_new(o, "outcome",
-	    json_string(report_call_outcome(c->outcome)));
+	    json_string(run_call_outcome_name(c->outcome)));
 	json_object_set_new(o, "status", json_integer(c->status));
 	json_object_set_new(o, "error_message", report_str(c->error_message));
 	json_object_set_new(o, "note", report_str(c->note));

@@ -16,6 +16,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "msgid.h"
+#include "pager.h"
 #include "util.h"
 #include "verify.h"
 #include "xmalloc.h"
@@ -33,8 +34,7 @@ struct vpoll {
 	size_t			 nq, qi;
 	double			*complete;	/* per query: start, 0 = not */
 	double			 qstart;
-	int			 page;
-	char			*token;
+	struct pager		 pg;		/* the current query's pages */
 	struct aws_call		*call;
 	struct ct_event		*events;	/* relevant records only */
 	size_t			 nevents;
@@ -129,7 +129,7 @@ verify_poll_free(struct vpoll *p)
 	free(p->runs);
 	verify_plan_free(p->q, p->nq);
 	free(p->complete);
-	free(p->token);
+	pager_clear(&p->pg);
 	free(p->error);
 	free(p->incomplete);
 	free(p);
@@ -296,6 +296,7 @@ verify_poll_start(struct vgroup *g)
 	evtimer_del(g->timer);
 	p = xcalloc(1, sizeof(*p));
 	p->g = g;
+	pager_init(&p->pg, v->p.max_pages);
 	p->rows = xcalloc(g->nitems, sizeof(*p->rows));
 	p->runs = xcalloc(g->nitems, sizeof(*p->runs));
 	for (i = 0; i < g->nitems; i++) {
@@ -359,10 +360,10 @@ verify_poll_send(struct vpoll *p)
 		    verify_qkind_name(q->kind), "AttributeValue", q->value));
 	aws_request_set(req, "StartTime", json_integer((json_int_t)q->start));
 	aws_request_set(req, "MaxResults", json_integer(VERIFY_PAGE_SIZE));
-	if (p->token != NULL)
-		aws_request_set_str(req, "NextToken", p->token);
+	if (pager_token(&p->pg) != NULL)
+		aws_request_set_str(req, "NextToken", pager_token(&p->pg));
 	v->stats.pages++;
-	if (p->page == 0)
+	if (p->pg.pages == 0)
 		v->stats.lookups++;
 	p->call = aws_client_send(v->client, p->creds, req, verify_page_cb, p);
 }
@@ -406,17 +407,9 @@ verify_page_cb(const struct aws_request *req, struct aws_result *res,
 		    (aws_code_unhandled(res->error_code) ||
 		    aws_code_is_denied(res->error_code)))
 			p->refused = 1;
-		if (res->error_code != NULL)
-			verify_poll_fail(p, "LookupEvents: %s%s%s",
-			    res->error_code, res->error_message ? ": " : "",
-			    res->error_message ? res->error_message : "");
-		else if (res->status != 0)
-			verify_poll_fail(p, "LookupEvents: HTTP %ld",
-			    res->status);
-		else
-			verify_poll_fail(p, "LookupEvents: %s (%s)",
-			    aws_outcome_name(res->outcome),
-			    http_error_name(res->http_error));
+		problem = aws_result_describe(res);
+		verify_poll_fail(p, "LookupEvents: %s", problem);
+		free(problem);
 		return;
 	}
 	if (verify_page_read(res->data, seen, &evs, &nev, &token,
@@ -445,28 +438,28 @@ verify_page_cb(const struct aws_request *req, struct aws_result *res,
 	}
 	free(evs);
 
-	if (token != NULL) {
-		if (p->token != NULL && strcmp(p->token, token) == 0) {
-			verify_poll_fail(p, "LookupEvents returned the same "
-			    "NextToken twice");
-			return;
-		}
-		if (++p->page < v->p.max_pages) {
-			free(p->token);
-			p->token = xstrdup(token);
-			verify_poll_send(p);
-			return;
-		}
+	switch (pager_next(&p->pg, token)) {
+	case PAGER_MORE:
+		verify_poll_send(p);
+		return;
+	case PAGER_REPEAT:
+		verify_poll_fail(p, "LookupEvents returned the same "
+		    "NextToken twice");
+		return;
+	case PAGER_CAPPED:
+		/* Cut at the cap: incomplete, never a basis for missing. */
 		free(p->incomplete);
 		p->incomplete = xprintf("more than %d pages of events in the "
 		    "window", v->p.max_pages);
-	} else if (!p->qbad)
-		p->complete[p->qi] = p->qstart;
+		break;
+	case PAGER_DONE:
+		if (!p->qbad)
+			p->complete[p->qi] = p->qstart;
+		break;
+	}
 
 	/* Next query, or done. */
-	free(p->token);
-	p->token = NULL;
-	p->page = 0;
+	pager_clear(&p->pg);
 	p->qbad = 0;
 	if (++p->qi < p->nq) {
 		p->qstart = now_mono();

@@ -27,6 +27,7 @@
 #include "client.h"
 #include "endpoint.h"
 #include "log.h"
+#include "pager.h"
 #include "scenario.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -70,12 +71,11 @@ struct run_pending {
 	char			*service;
 	char			*action;
 	enum aws_safety		 safety;
-	/* Pagination: the request without a token, and the tokens seen. */
+	/* Pagination: the request without a token, and the listing. */
 	struct aws_request	*tmpl;
 	char			*in_token;
 	char			*out_token;
-	char			**seen;
-	size_t			 nseen;
+	struct pager		 pager;
 };
 
 struct run_timer {
@@ -148,7 +148,7 @@ static void	 run_group_check(struct run_group *);
 static void	 run_send(struct run_group *, struct aws_request *,
 		    const char *detail, run_result_cb, void *,
 		    struct aws_request *tmpl, const char *in_token,
-		    const char *out_token, char **seen, size_t nseen);
+		    const char *out_token, struct pager *);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -369,19 +369,18 @@ expectation_for(const struct aws_request *req, const struct aws_result *res)
 
 /* ---- outcomes and rows ------------------------------------------------- */
 
+static const char *const run_call_outcome_names[RUN_NCALL_OUTCOMES] = {
+	[RUN_PERMITTED] = "permitted",
+	[RUN_DENIED] = "denied",
+	[RUN_SKIPPED] = "skipped",
+	[RUN_ERROR] = "error",
+};
+
 const char *
 run_call_outcome_name(enum run_call_outcome o)
 {
-	switch (o) {
-	case RUN_PERMITTED:
-		return "permitted";
-	case RUN_DENIED:
-		return "denied";
-	case RUN_SKIPPED:
-		return "skipped";
-	case RUN_ERROR:
-		return "error";
-	}
+	if ((size_t)o < nitems(run_call_outcome_names))
+		return run_call_outcome_names[o];
 	return "unknown";
 }
 
@@ -650,15 +649,15 @@ run_regions_cb(struct run *run, const struct aws_request *req,
 {
 	json_t		*list, *item;
 	const char	*name, *status, *part, *home;
+	char		*why;
 	size_t		 i, disabled = 0, foreign = 0;
 
 	if (res->outcome != AWS_OK) {
 		run->discovery_failed = 1;
+		why = aws_result_describe(res);
 		run_error(run, req->region, "cannot discover regions: "
-		    "ec2:DescribeRegions answered %s%s%s", res->error_code ?
-		    res->error_code : aws_outcome_name(res->outcome),
-		    res->error_message ? ": " : "", res->error_message ?
-		    res->error_message : "");
+		    "ec2:DescribeRegions answered %s", why);
+		free(why);
 		return;
 	}
 	home = endpoint_partition(run->home_region);
@@ -783,13 +782,9 @@ run_done_cb(evutil_socket_t fd, short ev, void *arg)
 static void
 run_pending_free(struct run_pending *p)
 {
-	size_t	 i;
-
 	if (p == NULL)
 		return;
-	for (i = 0; i < p->nseen; i++)
-		free(p->seen[i]);
-	free(p->seen);
+	pager_clear(&p->pager);
 	aws_request_free(p->tmpl);
 	free(p->in_token);
 	free(p->out_token);
@@ -901,59 +896,43 @@ run_record_result(struct run *run, struct run_pending *p,
 	run_rec_add(run, r);
 }
 
-static int
-pending_seen(struct run_pending *p, const char *token)
-{
-	size_t	 i;
-
-	for (i = 0; i < p->nseen; i++)
-		if (strcmp(p->seen[i], token) == 0)
-			return 1;
-	return 0;
-}
-
 /* Start the next page if there is one; takes over p's pagination state. */
 static void
 run_next_page(struct run *run, struct run_pending *p,
     const struct aws_result *res)
 {
-	const char		*token, *trunc;
 	struct aws_request	*nreq;
-	char			**seen;
-	size_t			 nseen;
+	const char		*token;
+	struct pager		 pg;
 
 	if (res->outcome != AWS_OK || res->data == NULL)
 		return;
-	token = aws_json_str(res->data, p->out_token);
-	if (token == NULL || *token == '\0')
+	switch (pager_next(&p->pager, pager_token_of(res->data,
+	    p->out_token))) {
+	case PAGER_DONE:
 		return;
-	trunc = aws_json_str(res->data, "IsTruncated");
-	if (trunc != NULL && strcasecmp(trunc, "true") != 0)
-		return;
-	if (pending_seen(p, token)) {
+	case PAGER_REPEAT:
 		run_error(run, p->region, "%s:%s: the same pagination token "
 		    "came back twice: listing incomplete", p->service,
 		    p->action);
 		return;
-	}
-	if (p->nseen + 1 >= RUN_MAX_PAGES) {
+	case PAGER_CAPPED:
 		run_error(run, p->region, "%s:%s: more than %d pages: listing "
 		    "incomplete", p->service, p->action, RUN_MAX_PAGES);
 		return;
+	case PAGER_MORE:
+		break;
 	}
+	token = pager_token(&p->pager);
 	nreq = aws_request_dup(p->tmpl);
 	if (nreq->svc->protocol == AWS_PROTO_EC2 ||
 	    nreq->svc->protocol == AWS_PROTO_QUERY)
 		aws_request_add(nreq, p->in_token, "%s", token);
 	else
 		aws_request_set_str(nreq, p->in_token, token);
-	seen = xreallocarray(p->seen, p->nseen + 1, sizeof(*seen));
-	seen[p->nseen] = xstrdup(token);
-	nseen = p->nseen + 1;
-	p->seen = NULL;
-	p->nseen = 0;
+	pager_move(&pg, &p->pager);
 	run_send(p->group, nreq, p->detail, p->cb, p->arg, p->tmpl,
-	    p->in_token, p->out_token, seen, nseen);
+	    p->in_token, p->out_token, &pg);
 	p->tmpl = NULL;
 }
 
@@ -1015,7 +994,7 @@ run_call_done(const struct aws_request *req, struct aws_result *res,
 static void
 run_send(struct run_group *g, struct aws_request *req, const char *detail,
     run_result_cb cb, void *arg, struct aws_request *tmpl,
-    const char *in_token, const char *out_token, char **seen, size_t nseen)
+    const char *in_token, const char *out_token, struct pager *pg)
 {
 	struct run		*run = g->run;
 	struct run_pending	*p;
@@ -1030,9 +1009,7 @@ run_send(struct run_group *g, struct aws_request *req, const char *detail,
 		    "run halted" : "run already finished");
 		aws_request_free(req);
 		aws_request_free(tmpl);
-		while (nseen > 0)
-			free(seen[--nseen]);
-		free(seen);
+		pager_clear(pg);
 		return;
 	}
 	if (run_region_off(run, req->region)) {
@@ -1040,9 +1017,7 @@ run_send(struct run_group *g, struct aws_request *req, const char *detail,
 		    detail, req->safety, seq, 1, "region not enabled");
 		aws_request_free(req);
 		aws_request_free(tmpl);
-		while (nseen > 0)
-			free(seen[--nseen]);
-		free(seen);
+		pager_clear(pg);
 		run_group_check(g);
 		return;
 	}
@@ -1055,9 +1030,7 @@ run_send(struct run_group *g, struct aws_request *req, const char *detail,
 		    "enabled for this run");
 		aws_request_free(req);
 		aws_request_free(tmpl);
-		while (nseen > 0)
-			free(seen[--nseen]);
-		free(seen);
+		pager_clear(pg);
 		run_group_check(g);
 		return;
 	}
@@ -1076,8 +1049,10 @@ run_send(struct run_group *g, struct aws_request *req, const char *detail,
 	p->tmpl = tmpl;
 	p->in_token = xstrdup_or_null(in_token);
 	p->out_token = xstrdup_or_null(out_token);
-	p->seen = seen;
-	p->nseen = nseen;
+	if (pg != NULL)
+		pager_move(&p->pager, pg);
+	else
+		pager_init(&p->pager, RUN_MAX_PAGES);
 	g->pending++;
 	TAILQ_INSERT_TAIL(&run->pending, p, entry);
 
@@ -1131,14 +1106,14 @@ void
 run_group_call(struct run_group *g, struct aws_request *req,
     run_result_cb cb, void *arg)
 {
-	run_send(g, req, NULL, cb, arg, NULL, NULL, NULL, NULL, 0);
+	run_send(g, req, NULL, cb, arg, NULL, NULL, NULL, NULL);
 }
 
 void
 run_group_call_detail(struct run_group *g, struct aws_request *req,
     const char *detail, run_result_cb cb, void *arg)
 {
-	run_send(g, req, detail, cb, arg, NULL, NULL, NULL, NULL, 0);
+	run_send(g, req, detail, cb, arg, NULL, NULL, NULL, NULL);
 }
 
 void
@@ -1149,7 +1124,7 @@ run_group_paginate(struct run_group *g, struct aws_request *req,
 	struct aws_request	*tmpl = aws_request_dup(req);
 
 	run_send(g, req, NULL, page_cb, arg, tmpl, in_token, out_token,
-	    NULL, 0);
+	    NULL);
 }
 
 static void

@@ -104,6 +104,12 @@ enum run_call_outcome {
 	RUN_SKIPPED,	/* not sent: region not enabled, refused, halted */
 	RUN_ERROR,	/* anything else */
 };
+#define RUN_NCALL_OUTCOMES	4
+/*
+ * The one name table of call outcomes ("permitted", "denied", "skipped",
+ * "error"): the table of calls, the JSON call lines, the summary's
+ * "calls" counts and the ledger's stored counts all use it.
+ */
 const char	*run_call_outcome_name(enum run_call_outcome);
 enum run_call_outcome run_call_outcome_of(enum aws_outcome);
 

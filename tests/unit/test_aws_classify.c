@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "aws.h"
@@ -337,6 +338,44 @@ test_outcome_names(void **state)
 	assert_string_equal(aws_outcome_name((enum aws_outcome)99), "unknown");
 }
 
+/* The one description of a failed result: code and message, else the
+ * HTTP status, else the outcome and the transport error. */
+static void
+test_result_describe(void **state)
+{
+	struct aws_result	 res;
+	char			*d;
+
+	(void)state;
+	aws_result_init(&res);
+	res.outcome = AWS_DENIED;
+	res.status = 403;
+	res.error_code = xstrdup("AccessDenied");
+	res.error_message = xstrdup("not authorized");
+	d = aws_result_describe(&res);
+	assert_string_equal(d, "AccessDenied: not authorized");
+	free(d);
+	free(res.error_message);
+	res.error_message = NULL;
+	d = aws_result_describe(&res);
+	assert_string_equal(d, "AccessDenied");
+	free(d);
+	aws_result_clear(&res);
+
+	res.outcome = AWS_RETRYABLE;
+	res.status = 503;
+	d = aws_result_describe(&res);
+	assert_string_equal(d, "HTTP 503");
+	free(d);
+
+	res.status = 0;
+	res.http_error = HTTP_ERR_TIMEOUT;
+	d = aws_result_describe(&res);
+	assert_string_equal(d, "retryable (timeout)");
+	free(d);
+	aws_result_clear(&res);
+}
+
 int
 main(void)
 {
@@ -348,6 +387,7 @@ main(void)
 		cmocka_unit_test(test_opt_in_regions),
 		cmocka_unit_test(test_cloudtrail_codes),
 		cmocka_unit_test(test_outcome_names),
+		cmocka_unit_test(test_result_describe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

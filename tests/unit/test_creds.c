@@ -740,7 +740,7 @@ test_credentials_dir(void **state)
 /* ---- profiles ---------------------------------------------------------- */
 
 static struct creds_ctx	 ctx;
-static int		 dummy_client;	/* non-NULL, never called */
+static const struct creds_sts dummy_sts;	/* non-NULL, never called */
 
 static void
 profile_files(const char *creds, const char *config)
@@ -790,7 +790,7 @@ test_profiles(void **state)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.base = *state;
-	ctx.client = (struct aws_client *)&dummy_client;
+	ctx.sts = &dummy_sts;
 
 	profile_files(
 	    "[default]\naws_access_key_id = AKIDDEFAULT\n"
@@ -894,7 +894,7 @@ test_profile_roles(void **state)
 {
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.base = *state;
-	ctx.client = (struct aws_client *)&dummy_client;
+	ctx.sts = &dummy_sts;
 	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
 
@@ -984,7 +984,7 @@ test_profile_roles(void **state)
 	    "web_identity_token_file needs role_arn");
 
 	/* No AWS client: assume-role cannot work, and says so. */
-	ctx.client = NULL;
+	ctx.sts = NULL;
 	check_profile(state, "one", "assume-role:" ROLE "one<-profile:base",
 	    NULL, "AssumeRole needs STS, but no AWS client was given");
 	unsetenv("AWS_ACCESS_KEY_ID");
@@ -1001,7 +1001,7 @@ test_assume_role_checks(void **state)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.base = *state;
-	ctx.client = (struct aws_client *)&dummy_client;
+	ctx.sts = &dummy_sts;
 
 #define CHECK(arn, ext, sess, dur, msg) do {				\
 	p = creds_assume_role(&ctx, creds_static("A", "B", NULL), arn,	\
@@ -1066,7 +1066,7 @@ test_chain(void **state)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.base = *state;
-	ctx.client = (struct aws_client *)&dummy_client;
+	ctx.sts = &dummy_sts;
 	profile_files("[default]\naws_access_key_id = AKIDPROFILE\n"
 	    "aws_secret_access_key = p\n"
 	    "[other]\naws_access_key_id = AKIDOTHER\n"

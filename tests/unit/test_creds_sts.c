@@ -197,7 +197,7 @@ setup(void **state)
 	assert_non_null(e->client = aws_client_new(e->base, e->http, &opts));
 	e->ctx.base = e->base;
 	e->ctx.http = e->http;
-	e->ctx.client = e->client;
+	e->ctx.sts = aws_client_sts(e->client);
 	e->ctx.session_name = "cloudsagad-run0042";
 	*state = e;
 	return 0;
@@ -510,7 +510,7 @@ test_web_identity(void **state)
 	free(tok);
 
 	/* Without an AWS client there is no STS. */
-	e->ctx.client = NULL;
+	e->ctx.sts = NULL;
 	p = creds_web_identity(&e->ctx);
 	get_sync(e, p, &r);
 	assert_error_contains(&r, "no AWS client");

@@ -402,7 +402,7 @@ env_new(struct env *e)
 	assert_non_null(e->client = aws_client_new(e->base, e->http, &opts));
 	e->ctx.base = e->base;
 	e->ctx.http = e->http;
-	e->ctx.client = e->client;
+	e->ctx.sts = aws_client_sts(e->client);
 	e->ctx.session_name = "cloudsagad-wipe";
 }
 
