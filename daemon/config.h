@@ -142,6 +142,8 @@ struct custom_scenario;
 struct config_custom {
 	char			*name;
 	const void		*setting;	/* const config_setting_t * */
+	json_t			*json;		/* the setting as written, for
+						   config_print() */
 	int			 line;
 	struct custom_scenario	*scenario;	/* owned */
 };

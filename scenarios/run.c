@@ -14,7 +14,6 @@
  */
 #include <sys/queue.h>
 
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "endpoint.h"
 #include "log.h"
 #include "scenario.h"
+#include "strv.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -151,58 +151,6 @@ static void	 run_send(struct run_group *, struct aws_request *,
 		    const char *out_token, char **seen, size_t nseen);
 
 /* ---- small helpers ------------------------------------------------------ */
-
-static char **
-strv_dup(const char *const *v)
-{
-	char	**r;
-	size_t	  n = 0, i;
-
-	if (v == NULL)
-		return NULL;
-	while (v[n] != NULL)
-		n++;
-	r = xcalloc(n + 1, sizeof(*r));
-	for (i = 0; i < n; i++)
-		r[i] = xstrdup(v[i]);
-	return r;
-}
-
-static void
-strv_free(char **v)
-{
-	size_t	 i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
-static int
-strv_has(char *const *v, size_t n, const char *s)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-strv_match(char *const *v, const char *s)
-{
-	size_t	 i;
-
-	if (v == NULL)
-		return 0;
-	for (i = 0; v[i] != NULL; i++)
-		if (fnmatch(v[i], s, 0) == 0)
-			return 1;
-	return 0;
-}
 
 static int
 cmp_str(const void *a, const void *b)
@@ -596,7 +544,7 @@ run_progress(struct run *run, const char *region, const char *step)
 int
 run_region_off(const struct run *run, const char *region)
 {
-	return strv_has(run->off, run->noff, region);
+	return strv_has(run->off, region);
 }
 
 static void
@@ -604,8 +552,9 @@ run_mark_off(struct run *run, const char *region, const char *code)
 {
 	if (run_region_off(run, region))
 		return;
-	run->off = xreallocarray(run->off, run->noff + 1, sizeof(*run->off));
+	run->off = xreallocarray(run->off, run->noff + 2, sizeof(*run->off));
 	run->off[run->noff++] = xstrdup(region);
+	run->off[run->noff] = NULL;
 	run_note(run, region, "region not enabled (%s): skipped",
 	    code ? code : "no answer");
 }
@@ -617,7 +566,7 @@ run_set_regions(struct run *run, char *const *cand, size_t n, int filter)
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		if (strv_has(run->regions, run->nregions, cand[i]))
+		if (strv_has(run->regions, cand[i]))
 			continue;
 		if (filter && run->include != NULL &&
 		    !strv_match(run->include, cand[i]))
@@ -715,7 +664,7 @@ run_discovered(struct run *run, void *arg)
 	for (i = 0; run->include != NULL && run->include[i] != NULL; i++) {
 		if (strpbrk(run->include[i], "*?[") != NULL)
 			continue;
-		if (!strv_has(run->found, run->nfound, run->include[i]))
+		if (!strv_has(run->found, run->include[i]))
 			run_note(run, run->include[i], "not an enabled region "
 			    "of this account: skipped");
 	}
@@ -1364,9 +1313,7 @@ run_free(struct run *run)
 		free((char *)run->notes[i].msg);
 	}
 	free(run->notes);
-	for (i = 0; i < run->noff; i++)
-		free(run->off[i]);
-	free(run->off);
+	strv_free(run->off);
 	strv_free(run->regions);
 	strv_free(run->found);
 	strv_free(run->include);
@@ -1546,7 +1493,7 @@ run_failed_regions(const struct run *run)
 				continue;
 			r = run->notes[i - run->ncalls].region;
 		}
-		if (r == NULL || strv_has(v, n, r))
+		if (r == NULL || strv_has(v, r))
 			continue;
 		v = xreallocarray(v, n + 2, sizeof(*v));
 		v[n++] = xstrdup(r);
