@@ -11,6 +11,10 @@
  * Every call goes through run_group_call(): the framework sends it with
  * the client, records its row for the final table, hands the expectation
  * to the owner, follows pagination, and counts it in its group.
+ *
+ * Size: the run framework (regions, groups, pagination, the final table,
+ * hooks) shares the run's private state; to be split when the paginator
+ * moves to a file of its own.
  */
 #include <sys/queue.h>
 

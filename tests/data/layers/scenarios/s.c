@@ -1,0 +1,1 @@
+/* s: a scenario file that includes nothing of the project. */
