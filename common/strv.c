@@ -56,6 +56,19 @@ strv_has(char *const *v, const char *s)
 }
 
 int
+strv_equal(char *const *a, char *const *b)
+{
+	size_t	 i, n = strv_len(a);
+
+	if (n != strv_len(b))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
+int
 strv_match(char *const *v, const char *s)
 {
 	size_t	 i;

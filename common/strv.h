@@ -18,6 +18,9 @@ void	 strv_add(char ***v, const char *s);
 int	 strv_add_unique(char ***v, const char *s);
 /* Nonzero when s is in v. */
 int	 strv_has(char *const *v, const char *s);
+/* Nonzero when a and b hold the same strings in the same order (NULL and
+ * an empty vector are equal). */
+int	 strv_equal(char *const *a, char *const *b);
 /* Nonzero when s matches one of v's fnmatch(3) patterns. */
 int	 strv_match(char *const *v, const char *s);
 /* A deep copy; NULL for NULL. */

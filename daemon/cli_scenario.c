@@ -40,6 +40,7 @@
 #include "pipeline.h"
 #include "report.h"
 #include "scenario.h"
+#include "strv.h"
 #include "verify.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -151,12 +152,12 @@ cli_about(const struct cli_opts *o, struct custom_scenario *const *custom)
 char **
 cli_split_regions(const char *s, char **cause)
 {
-	char	**v = NULL, *copy, *p, *tok;
-	size_t	  n = 0, i;
+	char	**v, *copy, *p, *tok;
+	size_t	  i;
 
 	copy = xstrdup(s);
 	p = copy;
-	v = xcalloc(1, sizeof(*v));
+	v = strv_new();
 	while ((tok = strsep(&p, ",")) != NULL) {
 		while (isspace((u_char)*tok))
 			tok++;
@@ -172,20 +173,16 @@ cli_split_regions(const char *s, char **cause)
 			xasprintf(cause, "\"%s\" is not a region name or "
 			    "pattern (e.g. eu-west-1, eu-*)", tok);
 			free(copy);
-			for (i = 0; i < n; i++)
-				free(v[i]);
-			free(v);
+			strv_free(v);
 			return NULL;
 		}
-		v = xreallocarray(v, n + 2, sizeof(*v));
-		v[n++] = xstrdup(tok);
-		v[n] = NULL;
+		strv_add(&v, tok);
 	}
 	free(copy);
-	if (n == 0) {
+	if (v[0] == NULL) {
 		xasprintf(cause, "--regions wants a comma-separated list of "
 		    "regions, e.g. us-east-1,eu-west-1");
-		free(v);
+		strv_free(v);
 		return NULL;
 	}
 	return v;
@@ -702,16 +699,14 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 			fprintf(stderr, "cloudsagad: --regions: %s\n", cause);
 			free(cause);
 			config_free(cfg);
-			for (i = 0; include[i] != NULL; i++)
-				free(include[i]);
-			free(include);
+			strv_free(include);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (o->account != NULL && *o->account == '\0') {
 		fprintf(stderr, "cloudsagad: --account wants a name\n");
 		config_free(cfg);
-		free(include);
+		strv_free(include);
 		return CLI_EXIT_USAGE;
 	}
 	account = o->account != NULL ? o->account : cfg->accounts[0].name;
@@ -719,7 +714,7 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 		fprintf(stderr, "cloudsagad: unknown account \"%s\" (not in "
 		    "%s)\n", account, cfg->path ? cfg->path : "the config");
 		config_free(cfg);
-		free(include);
+		strv_free(include);
 		return CLI_EXIT_USAGE;
 	}
 
@@ -752,7 +747,7 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 		fprintf(stderr, "cloudsagad: %s\n", cause);
 		free(cause);
 		event_base_free(base);
-		free(include);
+		strv_free(include);
 		return CLI_EXIT_FAIL;
 	}
 	cfg = pipeline_config(cr.p);
@@ -840,9 +835,7 @@ out:
 	free(cr.findings);
 	free(cr.verdicts);
 	if (include != NULL) {
-		for (i = 0; include[i] != NULL; i++)
-			free(include[i]);
-		free(include);
+		strv_free(include);
 	}
 	return rc;
 }

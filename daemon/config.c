@@ -209,6 +209,7 @@ config_parse_aws(struct config_parse *p, const config_setting_t *root)
 	struct config_aws	*a = &p->cfg->aws;
 	const config_setting_t	*g, *eps, *s;
 	const char		*name, *v;
+	char			*kv;
 	int			 i, n;
 
 	a->partition = xstrdup(CONFIG_DEFAULT_PARTITION);
@@ -247,11 +248,9 @@ config_parse_aws(struct config_parse *p, const config_setting_t *root)
 			    "http:// or https:// URL", name, v);
 			continue;
 		}
-		a->service_urls = xreallocarray(a->service_urls,
-		    strv_len(a->service_urls) + 2, sizeof(char *));
-		a->service_urls[strv_len(a->service_urls) + 1] = NULL;
-		a->service_urls[strv_len(a->service_urls)] =
-		    xprintf("%s=%s", name, v);
+		kv = xprintf("%s=%s", name, v);
+		strv_add(&a->service_urls, kv);
+		free(kv);
 	}
 	qsort(a->service_urls, strv_len(a->service_urls), sizeof(char *),
 	    config_url_cmp);

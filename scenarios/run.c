@@ -1482,11 +1482,10 @@ run_summarize(const struct run *run, struct run_summary *s)
 char **
 run_failed_regions(const struct run *run)
 {
-	char		**v = NULL;
+	char		**v = strv_new();
 	size_t		  n = 0, i;
 	const char	 *r;
 
-	v = xcalloc(1, sizeof(*v));
 	for (i = 0; i < run->ncalls + run->nnotes; i++) {
 		if (i < run->ncalls) {
 			if (run->calls[i]->pub.intended)
@@ -1497,11 +1496,8 @@ run_failed_regions(const struct run *run)
 				continue;
 			r = run->notes[i - run->ncalls].region;
 		}
-		if (r == NULL || strv_has(v, r))
-			continue;
-		v = xreallocarray(v, n + 2, sizeof(*v));
-		v[n++] = xstrdup(r);
-		v[n] = NULL;
+		if (r != NULL && strv_add_unique(&v, r))
+			n++;
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_str);
