@@ -26,6 +26,7 @@
 #include "config_kit.h"
 #include "custom.h"
 #include "endpoint.h"
+#include "scenario.h"
 #include "strv.h"
 #include "xmalloc.h"
 
@@ -108,27 +109,6 @@ config_custom_action_ok(const char *a)
 		if (!isalnum((unsigned char)a[i]))
 			return 0;
 	return i <= 128;
-}
-
-/* "T1234" or "T1234.567", optionally followed by a space and a name. */
-static int
-config_custom_mitre_ok(const char *m)
-{
-	size_t	 i;
-
-	if (m[0] != 'T')
-		return 0;
-	for (i = 1; i < 5; i++)
-		if (!isdigit((unsigned char)m[i]))
-			return 0;
-	if (m[5] == '.') {
-		for (i = 6; i < 9; i++)
-			if (!isdigit((unsigned char)m[i]))
-				return 0;
-		i = 9;
-	} else
-		i = 5;
-	return m[i] == '\0' || m[i] == ' ';
 }
 
 static int
@@ -519,7 +499,7 @@ config_custom_scenario(struct config_parse *p, const config_setting_t *g,
 				e = config_setting_get_elem(m, (unsigned)i);
 				bad = config_setting_type(e) !=
 				    CONFIG_TYPE_STRING ||
-				    !config_custom_mitre_ok(
+				    !scenario_mitre_ok(
 				    config_setting_get_string(e));
 				if (bad)
 					config_err(p, e, "mitre entries are "
