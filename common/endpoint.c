@@ -183,6 +183,17 @@ endpoint_partition(const char *region)
 }
 
 const char *
+endpoint_home_region(const char *partition)
+{
+	const struct endpoint_partition	*p;
+
+	if (partition == NULL || (p = endpoint_partition_find(partition)) ==
+	    NULL)
+		return NULL;
+	return p->iam_region;
+}
+
+const char *
 endpoint_dns_suffix(const char *partition)
 {
 	const struct endpoint_partition	*p;

@@ -77,6 +77,10 @@ const char	*endpoint_region_partition(const char *region, int *known);
  */
 int		 endpoint_region_check(const char *region, const char *partition,
 		    const char *const *extra, char **cause);
+/* The region of a partition's global endpoints (IAM signs there, global
+ * services' events land there): "us-east-1", "cn-north-1",
+ * "us-gov-west-1"; NULL for a partition that is not supported. */
+const char	*endpoint_home_region(const char *partition);
 /* DNS suffix of a partition, NULL if unknown. */
 const char	*endpoint_dns_suffix(const char *partition);
 

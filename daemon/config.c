@@ -382,8 +382,8 @@ config_cloudtrail_is_aws(struct config_parse *p)
 	char			*cause = NULL;
 	int			 aws;
 
-	region = strcmp(part, "aws-cn") == 0 ? "cn-north-1" :
-	    strcmp(part, "aws-us-gov") == 0 ? "us-gov-west-1" : "us-east-1";
+	if ((region = endpoint_home_region(part)) == NULL)
+		return 0;	/* an unknown partition: reported */
 	memset(&eo, 0, sizeof(eo));
 	eo.partition = part;
 	eo.endpoint_url = p->cfg->aws.endpoint_url;

@@ -240,16 +240,14 @@ const char *
 expectation_event_region(const struct aws_service *svc,
     const char *call_region)
 {
-	const char	*part;
+	const char	*home;
 
 	if (!svc->global)
 		return call_region;
-	part = endpoint_partition(call_region);
-	if (part != NULL && strcmp(part, "aws-cn") == 0)
-		return "cn-north-1";
-	if (part != NULL && strcmp(part, "aws-us-gov") == 0)
-		return "us-gov-west-1";
-	return "us-east-1";
+	if ((home = endpoint_home_region(endpoint_partition(call_region))) ==
+	    NULL)
+		return "us-east-1";
+	return home;
 }
 
 const char *

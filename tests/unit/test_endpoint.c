@@ -87,6 +87,12 @@ test_partitions(void **state)
 	    "amazonaws.com");
 	assert_null(endpoint_dns_suffix("aws-iso"));
 	assert_null(endpoint_dns_suffix(NULL));
+	assert_string_equal(endpoint_home_region("aws"), "us-east-1");
+	assert_string_equal(endpoint_home_region("aws-cn"), "cn-north-1");
+	assert_string_equal(endpoint_home_region("aws-us-gov"),
+	    "us-gov-west-1");
+	assert_null(endpoint_home_region("aws-iso"));
+	assert_null(endpoint_home_region(NULL));
 }
 
 /* Every service in every partition. */
