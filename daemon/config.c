@@ -1,12 +1,15 @@
 /*
- * config: parse, validate and print the daemon's configuration.
+ * config: load the daemon's configuration and parse its groups.
  *
- * One pass over libconfig's tree per group.  Every check that fails adds a
- * "FILE:LINE: message" to the list and parsing goes on, so a user sees
- * every problem at once.  Strings are copied out; the tree is destroyed
- * unless custom scenarios need it (struct config_custom).  Warnings
- * ("FILE:LINE: warning: message") do not fail the load: a loaded config
- * carries them for -n to print.
+ * One pass over libconfig's tree per group (config_parse_daemon(), _aws(),
+ * _accounts(), _verify(), _coverage(), _history(), _known_gaps(),
+ * _schedule(); the custom scenarios in config_custom.c).  Errors and
+ * getters are the kit's (config_kit.c): every check that fails adds a
+ * "FILE:LINE: message" and parsing goes on, so a user sees every problem
+ * at once.  Strings are copied out; the tree is destroyed unless custom
+ * scenarios need it (struct config_custom).  Warnings ("FILE:LINE:
+ * warning: message") do not fail the load: a loaded config carries them
+ * for -n to print (config_print.c).
  */
 #include <ctype.h>
 #include <errno.h>
