@@ -425,20 +425,38 @@ config_custom_step(struct config_parse *p, struct custom_scenario *cs,
 
 /* ---- one scenario ---------------------------------------------------- */
 
+/* The line of the first scenario before element idx of l named name. */
+static int
+config_custom_first(const config_setting_t *l, int idx, const char *name)
+{
+	const config_setting_t	*e, *m;
+	int			 j;
+
+	for (j = 0; l != NULL && j < idx; j++) {
+		e = config_setting_get_elem(l, (unsigned)j);
+		if (config_setting_is_group(e) &&
+		    (m = config_member(e, "name")) != NULL &&
+		    config_setting_type(m) == CONFIG_TYPE_STRING &&
+		    strcmp(config_setting_get_string(m), name) == 0)
+			return config_setting_source_line(e);
+	}
+	return 0;
+}
+
 /*
- * The scenario at g (element idx of the list); NULL when it has errors.
- * first: the scenarios before it, for duplicate names.
+ * The scenario at g (element idx of the list l, NULL: alone); NULL when
+ * it has errors.
  */
 static struct custom_scenario *
 config_custom_scenario(struct config_parse *p, const config_setting_t *g,
-    int idx, struct custom_scenario *const *first, size_t nfirst)
+    int idx, const config_setting_t *l)
 {
 	struct custom_scenario	*cs;
 	const config_setting_t	*m, *e, *steps;
 	const char		*summary, *descr, *file;
 	char			 path[64], *nm = NULL;
-	size_t			 nerrs = p->nerrs, j;
-	int			 i, n, bad;
+	size_t			 nerrs = p->nerrs;
+	int			 i, n, bad, first;
 
 	snprintf(path, sizeof(path), "scenarios[%d]", idx);
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
@@ -457,15 +475,9 @@ config_custom_scenario(struct config_parse *p, const config_setting_t *g,
 		else if (config_scenario_builtin(nm))
 			config_err(p, m, "%s.name: \"%s\" is a built-in "
 			    "scenario", path, nm);
-		else
-			for (j = 0; j < nfirst; j++)
-				if (first[j] != NULL &&
-				    strcmp(first[j]->name, nm) == 0) {
-					config_err(p, m, "%s.name: duplicate "
-					    "scenario \"%s\" (first at line "
-					    "%d)", path, nm, first[j]->line);
-					break;
-				}
+		else if ((first = config_custom_first(l, idx, nm)) > 0)
+			config_err(p, m, "%s.name: duplicate scenario \"%s\" "
+			    "(first at line %d)", path, nm, first);
 	}
 	if (p->nerrs != nerrs || nm == NULL) {
 		free(nm);
@@ -546,7 +558,7 @@ config_custom_list(struct config_parse *p, const config_setting_t *l)
 	v = xcalloc((size_t)n + 1, sizeof(*v));
 	for (i = 0; i < n; i++)
 		v[i] = config_custom_scenario(p, config_setting_get_elem(l,
-		    (unsigned)i), i, v, (size_t)i);
+		    (unsigned)i), i, l);
 	return v;
 }
 
@@ -641,7 +653,7 @@ config_custom_from_setting(const config_setting_t *g, char **cause)
 	struct custom_scenario	*cs;
 
 	config_custom_begin(&p, g);
-	cs = config_custom_scenario(&p, g, 0, NULL, 0);
+	cs = config_custom_scenario(&p, g, 0, NULL);
 	if (config_custom_end(&p, cause) != 0) {
 		custom_free(cs);
 		return NULL;

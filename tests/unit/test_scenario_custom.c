@@ -612,13 +612,17 @@ test_every_error(void **state)
 "  { name = \"b\"; summary = \"s\";\n"
 "    steps = ( { service = \"iam\"; action = \"ListUsers\";\n"
 "                regions = \"all\"; } );\n"
-"  }\n"
+"  },\n"
+"  { name = \"a\"; summary = \"s\";\n"
+"    steps = ( { service = \"ec2\"; action = \"DescribeVpcs\"; } ); }\n"
 ");\n";
 
 	expect_error(text, 4, "unknown service \"ec3\"");
 	expect_error(text, 5, "ec2 has no action \"DescribeVpcz\"");
 	expect_error(text, 6, "role must be");
 	expect_error(text, 11, "iam is a global service");
+	/* The first "a" has errors: the second is still a duplicate. */
+	expect_error(text, 13, "duplicate scenario \"a\" (first at line 2)");
 }
 
 int
