@@ -258,6 +258,21 @@ endpoint_env_true(const char *name)
 	return v != NULL && strcasecmp(v, "true") == 0;
 }
 
+static int	 endpoint_parse_url(const char *, const char *,
+		    struct aws_endpoint *, char **);
+
+int
+endpoint_url_check(const char *src, const char *url, char **cause)
+{
+	struct aws_endpoint	 ep;
+	int			 rc;
+
+	memset(&ep, 0, sizeof(ep));
+	rc = endpoint_parse_url(src, url, &ep, cause);
+	endpoint_free(&ep);
+	return rc;
+}
+
 static const char *
 endpoint_nonempty(const char *v)
 {

@@ -84,6 +84,13 @@ const char	*endpoint_home_region(const char *partition);
 /* DNS suffix of a partition, NULL if unknown. */
 const char	*endpoint_dns_suffix(const char *partition);
 
+/*
+ * Check an override URL as endpoint_resolve() will take it (the rules
+ * above); src names where it comes from, for the message.  0, or -1 and
+ * *cause (which never echoes a URL with user information).
+ */
+int	 endpoint_url_check(const char *src, const char *url, char **cause);
+
 /* bucket: S3 bucket for virtual-host addressing, NULL otherwise. */
 int	 endpoint_resolve(const struct aws_service *, const char *region,
 	    const char *bucket, const struct endpoint_opts *,

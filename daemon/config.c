@@ -212,7 +212,7 @@ config_parse_aws(struct config_parse *p, const config_setting_t *root)
 	struct config_aws	*a = &p->cfg->aws;
 	const config_setting_t	*g, *eps, *s;
 	const char		*name, *v;
-	char			*kv;
+	char			*kv, path[128];
 	int			 i, n;
 
 	a->partition = xstrdup(CONFIG_DEFAULT_PARTITION);
@@ -246,11 +246,9 @@ config_parse_aws(struct config_parse *p, const config_setting_t *root)
 			continue;
 		}
 		v = config_setting_get_string(s);
-		if (!config_url_valid(v)) {
-			config_err(p, s, "aws.endpoints.%s: \"%s\" is not an "
-			    "http:// or https:// URL", name, v);
+		snprintf(path, sizeof(path), "aws.endpoints.%s", name);
+		if (config_check_url(p, s, path, v) == -1)
 			continue;
-		}
 		kv = xprintf("%s=%s", name, v);
 		strv_add(&a->service_urls, kv);
 		free(kv);

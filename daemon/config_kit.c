@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 
 #include <libconfig.h>
@@ -192,25 +193,6 @@ config_scenario_name_valid(const char *s)
 		    !isdigit((unsigned char)s[i]) && s[i] != '-')
 			return 0;
 	return i <= 64;
-}
-
-int
-config_url_valid(const char *u)
-{
-	const char	*h;
-
-	if (strncmp(u, "http://", 7) == 0)
-		h = u + 7;
-	else if (strncmp(u, "https://", 8) == 0)
-		h = u + 8;
-	else
-		return 0;
-	if (*h == '\0' || *h == '/')
-		return 0;
-	for (; *h != '\0'; h++)
-		if (isspace((unsigned char)*h) || iscntrl((unsigned char)*h))
-			return 0;
-	return 1;
 }
 
 int
@@ -634,13 +616,22 @@ config_check_partition(struct config_parse *p, const config_setting_t *s,
 	return 0;
 }
 
+/* An endpoint override, checked as the engine will take it. */
 int
 config_check_url(struct config_parse *p, const config_setting_t *s,
     const char *key, const char *v)
 {
-	if (!config_url_valid(v)) {
+	char	*cause = NULL;
+
+	if (strncasecmp(v, "http://", 7) != 0 &&
+	    strncasecmp(v, "https://", 8) != 0) {
 		config_err(p, s, "%s: \"%s\" is not an http:// or https:// URL",
 		    key, v);
+		return -1;
+	}
+	if (endpoint_url_check(key, v, &cause) == -1) {
+		config_err(p, s, "%s", cause);
+		free(cause);
 		return -1;
 	}
 	return 0;

@@ -122,7 +122,6 @@ int	 config_check_name(struct config_parse *, const config_setting_t *,
 	    const char *path, const char *value);
 
 /* ---- shapes ---- */
-int	 config_url_valid(const char *);
 int	 config_name_valid(const char *, size_t max);
 int	 config_scenario_name_valid(const char *);
 

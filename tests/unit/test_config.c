@@ -234,6 +234,12 @@ static const struct {
 	{ "aws = { endpoint_url = \"ftp://x\"; };\n",
 	  "t.conf:1: aws.endpoint_url: \"ftp://x\" is not an http:// or "
 	  "https:// URL" },
+	{ "aws = { endpoint_url = \"http://user:secret@x\"; };\n",
+	  "t.conf:1: aws.endpoint_url: user information in an endpoint URL is "
+	  "not allowed" },
+	{ "aws = { endpoints = {\n  ec2 = \"http://x?a=b\"; }; };\n",
+	  "t.conf:2: aws.endpoints.ec2: endpoint URL http://x?a=b: query or "
+	  "fragment not allowed" },
 	{ "aws = { endpoints = {\n  lambda = \"http://x\"; }; };\n",
 	  "t.conf:2: aws.endpoints: unknown service \"lambda\"" },
 	{ "verify = {\n  interval = \"10m\";\n  deadline = \"5m\"; initial_delay = \"1m\"; };\n",
