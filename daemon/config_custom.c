@@ -46,31 +46,6 @@ struct config_custom_where {
 
 /* ---- small checks ---------------------------------------------------- */
 
-static void
-config_custom_keys(struct config_parse *p, const config_setting_t *g,
-    const char *const *keys, const char *what)
-{
-	const config_setting_t	*m;
-	char			*list;
-	size_t			 i;
-	int			 n = config_setting_length(g), k;
-
-	for (k = 0; k < n; k++) {
-		m = config_setting_get_elem(g, (unsigned)k);
-		if (m->name == NULL)
-			continue;
-		for (i = 0; keys[i] != NULL; i++)
-			if (strcmp(keys[i], m->name) == 0)
-				break;
-		if (keys[i] != NULL)
-			continue;
-		list = strv_join((char *const *)keys, ", ");
-		config_err(p, m, "unknown key \"%s\" in %s (known: %s)",
-		    m->name, what, list);
-		free(list);
-	}
-}
-
 /* A string member: 0 and *ret (NULL when absent), -1 on an error. */
 static int
 config_custom_str(struct config_parse *p, const config_setting_t *g,
@@ -353,7 +328,7 @@ config_custom_step(struct config_parse *p, struct custom_scenario *cs,
 	}
 	st = custom_step_add(cs);
 	st->line = config_setting_source_line(g);
-	config_custom_keys(p, g, config_custom_step_keys, "step");
+	config_check_keys_listed(p, g, config_custom_step_keys, "step");
 	config_custom_str(p, g, "service", 1, "step", &svc);
 	config_custom_str(p, g, "action", 1, "step", &action);
 	config_custom_str(p, g, "expect_error", 0, "step", &expect);
@@ -483,7 +458,7 @@ config_custom_scenario(struct config_parse *p, const config_setting_t *g,
 		free(nm);
 		return NULL;
 	}
-	config_custom_keys(p, g, config_custom_scenario_keys,
+	config_check_keys_listed(p, g, config_custom_scenario_keys,
 	    "custom scenario");
 	config_custom_str(p, g, "summary", 1, "custom scenario", &summary);
 	config_custom_str(p, g, "description", 0, "custom scenario", &descr);

@@ -273,6 +273,32 @@ config_check_keys(struct config_parse *p, const config_setting_t *group,
 	}
 }
 
+/* The same, each message naming what the group is and every known key. */
+void
+config_check_keys_listed(struct config_parse *p, const config_setting_t *g,
+    const char *const *keys, const char *what)
+{
+	const config_setting_t	*m;
+	char			*list;
+	size_t			 i;
+	int			 n = config_setting_length(g), k;
+
+	for (k = 0; k < n; k++) {
+		m = config_setting_get_elem(g, (unsigned)k);
+		if (m->name == NULL)
+			continue;
+		for (i = 0; keys[i] != NULL; i++)
+			if (strcmp(keys[i], m->name) == 0)
+				break;
+		if (keys[i] != NULL)
+			continue;
+		list = strv_join((char *const *)keys, ", ");
+		config_err(p, m, "unknown key \"%s\" in %s (known: %s)",
+		    m->name, what, list);
+		free(list);
+	}
+}
+
 const config_setting_t *
 config_member(const config_setting_t *group, const char *key)
 {

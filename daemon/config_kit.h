@@ -66,6 +66,10 @@ const char *config_type_name(int type);
 /* Report every member of group not in allowed (NULL-terminated). */
 void	 config_check_keys(struct config_parse *, const config_setting_t *,
 	    const char *path, const char *const *allowed);
+/* The same, as "unknown key \"k\" in WHAT (known: a, b, c)". */
+void	 config_check_keys_listed(struct config_parse *,
+	    const config_setting_t *, const char *const *allowed,
+	    const char *what);
 const config_setting_t *config_member(const config_setting_t *,
 	    const char *key);
 int	 config_want(struct config_parse *, const config_setting_t *,
