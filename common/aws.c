@@ -7,6 +7,10 @@
  * Sources: botocore service models (protocol metadata, operation HTTP
  * bindings, member locationNames) and the Smithy AWS protocol tests for
  * the exact bytes; see docs/ARCHITECTURE.md and AWS-PROTOCOL.md.
+ *
+ * Size: the service table and the request encoders of the five protocols
+ * share their helpers (parameter flattening, the encoders' checks); split
+ * them when a protocol grows its own file.
  */
 #include <ctype.h>
 #include <math.h>

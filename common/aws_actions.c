@@ -2,6 +2,8 @@
  * aws_actions: the operations of each service in the service table, generated
  * by scripts/gen-actions from botocore 1.43.11's service models.  Do not edit:
  * regenerate (scripts/gen-actions > common/aws_actions.c).
+ *
+ * Size: generated data, one list per service.
  */
 #include <stddef.h>
 #include <stdlib.h>

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "aws.h"
+#include "endpoint.h"
 
 struct aws_code_row {
 	const char	*code;
@@ -171,10 +172,9 @@ aws_region_is_opt_in(const char *region)
 
 	if (region == NULL || *region == '\0')
 		return 0;
-	if (strncmp(region, "cn-", 3) == 0 ||
-	    strncmp(region, "us-gov-", 7) == 0 ||
-	    strncmp(region, "us-iso", 6) == 0 ||
-	    strncmp(region, "eu-iso", 6) == 0)
+	/* Opt-in is a notion of the aws partition only: the partition of a
+	 * region is endpoint_partition()'s, not restated here. */
+	if (strcmp(endpoint_partition(region), "aws") != 0)
 		return 0;
 	for (i = 0; aws_default_regions[i] != NULL; i++)
 		if (strcmp(region, aws_default_regions[i]) == 0)

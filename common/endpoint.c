@@ -183,6 +183,17 @@ endpoint_partition(const char *region)
 }
 
 const char *
+endpoint_home_region(const char *partition)
+{
+	const struct endpoint_partition	*p;
+
+	if (partition == NULL || (p = endpoint_partition_find(partition)) ==
+	    NULL)
+		return NULL;
+	return p->iam_region;
+}
+
+const char *
 endpoint_dns_suffix(const char *partition)
 {
 	const struct endpoint_partition	*p;
@@ -245,6 +256,21 @@ endpoint_env_true(const char *name)
 	const char	*v = getenv(name);
 
 	return v != NULL && strcasecmp(v, "true") == 0;
+}
+
+static int	 endpoint_parse_url(const char *, const char *,
+		    struct aws_endpoint *, char **);
+
+int
+endpoint_url_check(const char *src, const char *url, char **cause)
+{
+	struct aws_endpoint	 ep;
+	int			 rc;
+
+	memset(&ep, 0, sizeof(ep));
+	rc = endpoint_parse_url(src, url, &ep, cause);
+	endpoint_free(&ep);
+	return rc;
 }
 
 static const char *

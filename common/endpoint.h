@@ -77,8 +77,19 @@ const char	*endpoint_region_partition(const char *region, int *known);
  */
 int		 endpoint_region_check(const char *region, const char *partition,
 		    const char *const *extra, char **cause);
+/* The region of a partition's global endpoints (IAM signs there, global
+ * services' events land there): "us-east-1", "cn-north-1",
+ * "us-gov-west-1"; NULL for a partition that is not supported. */
+const char	*endpoint_home_region(const char *partition);
 /* DNS suffix of a partition, NULL if unknown. */
 const char	*endpoint_dns_suffix(const char *partition);
+
+/*
+ * Check an override URL as endpoint_resolve() will take it (the rules
+ * above); src names where it comes from, for the message.  0, or -1 and
+ * *cause (which never echoes a URL with user information).
+ */
+int	 endpoint_url_check(const char *src, const char *url, char **cause);
 
 /* bucket: S3 bucket for virtual-host addressing, NULL otherwise. */
 int	 endpoint_resolve(const struct aws_service *, const char *region,

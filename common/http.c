@@ -27,6 +27,10 @@
  * the zero-timeout "kick" event that http_submit() schedules.  So a callback
  * never runs inside http_submit(), and since every list operation is
  * finished before a callback runs, callbacks may submit and cancel.
+ *
+ * Size: one state machine (curl multi on libevent, after curl's hiperfifo
+ * example) whose callbacks share the file-local handle list; kept whole so
+ * the order of list operations and callbacks can be read in one place.
  */
 #include <sys/queue.h>
 

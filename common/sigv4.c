@@ -19,6 +19,10 @@
  * on the stack or in the key cache.  sigv4_sign() without a cache is safe
  * from any thread; a cache, with its contexts, must be used by one thread
  * at a time (the daemon is single-threaded: one cache per client).
+ *
+ * Size: the four SigV4 steps (canonical request, string to sign, key
+ * derivation with its cache, signature) and their input checks; about a
+ * third of the file is the canonicalisation rules with their sources.
  */
 #include <ctype.h>
 #include <stdarg.h>

@@ -263,27 +263,6 @@ cli_attack_tactic(const char *mitre)
 	}
 }
 
-/* "T1234" or "T1234.567". */
-static int
-cli_attack_id_ok(const char *id)
-{
-	size_t	 i;
-
-	if (id[0] != 'T')
-		return 0;
-	for (i = 1; i < 5; i++)
-		if (!isdigit((unsigned char)id[i]))
-			return 0;
-	if (id[5] == '\0')
-		return 1;
-	if (id[5] != '.')
-		return 0;
-	for (i = 6; i < 9; i++)
-		if (!isdigit((unsigned char)id[i]))
-			return 0;
-	return id[9] == '\0';
-}
-
 /* The technique's name in a registry string: what follows the ID and a
  * tactic ID; NULL when there is nothing. */
 static char *
@@ -325,7 +304,7 @@ cli_attack_add_tech(struct cli_attack *a, const char *mitre, size_t scen)
 	size_t			 i;
 
 	scenario_mitre_id(mitre, id, sizeof(id));
-	if (!cli_attack_id_ok(id)) {
+	if (!scenario_mitre_ok(id)) {
 		fprintf(stderr, "cloudsagad: --attack-layer: scenario %s: "
 		    "\"%s\" does not start with a technique ID: left out\n",
 		    a->scens[scen].name, mitre);

@@ -40,6 +40,7 @@
 #include "pipeline.h"
 #include "report.h"
 #include "scenario.h"
+#include "strv.h"
 #include "verify.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -144,12 +145,12 @@ cli_about(const struct cli_opts *o, struct custom_scenario *const *custom)
 char **
 cli_split_regions(const char *s, char **cause)
 {
-	char	**v = NULL, *copy, *p, *tok;
-	size_t	  n = 0, i;
+	char	**v, *copy, *p, *tok;
+	size_t	  i;
 
 	copy = xstrdup(s);
 	p = copy;
-	v = xcalloc(1, sizeof(*v));
+	v = strv_new();
 	while ((tok = strsep(&p, ",")) != NULL) {
 		while (isspace((u_char)*tok))
 			tok++;
@@ -165,20 +166,16 @@ cli_split_regions(const char *s, char **cause)
 			xasprintf(cause, "\"%s\" is not a region name or "
 			    "pattern (e.g. eu-west-1, eu-*)", tok);
 			free(copy);
-			for (i = 0; i < n; i++)
-				free(v[i]);
-			free(v);
+			strv_free(v);
 			return NULL;
 		}
-		v = xreallocarray(v, n + 2, sizeof(*v));
-		v[n++] = xstrdup(tok);
-		v[n] = NULL;
+		strv_add(&v, tok);
 	}
 	free(copy);
-	if (n == 0) {
+	if (v[0] == NULL) {
 		xasprintf(cause, "--regions wants a comma-separated list of "
 		    "regions, e.g. us-east-1,eu-west-1");
-		free(v);
+		strv_free(v);
 		return NULL;
 	}
 	return v;
@@ -654,16 +651,6 @@ cli_config(const struct cli_opts *o, int *rc)
 	return cfg;
 }
 
-static void
-cli_strv_free(char **v)
-{
-	size_t	 i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 /*
  * Phase 1: what to run, checked before anything starts - the scenario
  * (built-in or of the config), --regions (names of the partition, or
@@ -696,20 +683,20 @@ cli_scenario_resolve(const struct cli_opts *o, const struct config *cfg,
 		    (const char *const *)cfg->aws.extra_regions, &cause) == -1) {
 			fprintf(stderr, "cloudsagad: --regions: %s\n", cause);
 			free(cause);
-			cli_strv_free(include);
+			strv_free(include);
 			return CLI_EXIT_USAGE;
 		}
 	}
 	if (o->account != NULL && *o->account == '\0') {
 		fprintf(stderr, "cloudsagad: --account wants a name\n");
-		cli_strv_free(include);
+		strv_free(include);
 		return CLI_EXIT_USAGE;
 	}
 	if ((a = pipeline_account_find(cfg, o->account)) == NULL) {
 		fprintf(stderr, "cloudsagad: unknown account \"%s\" (not in "
 		    "%s)\n", o->account != NULL ? o->account : "",
 		    cfg->path ? cfg->path : "the config");
-		cli_strv_free(include);
+		strv_free(include);
 		return CLI_EXIT_USAGE;
 	}
 	*accountp = a->name;
@@ -872,7 +859,7 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 	/* account points into cfg, which the pipeline keeps alive. */
 	if ((rc = cli_scenario_pipeline(o, cfg, base, &cr)) != CLI_EXIT_OK) {
 		event_base_free(base);
-		cli_strv_free(include);
+		strv_free(include);
 		return rc;
 	}
 
@@ -890,6 +877,6 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 	pipeline_free(cr.p);
 	event_base_free(base);
 	cli_run_clear(&cr);
-	cli_strv_free(include);
+	strv_free(include);
 	return rc;
 }

@@ -133,15 +133,17 @@ struct config_entry {
 };
 
 /*
- * A custom scenario from the scenarios list, validated and built by the
- * step model (scenarios/custom.h).  setting points into the libconfig tree
- * that the struct config keeps alive for config_print() (struct
- * config.lc), valid until config_free().
+ * A custom scenario from the scenarios list, read by config_custom.c into
+ * the step model (scenarios/custom.h).  setting points into the libconfig
+ * tree that the struct config keeps alive (struct config.lc), valid until
+ * config_free(); json is the same setting as written, for config_print().
  */
 struct custom_scenario;
 struct config_custom {
 	char			*name;
 	const void		*setting;	/* const config_setting_t * */
+	json_t			*json;		/* the setting as written, for
+						   config_print() */
 	int			 line;
 	struct custom_scenario	*scenario;	/* owned */
 };
@@ -199,9 +201,10 @@ const struct config_entry *config_entry_find(const struct config *,
 const struct config_custom *config_custom_find(const struct config *,
 	    const char *name);
 
-/* A built-in scenario name (the registry once it is linked). */
+/* A built-in scenario name of the registry. */
 int	 config_scenario_builtin(const char *name);
-/* Nonzero when region has the shape of a region name ("us-east-1"). */
+/* Nonzero when region is a region of a supported partition
+ * (endpoint_region_check(), the one region validator). */
 int	 config_region_valid(const char *region);
 /* "HH:MM" or "HH:MM:SS" -> seconds after midnight; -1 on error. */
 int	 config_parse_time_of_day(const char *);

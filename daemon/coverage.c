@@ -11,6 +11,9 @@
  * steps (held once by whoever is issuing) says when the verdict can be
  * drawn.  Finished jobs are handed back from a zero-timeout event, never
  * from inside coverage_check().
+ *
+ * Size: three checkers (EventBridge, metric filters, GuardDuty) share the
+ * job, its event steps and the issuing queue; to be split per checker.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -19,6 +19,7 @@
 #include "pipeline.h"
 #include "scenario.h"
 #include "schedule.h"
+#include "strv.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -398,18 +399,6 @@ daemon_str_differs(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
-static int
-daemon_strv_differs(char *const *a, char *const *b)
-{
-	size_t	 i;
-
-	for (i = 0; a != NULL && b != NULL && a[i] != NULL && b[i] != NULL;
-	    i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return 1;
-	return (a != NULL && a[i] != NULL) || (b != NULL && b[i] != NULL);
-}
-
 /*
  * Settings the running engine was built with: a reload cannot change
  * them (the state directory is locked, connections are open).  Say so
@@ -438,7 +427,7 @@ daemon_reload_restart_only(const struct config *o, const struct config *n)
 		buf_addstr(&b, " aws.partition");
 	if (daemon_str_differs(o->aws.endpoint_url, n->aws.endpoint_url))
 		buf_addstr(&b, " aws.endpoint_url");
-	if (daemon_strv_differs(o->aws.service_urls, n->aws.service_urls))
+	if (!strv_equal(o->aws.service_urls, n->aws.service_urls))
 		buf_addstr(&b, " aws.endpoints");
 	if (o->live != n->live)
 		buf_addstr(&b, " live");

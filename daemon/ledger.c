@@ -3,6 +3,9 @@
  * is not finished) lives in memory; every change is written to the state
  * database (db.c, state.db) by ledger_commit() in one transaction.  See
  * ledger.h and docs/STATE.md.
+ *
+ * Size: the working set and its one-transaction persistence belong
+ * together (every change and its SQL in one place).
  */
 #include <errno.h>
 #include <fcntl.h>

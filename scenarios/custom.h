@@ -1,8 +1,8 @@
 /*
  * custom: scenarios declared as steps in the configuration.
  *
- * In libconfig syntax (the daemon's config loader hands each element of
- * its custom-scenario list to custom_from_config()):
+ * Declared in the configuration (daemon/config_custom.c reads the
+ * "scenarios" list into these structs; cloudsagad.conf(5) has the syntax):
  *
  *   {
  *     name = "trail-evasion";            # [a-z0-9-], not a built-in name
@@ -15,13 +15,20 @@
  *         params = { Name = "cloudsaga-{run_id}"; };
  *         regions = "all";               # "all" | "global" | [ names ]
  *         safety = "safe-fail";
- *         expect_error = "TrailNotFoundException"; },
+ *         expect_error = "TrailNotFoundException";
+ *         role = "signal";               # optional: signal | context
+ *         evidence = "documented"; },    # optional: documented |
+ *                                        #   observed | assumed
  *       { service = "ec2"; action = "CreateVpc";
  *         params = [ "CidrBlock=10.9.0.0/16", "DryRun=true",
  *                    "TagSpecification.1.ResourceType=vpc" ];
  *         regions = [ "eu-west-1" ]; }
  *     );
  *   }
+ *
+ * The model is plain data: a parser fills a struct custom_scenario
+ * (custom_new(), custom_step_add(), then the fields), checks each step
+ * with custom_step_check() and seals it with custom_finish().
  *
  * params: EC2 and Query services take flat key/values, either as a group
  * of scalars or as a list of "Key=Value" strings (needed for flattened
@@ -46,7 +53,6 @@
 #include <stddef.h>
 
 #include <jansson.h>
-#include <libconfig.h>
 
 #include "aws.h"
 #include "scenario.h"
@@ -60,8 +66,11 @@ enum custom_regions {
 struct custom_step {
 	const struct aws_service *svc;
 	char			*action;
-	enum aws_safety		 safety;
+	enum aws_safety		 safety;	/* AUTO: not stated, inferred
+						   by custom_step_check() */
 	char			*expect_error;	/* NULL: none */
+	enum aws_role		 role;		/* DEFAULT: aws_role_resolve() */
+	enum aws_evidence	 evidence;	/* default: documented */
 	enum custom_regions	 regions_kind;
 	char			**regions;	/* LIST: NULL-terminated */
 	struct aws_param	*params;	/* EC2/Query: with placeholders */
@@ -88,18 +97,45 @@ struct custom_scenario {
 	char			**def_calls;
 };
 
+/* The part of a step a custom_step_check() error is about. */
+enum custom_field {
+	CUSTOM_FIELD_STEP,		/* the step as a whole */
+	CUSTOM_FIELD_PARAMS,
+	CUSTOM_FIELD_REGIONS,
+	CUSTOM_FIELD_SAFETY,
+};
+typedef void (*custom_error_cb)(void *arg, enum custom_field,
+	    const char *msg);
+
+/* An empty scenario (strings copied; description may be NULL). */
+struct custom_scenario *custom_new(const char *name, const char *summary,
+	    const char *description, const char *file, int line);
+/* A new step at the end: safety AUTO, role DEFAULT, evidence
+ * documented, the rest zero (regions_kind ALL: set it for a global
+ * service). */
+struct custom_step *custom_step_add(struct custom_scenario *);
+/* Add a flat parameter (EC2/Query); -1 when key is there already. */
+int	 custom_step_param(struct custom_step *, const char *key,
+	    const char *value);
+/* Do the service's params come flat ("Key.1.Name" = value: EC2, Query)
+ * rather than as a JSON object? */
+int	 custom_flat_service(const struct aws_service *);
+/* The value of a flat parameter, or NULL. */
+const char *custom_step_param_get(const struct custom_step *,
+	    const char *key);
 /*
- * Validate and build one custom scenario from its libconfig group.
- * Returns NULL and "FILE:LINE: message" in *cause on the first error.
+ * The step model's rules for a step whose svc, action, params, regions
+ * and safety are filled in: every placeholder known; a global service
+ * only "global"; the safety class stated or inferred (read-only actions,
+ * EC2 calls with DryRun=true), the engine's guard (aws_safety_check())
+ * on the step as a run would send it, live steps only with allow_live,
+ * safe-fail steps with expect_error.  Each error goes to cb; returns the
+ * number of errors (0: valid, safety resolved).
  */
-struct custom_scenario *custom_from_config(const config_setting_t *,
-	    char **cause);
-/*
- * The whole list (a libconfig list or array of groups): every element as
- * above, names unique.  NULL-terminated array; NULL + *cause on error.
- */
-struct custom_scenario **custom_list_from_config(const config_setting_t *,
-	    char **cause);
+int	 custom_step_check(struct custom_step *, int allow_live,
+	    const char *scenario, custom_error_cb, void *arg);
+/* Build the registry's view once every step is added and valid. */
+void	 custom_finish(struct custom_scenario *);
 void	 custom_free(struct custom_scenario *);
 void	 custom_list_free(struct custom_scenario **);
 
@@ -107,8 +143,6 @@ const struct scenario_def *custom_def(const struct custom_scenario *);
 const struct custom_scenario *custom_find(
 	    struct custom_scenario *const *list, const char *name);
 
-/* Check a name: [a-z0-9][a-z0-9-]*, at most 64, not a built-in. */
-int	 custom_name_ok(const char *, char **cause);
 /*
  * Substitute {run_id} and {region} in s.  Unknown {placeholders} (lower
  * case letters and '_' between braces) are an error; other braces are
@@ -117,12 +151,6 @@ int	 custom_name_ok(const char *, char **cause);
  */
 char	*custom_subst(const char *s, const char *run_id, const char *region,
 	    char **cause);
-/*
- * A libconfig setting as JSON: groups become objects, lists and arrays
- * arrays, scalars their JSON values (also used by the config loader for
- * scenario settings and by --print-config).
- */
-json_t	*custom_to_json(const config_setting_t *);
 /* The request of step for region, placeholders substituted. */
 struct aws_request *custom_step_request(const struct custom_step *,
 	    const char *region, const char *run_id);

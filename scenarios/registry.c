@@ -1,6 +1,7 @@
 /*
  * registry: the built-in scenarios, sorted by name.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,4 +56,24 @@ scenario_mitre_id(const char *s, char *buf, size_t len)
 	size_t	 n = strcspn(s, " ");
 
 	snprintf(buf, len, "%.*s", (int)n, s);
+}
+
+int
+scenario_mitre_ok(const char *m)
+{
+	size_t	 i;
+
+	if (m[0] != 'T')
+		return 0;
+	for (i = 1; i < 5; i++)
+		if (!isdigit((unsigned char)m[i]))
+			return 0;
+	if (m[5] == '.') {
+		for (i = 6; i < 9; i++)
+			if (!isdigit((unsigned char)m[i]))
+				return 0;
+		i = 9;
+	} else
+		i = 5;
+	return m[i] == '\0' || m[i] == ' ';
 }

@@ -11,10 +11,13 @@
  * Every call goes through run_group_call(): the framework sends it with
  * the client, records its row for the final table, hands the expectation
  * to the owner, follows pagination, and counts it in its group.
+ *
+ * Size: the run framework (regions, groups, pagination, the final table,
+ * hooks) shares the run's private state; to be split when the paginator
+ * moves to a file of its own.
  */
 #include <sys/queue.h>
 
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +32,7 @@
 #include "log.h"
 #include "pager.h"
 #include "scenario.h"
+#include "strv.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -152,58 +156,6 @@ static void	 run_send(struct run_group *, struct aws_request *,
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static char **
-strv_dup(const char *const *v)
-{
-	char	**r;
-	size_t	  n = 0, i;
-
-	if (v == NULL)
-		return NULL;
-	while (v[n] != NULL)
-		n++;
-	r = xcalloc(n + 1, sizeof(*r));
-	for (i = 0; i < n; i++)
-		r[i] = xstrdup(v[i]);
-	return r;
-}
-
-static void
-strv_free(char **v)
-{
-	size_t	 i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
-static int
-strv_has(char *const *v, size_t n, const char *s)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i], s) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-strv_match(char *const *v, const char *s)
-{
-	size_t	 i;
-
-	if (v == NULL)
-		return 0;
-	for (i = 0; v[i] != NULL; i++)
-		if (fnmatch(v[i], s, 0) == 0)
-			return 1;
-	return 0;
-}
-
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -288,16 +240,14 @@ const char *
 expectation_event_region(const struct aws_service *svc,
     const char *call_region)
 {
-	const char	*part;
+	const char	*home;
 
 	if (!svc->global)
 		return call_region;
-	part = endpoint_partition(call_region);
-	if (part != NULL && strcmp(part, "aws-cn") == 0)
-		return "cn-north-1";
-	if (part != NULL && strcmp(part, "aws-us-gov") == 0)
-		return "us-gov-west-1";
-	return "us-east-1";
+	if ((home = endpoint_home_region(endpoint_partition(call_region))) ==
+	    NULL)
+		return "us-east-1";
+	return home;
 }
 
 const char *
@@ -595,7 +545,7 @@ run_progress(struct run *run, const char *region, const char *step)
 int
 run_region_off(const struct run *run, const char *region)
 {
-	return strv_has(run->off, run->noff, region);
+	return strv_has(run->off, region);
 }
 
 static void
@@ -603,8 +553,9 @@ run_mark_off(struct run *run, const char *region, const char *code)
 {
 	if (run_region_off(run, region))
 		return;
-	run->off = xreallocarray(run->off, run->noff + 1, sizeof(*run->off));
+	run->off = xreallocarray(run->off, run->noff + 2, sizeof(*run->off));
 	run->off[run->noff++] = xstrdup(region);
+	run->off[run->noff] = NULL;
 	run_note(run, region, "region not enabled (%s): skipped",
 	    code ? code : "no answer");
 }
@@ -616,7 +567,7 @@ run_set_regions(struct run *run, char *const *cand, size_t n, int filter)
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		if (strv_has(run->regions, run->nregions, cand[i]))
+		if (strv_has(run->regions, cand[i]))
 			continue;
 		if (filter && run->include != NULL &&
 		    !strv_match(run->include, cand[i]))
@@ -714,7 +665,7 @@ run_discovered(struct run *run, void *arg)
 	for (i = 0; run->include != NULL && run->include[i] != NULL; i++) {
 		if (strpbrk(run->include[i], "*?[") != NULL)
 			continue;
-		if (!strv_has(run->found, run->nfound, run->include[i]))
+		if (!strv_has(run->found, run->include[i]))
 			run_note(run, run->include[i], "not an enabled region "
 			    "of this account: skipped");
 	}
@@ -1339,9 +1290,7 @@ run_free(struct run *run)
 		free((char *)run->notes[i].msg);
 	}
 	free(run->notes);
-	for (i = 0; i < run->noff; i++)
-		free(run->off[i]);
-	free(run->off);
+	strv_free(run->off);
 	strv_free(run->regions);
 	strv_free(run->found);
 	strv_free(run->include);
@@ -1506,11 +1455,10 @@ run_summarize(const struct run *run, struct run_summary *s)
 char **
 run_failed_regions(const struct run *run)
 {
-	char		**v = NULL;
+	char		**v = strv_new();
 	size_t		  n = 0, i;
 	const char	 *r;
 
-	v = xcalloc(1, sizeof(*v));
 	for (i = 0; i < run->ncalls + run->nnotes; i++) {
 		if (i < run->ncalls) {
 			if (run->calls[i]->pub.intended)
@@ -1521,11 +1469,8 @@ run_failed_regions(const struct run *run)
 				continue;
 			r = run->notes[i - run->ncalls].region;
 		}
-		if (r == NULL || strv_has(v, n, r))
-			continue;
-		v = xreallocarray(v, n + 2, sizeof(*v));
-		v[n++] = xstrdup(r);
-		v[n] = NULL;
+		if (r != NULL && strv_add_unique(&v, r))
+			n++;
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_str);

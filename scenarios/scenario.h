@@ -176,6 +176,9 @@ const struct scenario_def *scenario_find(const char *name);
 /* MITRE technique ID ("T1562.008") of a registry string
  * ("T1562.008 Impair Defenses: ...") into buf. */
 void	 scenario_mitre_id(const char *, char *buf, size_t len);
+/* Does a mitre string start with a technique ID ("T1234" or "T1234.567"),
+ * alone or followed by a space and a name? */
+int	 scenario_mitre_ok(const char *);
 
 /* ---- running --------------------------------------------------------- */
 

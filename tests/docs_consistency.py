@@ -5,7 +5,7 @@
   getopt_long() short-option string) appears in `cloudsagad --help` and in
   man/cloudsagad.8.
 * Every configuration key the parser accepts - the key tables of
-  daemon/config.c and scenarios/custom.c, and every key that
+  daemon/config*.c, and every key that
   `cloudsagad --print-config` prints for tests/data/config/full.conf (the
   file that sets every key) - has an entry in its section of
   man/cloudsagad.conf.5 and is mentioned in its block of
@@ -36,20 +36,21 @@ SECTIONS = {"daemon": "DAEMON", "aws": "AWS", "accounts": "ACCOUNTS",
 # Groups whose members are values, not keys: service names, scenario
 # settings, request parameters.
 FREE_FORM = {"aws.endpoints", "schedule.settings", "scenarios.steps.params"}
-# Parser functions -> the group their key tables are for.
+# Parser functions -> the group their key tables are for (looked up in
+# every daemon/config*.c: the loader may move a parser between its files).
 TABLE_GROUPS = {
-    ("config.c", "config_parse_daemon", "keys"): "daemon",
-    ("config.c", "config_parse_aws", "keys"): "aws",
-    ("config.c", "config_parse_account", "keys"): "accounts",
-    ("config.c", "config_parse_account", "rkeys"): "accounts.regions",
-    ("config.c", "config_parse_verify", "keys"): "verify",
-    ("config.c", "config_parse_coverage", "keys"): "coverage",
-    ("config.c", "config_parse_history", "keys"): "history",
-    ("config.c", "config_parse_known_gaps", "keys"): "known_gaps",
-    ("config.c", "config_parse_entry", "keys"): "schedule",
-    ("config.c", "config_parse_root", "keys"): "",
-    ("custom.c", None, "custom_scenario_keys"): "scenarios",
-    ("custom.c", None, "custom_step_keys"): "scenarios.steps",
+    ("config_parse_daemon", "keys"): "daemon",
+    ("config_parse_aws", "keys"): "aws",
+    ("config_parse_account", "keys"): "accounts",
+    ("config_parse_account", "rkeys"): "accounts.regions",
+    ("config_parse_verify", "keys"): "verify",
+    ("config_parse_coverage", "keys"): "coverage",
+    ("config_parse_history", "keys"): "history",
+    ("config_parse_known_gaps", "keys"): "known_gaps",
+    ("config_parse_entry", "keys"): "schedule",
+    ("config_parse_root", "keys"): "",
+    (None, "config_custom_scenario_keys"): "scenarios",
+    (None, "config_custom_step_keys"): "scenarios.steps",
 }
 
 
@@ -116,21 +117,28 @@ def check_options(problems):
 
 # ---- configuration keys ------------------------------------------------
 
+def config_sources():
+    d = os.path.join(SRC, "daemon")
+    return "\n".join(read("daemon", f) for f in sorted(os.listdir(d))
+                     if f.startswith("config") and f.endswith(".c"))
+
+
 def table_keys():
     keys = set()
-    for (fname, func, var), group in TABLE_GROUPS.items():
-        src = read("daemon" if fname == "config.c" else "scenarios", fname)
+    src = config_sources()
+    for (func, var), group in TABLE_GROUPS.items():
         body = src
         if func is not None:
             m = re.search(r"^%s\(.*?^\}" % func, src, re.S | re.M)
             if not m:
-                sys.exit("docs.consistency: no %s() in %s" % (func, fname))
+                sys.exit("docs.consistency: no %s() in daemon/config*.c" %
+                         func)
             body = m.group(0)
         m = re.search(r"const char \*const %s\[\]\s*=\s*\{(.*?)\};" % var,
                       body, re.S)
         if not m:
-            sys.exit("docs.consistency: no %s[] in %s%s" % (
-                var, fname, " %s()" % func if func else ""))
+            sys.exit("docs.consistency: no %s[] in daemon/config*.c%s" % (
+                var, " %s()" % func if func else ""))
         for k in re.findall(r'"([a-z_]+)"', m.group(1)):
             keys.add(group + "." + k if group else k)
     return keys

@@ -1,5 +1,5 @@
 /*
- * fuzz_config: the configuration loader (daemon/config.c with the custom
+ * fuzz_config: the configuration loader (daemon/config*.c with the custom
  * scenario step model of scenarios/custom.c).  Any input either loads -
  * then its effective configuration prints and loads again to the same
  * text - or gives "NAME:LINE: message" errors.

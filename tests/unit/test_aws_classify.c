@@ -270,6 +270,10 @@ test_opt_in_regions(void **state)
 		"ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
 		"ap-southeast-1", "ap-southeast-2", "cn-north-1",
 		"cn-northwest-1", "us-gov-west-1", "us-gov-east-1",
+		/* Other partitions than aws, as endpoint_partition() has
+		 * them: never opt-in regions of aws. */
+		"us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1",
+		"us-isof-south-1", "eusc-de-east-1",
 	};
 	static const char *const opt_in[] = {
 		"af-south-1", "ap-east-1", "ap-south-2", "ap-southeast-3",

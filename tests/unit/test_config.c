@@ -15,6 +15,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "custom.h"
 #include "xmalloc.h"
 
 static const char *minimal =
@@ -233,6 +234,12 @@ static const struct {
 	{ "aws = { endpoint_url = \"ftp://x\"; };\n",
 	  "t.conf:1: aws.endpoint_url: \"ftp://x\" is not an http:// or "
 	  "https:// URL" },
+	{ "aws = { endpoint_url = \"http://user:secret@x\"; };\n",
+	  "t.conf:1: aws.endpoint_url: user information in an endpoint URL is "
+	  "not allowed" },
+	{ "aws = { endpoints = {\n  ec2 = \"http://x?a=b\"; }; };\n",
+	  "t.conf:2: aws.endpoints.ec2: endpoint URL http://x?a=b: query or "
+	  "fragment not allowed" },
 	{ "aws = { endpoints = {\n  lambda = \"http://x\"; }; };\n",
 	  "t.conf:2: aws.endpoints: unknown service \"lambda\"" },
 	{ "verify = {\n  interval = \"10m\";\n  deadline = \"5m\"; initial_delay = \"1m\"; };\n",
@@ -708,6 +715,38 @@ test_timing_warnings(void **state)
 	free(cause);
 }
 
+/*
+ * A custom step's regions go through the config's one region validator:
+ * a region of another partition is refused at load time, one declared in
+ * aws.extra_regions is accepted; every error of the scenarios is reported.
+ */
+static void
+test_custom_step_regions(void **state)
+{
+	struct config			*c;
+	const struct config_custom	*cu;
+	char				*cause;
+
+	(void)state;
+	cause = load_bad("scenarios = ( { name = \"x\"; summary = \"s\";\n"
+	    " steps = ( { service = \"ec2\"; action = \"DescribeVpcs\";\n"
+	    " regions = [ \"cn-north-1\" ]; },\n"
+	    " { service = \"ec2\"; action = \"DescribeVpcz\"; } ); } );\n");
+	assert_string_equal(cause, "t.conf:3: regions: region \"cn-north-1\" "
+	    "is not in partition \"aws\"\n"
+	    "t.conf:4: ec2 has no action \"DescribeVpcz\" (a request the "
+	    "service cannot parse never reaches CloudTrail)");
+	free(cause);
+	c = load_ok("aws = { extra_regions = [ \"eu-west-9\" ]; };\n"
+	    "scenarios = ( { name = \"x\"; summary = \"s\";\n"
+	    " steps = ( { service = \"ec2\"; action = \"DescribeVpcs\";\n"
+	    " regions = [ \"eu-west-9\" ]; } ); } );\n");
+	cu = config_custom_find(c, "x");
+	assert_non_null(cu);
+	assert_string_equal(cu->scenario->steps[0].regions[0], "eu-west-9");
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -716,6 +755,7 @@ main(void)
 		cmocka_unit_test(test_defaults_and_state_directory),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_broken),
+		cmocka_unit_test(test_custom_step_regions),
 		cmocka_unit_test(test_max_connections_per_host),
 		cmocka_unit_test(test_all_errors_collected_and_sorted),
 		cmocka_unit_test(test_accepted_shapes),

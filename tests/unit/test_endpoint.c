@@ -87,6 +87,33 @@ test_partitions(void **state)
 	    "amazonaws.com");
 	assert_null(endpoint_dns_suffix("aws-iso"));
 	assert_null(endpoint_dns_suffix(NULL));
+	assert_string_equal(endpoint_home_region("aws"), "us-east-1");
+	assert_string_equal(endpoint_home_region("aws-cn"), "cn-north-1");
+	assert_string_equal(endpoint_home_region("aws-us-gov"),
+	    "us-gov-west-1");
+	assert_null(endpoint_home_region("aws-iso"));
+	assert_null(endpoint_home_region(NULL));
+}
+
+/* endpoint_url_check(): the override rules, without resolving. */
+static void
+test_url_check(void **state)
+{
+	char	*cause = NULL;
+
+	(void)state;
+	assert_int_equal(endpoint_url_check("k", "http://127.0.0.1:4566/base",
+	    &cause), 0);
+	assert_null(cause);
+	assert_int_equal(endpoint_url_check("k", "https://u:pw@h", &cause), -1);
+	assert_string_equal(cause, "k: user information in an endpoint URL "
+	    "is not allowed");
+	assert_null(strstr(cause, "pw"));
+	free(cause);
+	assert_int_equal(endpoint_url_check("k", "http://h:0", &cause), -1);
+	assert_string_equal(cause, "k: endpoint URL http://h:0 has an invalid "
+	    "port");
+	free(cause);
 }
 
 /* Every service in every partition. */
@@ -575,6 +602,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_url_check),
 		cmocka_unit_test_setup(test_partitions, setup),
 		cmocka_unit_test_setup(test_standard_hosts, setup),
 		cmocka_unit_test_setup(test_s3_addressing, setup),

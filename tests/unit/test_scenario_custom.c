@@ -17,6 +17,7 @@
 
 #include "aws.h"
 #include "client.h"
+#include "config_custom.h"
 #include "custom.h"
 #include "scenario.h"
 #include "xmalloc.h"
@@ -51,7 +52,7 @@ parse(struct parsed *p, const char *text)
 		    config_error_line(&p->cfg), config_error_text(&p->cfg));
 	list = config_lookup(&p->cfg, "custom");
 	assert_non_null(list);
-	p->list = custom_list_from_config(list, &p->cause);
+	p->list = config_custom_list_from_setting(list, &p->cause);
 }
 
 static void
@@ -63,20 +64,31 @@ parsed_free(struct parsed *p)
 	unlink(p->path);
 }
 
-/* The snippet must fail at line with a message containing want. */
+/*
+ * The snippet must fail with, among its errors (one per line, every error
+ * of the snippet), one at line with a message containing want.
+ */
 static void
 expect_error(const char *text, int line, const char *want)
 {
 	struct parsed	 p;
 	char		 prefix[128];
+	const char	*l, *nl;
+	int		 found = 0;
 
 	parse(&p, text);
 	if (p.list != NULL)
 		fail_msg("accepted, wanted an error with \"%s\"", want);
 	assert_non_null(p.cause);
 	snprintf(prefix, sizeof(prefix), "%s:%d: ", p.path, line);
-	if (strncmp(p.cause, prefix, strlen(prefix)) != 0 ||
-	    strstr(p.cause, want) == NULL)
+	for (l = p.cause; l != NULL && !found; l = nl ? nl + 1 : NULL) {
+		nl = strchr(l, '\n');
+		if (strncmp(l, prefix, strlen(prefix)) == 0 &&
+		    strstr(l, want) != NULL &&
+		    (nl == NULL || strstr(l, want) < nl))
+			found = 1;
+	}
+	if (!found)
 		fail_msg("got \"%s\", wanted \"%s...%s\"", p.cause, prefix,
 		    want);
 	parsed_free(&p);
@@ -285,15 +297,15 @@ test_err_ec2_mutating_without_dryrun(void **state)
 "      { service = \"ec2\"; action = \"CreateVpc\";\n"
 "        params = { CidrBlock = \"10.0.0.0/16\"; };\n"
 "        safety = \"dry-run\"; }\n" TAIL,
-	    6, "ec2:CreateVpc changes the account: it is only ever sent with "
-	    "DryRun = true");
+	    6, "refused: ec2:CreateVpc changes the account and has no "
+	    "DryRun=true");
 	/* Not even live lifts it. */
 	expect_error("custom = (\n  { name = \"x\"; summary = \"s\"; "
 	    "allow_live = true;\n    steps = (\n"
 "      { service = \"ec2\"; action = \"TerminateInstances\";\n"
 "        params = [ \"InstanceId.1=i-1\" ]; safety = \"live\"; }\n" TAIL,
-	    5, "ec2:TerminateInstances changes the account: it is only ever "
-	    "sent with DryRun = true");
+	    5, "refused: ec2:TerminateInstances changes the account and has "
+	    "no DryRun=true");
 	/* Without a safety class at all. */
 	expect_error(HEAD
 "      { service = \"ec2\"; action = \"CreateVpc\"; }\n" TAIL,
@@ -421,7 +433,7 @@ test_err_keys(void **state)
 "      { service = \"ec2\"; action = \"DescribeVpcs\";\n"
 "        regoins = \"all\"; }\n" TAIL,
 	    5, "unknown key \"regoins\" in step (known: service, action, "
-	    "params, regions, safety, expect_error)");
+	    "params, regions, safety, expect_error, role, evidence)");
 	expect_error("custom = (\n  { name = \"x\"; summary = \"s\";\n"
 	    "    stpes = ();\n  }\n);\n",
 	    3, "unknown key \"stpes\" in custom scenario");
@@ -463,7 +475,7 @@ test_err_regions(void **state)
 	expect_error(HEAD
 "      { service = \"ec2\"; action = \"DescribeVpcs\";\n"
 "        regions = [ \"eu-west-1\", \"Europe\" ]; }\n" TAIL,
-	    5, "\"Europe\" is not a region name");
+	    5, "bad region name \"Europe\"");
 	expect_error(HEAD
 "      { service = \"iam\"; action = \"ListUsers\"; regions = \"all\"; }\n"
 	    TAIL, 4, "iam is a global service: regions must be \"global\"");
@@ -487,13 +499,13 @@ test_err_names(void **state)
 	expect_error("custom = (\n  { name = \"My Scenario\"; "
 	    "summary = \"s\";\n    steps = ( { service = \"ec2\"; "
 	    "action = \"DescribeVpcs\"; } );\n  }\n);\n",
-	    2, "may only use a-z, 0-9 and '-'");
+	    2, "bad scenario name \"My Scenario\"");
 	expect_error("custom = (\n"
 	    "  { name = \"a\"; summary = \"s\"; steps = ( { service = \"ec2\";"
 	    " action = \"DescribeVpcs\"; } ); },\n"
 	    "  { name = \"a\"; summary = \"t\"; steps = ( { service = \"ec2\";"
 	    " action = \"DescribeVpcs\"; } ); }\n);\n",
-	    3, "custom scenario \"a\" is already declared at line 2");
+	    3, "duplicate scenario \"a\" (first at line 2)");
 	expect_error(HEAD
 "      { service = \"ec2\"; action = \"describe-vpcs\"; }\n" TAIL,
 	    4, "\"describe-vpcs\" is not an action name");
@@ -533,6 +545,86 @@ test_err_mitre(void **state)
 	    "\n  }\n);\n", 3, "mitre entries are technique IDs");
 }
 
+/*
+ * role and evidence: parsed with aws_role_parse/aws_evidence_parse, carried
+ * into the request the step sends; absent, the defaults (role resolved
+ * from the action, evidence documented); a bad value is an error at its
+ * line, reported with every other error of the snippet.
+ */
+static void
+test_role_evidence(void **state)
+{
+	struct parsed			 p;
+	const struct custom_scenario	*cs;
+	struct aws_request		*req;
+
+	parse(&p,
+"custom = (\n"
+"  { name = \"roles\"; summary = \"s\";\n"
+"    steps = (\n"
+"      { service = \"ec2\"; action = \"DescribeVpcs\";\n"
+"        role = \"signal\"; evidence = \"assumed\"; },\n"
+"      { service = \"ec2\"; action = \"DescribeSubnets\"; }\n"
+"    );\n"
+"  }\n"
+");\n");
+	if (p.list == NULL)
+		fail_msg("%s", p.cause);
+	cs = custom_find(p.list, "roles");
+	assert_non_null(cs);
+	assert_int_equal(cs->steps[0].role, AWS_ROLE_SIGNAL);
+	assert_int_equal(cs->steps[0].evidence, AWS_EVIDENCE_ASSUMED);
+	req = custom_step_request(&cs->steps[0], "eu-west-1", RUN_ID);
+	assert_int_equal(req->role, AWS_ROLE_SIGNAL);
+	assert_int_equal(req->evidence, AWS_EVIDENCE_ASSUMED);
+	assert_int_equal(aws_role_resolve(req), AWS_ROLE_SIGNAL);
+	aws_request_free(req);
+	req = custom_step_request(&cs->steps[1], "eu-west-1", RUN_ID);
+	assert_int_equal(req->role, AWS_ROLE_DEFAULT);
+	assert_int_equal(aws_role_resolve(req), AWS_ROLE_CONTEXT);
+	assert_int_equal(req->evidence, AWS_EVIDENCE_DOCUMENTED);
+	aws_request_free(req);
+	parsed_free(&p);
+
+	expect_error(HEAD
+"      { service = \"ec2\"; action = \"DescribeVpcs\";\n"
+"        role = \"alarm\"; }\n" TAIL,
+	    5, "role must be \"signal\" or \"context\"");
+	expect_error(HEAD
+"      { service = \"ec2\"; action = \"DescribeVpcs\";\n"
+"        evidence = 3; }\n" TAIL,
+	    5, "evidence must be \"documented\", \"observed\" or "
+	    "\"assumed\"");
+}
+
+/* Every error of every step and scenario at once, each at its line. */
+static void
+test_every_error(void **state)
+{
+	const char	*text = "custom = (\n"
+"  { name = \"a\"; summary = \"s\";\n"
+"    steps = (\n"
+"      { service = \"ec3\"; action = \"DescribeVpcs\"; },\n"
+"      { service = \"ec2\"; action = \"DescribeVpcz\";\n"
+"        role = \"alarm\"; }\n"
+"    );\n"
+"  },\n"
+"  { name = \"b\"; summary = \"s\";\n"
+"    steps = ( { service = \"iam\"; action = \"ListUsers\";\n"
+"                regions = \"all\"; } );\n"
+"  },\n"
+"  { name = \"a\"; summary = \"s\";\n"
+"    steps = ( { service = \"ec2\"; action = \"DescribeVpcs\"; } ); }\n"
+");\n";
+
+	expect_error(text, 4, "unknown service \"ec3\"");
+	expect_error(text, 5, "ec2 has no action \"DescribeVpcz\"");
+	expect_error(text, 6, "role must be");
+	expect_error(text, 11, "iam is a global service");
+	/* The first "a" has errors: the second is still a duplicate. */
+	expect_error(text, 13, "duplicate scenario \"a\" (first at line 2)");
+}
+
 int
 main(void)
 {
@@ -555,6 +647,8 @@ main(void)
 		cmocka_unit_test(test_err_names),
 		cmocka_unit_test(test_err_params),
 		cmocka_unit_test(test_err_mitre),
+		cmocka_unit_test(test_role_evidence),
+		cmocka_unit_test(test_every_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,7 @@
 #include "aws.h"
 #include "buf.h"
 #include "client.h"
+#include "config_custom.h"
 #include "creds.h"
 #include "custom.h"
 #include "http.h"
@@ -943,7 +944,7 @@ test_custom_live_refused(void **state)
 "            { service = \"iam\"; action = \"CreateUser\"; safety = \"live\";\n"
 "              params = { UserName = \"u-{run_id}\"; }; } ); };\n"),
 	    CONFIG_TRUE);
-	cs = custom_from_config(config_lookup(&cfg, "x"), &cause);
+	cs = config_custom_from_setting(config_lookup(&cfg, "x"), &cause);
 	if (cs == NULL)
 		fail_msg("%s", cause);
 	fake_add("eu-west-1");
@@ -984,7 +985,7 @@ test_custom_pagination(void **state)
 "  steps = ( { service = \"iam\"; action = \"ListUsers\"; },\n"
 "            { service = \"ssm\"; action = \"DescribeParameters\";\n"
 "              regions = \"global\"; } ); };\n"), CONFIG_TRUE);
-	cs = custom_from_config(config_lookup(&cfg, "x"), &cause);
+	cs = config_custom_from_setting(config_lookup(&cfg, "x"), &cause);
 	if (cs == NULL)
 		fail_msg("%s", cause);
 	memset(&o, 0, sizeof(o));

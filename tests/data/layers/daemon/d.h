@@ -1,0 +1,1 @@
+/* d: a daemon header. */

@@ -1,0 +1,5 @@
+/*
+ * s: a scenario file that parses configuration itself: check-layers must
+ * refuse it.
+ */
+#include <libconfig.h>
