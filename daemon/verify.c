@@ -400,6 +400,10 @@ verify_page_cb(const struct aws_request *req, struct aws_result *res,
 	double		 seen = now_real();
 
 	p->call = NULL;
+	if (v->hooks.lookup != NULL)
+		v->hooks.lookup(p->g->account, p->g->region,
+		    res->error_code != NULL &&
+		    aws_code_is_throttle(res->error_code), v->hooks.arg);
 	if (res->outcome != AWS_OK) {
 		v->stats.failures++;
 		if (v->p.fail_fast && res->error_code != NULL &&

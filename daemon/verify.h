@@ -218,6 +218,9 @@ struct verify_hooks {
 	 * also rows found decided but not yet queued by verifier_resume().
 	 */
 	void	(*verdicts)(struct ledger_entry **, size_t n, void *arg);
+	/* A LookupEvents request answered (metrics); may be NULL. */
+	void	(*lookup)(const char *account, const char *region,
+		    int throttled, void *arg);
 	void	*arg;
 };
 
