@@ -929,6 +929,12 @@ pipeline_stats(const struct pipeline *p, struct pipeline_stats *st)
 	st->pending = verifier_pending_count(p->v);
 }
 
+void
+pipeline_verify_progress(const struct pipeline *p, struct verify_progress *vp)
+{
+	verifier_progress(p->v, vp);
+}
+
 static void
 pipeline_coverage_drained(void *arg);
 

@@ -783,6 +783,29 @@ verifier_pending_count(const struct verifier *v)
 }
 
 void
+verifier_progress(const struct verifier *v, struct verify_progress *vp)
+{
+	const struct vgroup	*g;
+	double			 t;
+	size_t			 i, j;
+
+	memset(vp, 0, sizeof(*vp));
+	for (i = 0; i < v->ngroups; i++) {
+		g = v->groups[i];
+		vp->pending += g->nitems;
+		for (j = 0; j < g->nitems; j++)
+			if (g->items[j].deadline > vp->deadline)
+				vp->deadline = g->items[j].deadline;
+		if (g->poll != NULL)
+			vp->polling++;
+		else if (verify_next_poll(g->items, g->nitems, g->last_start,
+		    &v->p, &t) == 0 && (vp->next_poll == 0 ||
+		    t < vp->next_poll))
+			vp->next_poll = t;
+	}
+}
+
+void
 verifier_poll_now(struct verifier *v)
 {
 	size_t	 i;
