@@ -92,6 +92,9 @@ static const struct metrics_family {
 	{ "cloudsagad_last_clean_run_timestamp_seconds", METRICS_GAUGE,
 	  "Start time of the last clean run over (every call as intended, "
 	  "every verdict logged), by schedule entry (Unix seconds)." },
+	{ "cloudsagad_schedule_interval_seconds", METRICS_GAUGE,
+	  "The period of each enabled schedule entry (every; 86400 for a "
+	  "daily at), for alerts on the last (clean) run." },
 	{ METRICS_LATENCY, METRICS_HISTOGRAM,
 	  "CloudTrail delivery latency of logged calls: from the call's "
 	  "send time until LookupEvents returned its record (seconds; "
@@ -105,6 +108,10 @@ static const struct metrics_family {
 };
 
 static const double metrics_buckets[] = METRICS_LATENCY_BUCKETS;
+static const char *const metrics_verdicts[] = { "logged", "missing",
+    "unverified" };
+static const char *const metrics_results[] = { "clean", "gap",
+    "could_not_test", "unverified", "halted" };
 #define METRICS_NBUCKETS (sizeof(metrics_buckets) / sizeof(metrics_buckets[0]))
 
 static void	metrics_timer_cb(evutil_socket_t, short, void *);
@@ -265,17 +272,27 @@ metrics_count_verdicts(struct metrics *m, int64_t mark, int64_t *top,
 		verdict = rows[i].verdict ? rows[i].verdict : "";
 		if (rows[i].seq > *top)
 			*top = rows[i].seq;
-		rc = metrics_add_kv(m, "cloudsagad_verdicts_total",
-		    (const char *const []){ "scenario", scenario, "region",
-		    region, "account", account, "verdict", verdict, "role",
-		    metrics_role(rows[i].read_only), NULL }, 1, 0, cause);
+		/* Every verdict's series, the others at 0: a first gap is
+		 * then an increase that rate() and increase() see. */
+		for (k = 0; rc == 0 && k < nitems(metrics_verdicts); k++)
+			rc = metrics_add_kv(m, "cloudsagad_verdicts_total",
+			    (const char *const []){ "scenario", scenario,
+			    "region", region, "account", account, "verdict",
+			    metrics_verdicts[k], "role",
+			    metrics_role(rows[i].read_only), NULL },
+			    strcmp(verdict, metrics_verdicts[k]) == 0, 0,
+			    cause);
 		mitre = metrics_mitre(m, scenario);
 		for (; rc == 0 && mitre != NULL && *mitre != NULL; mitre++) {
 			scenario_mitre_id(*mitre, tech, sizeof(tech));
-			rc = metrics_add_kv(m,
-			    "cloudsagad_technique_verdicts_total",
-			    (const char *const []){ "technique", tech,
-			    "verdict", verdict, NULL }, 1, 0, cause);
+			for (k = 0; rc == 0 && k < nitems(metrics_verdicts);
+			    k++)
+				rc = metrics_add_kv(m,
+				    "cloudsagad_technique_verdicts_total",
+				    (const char *const []){ "technique", tech,
+				    "verdict", metrics_verdicts[k], NULL },
+				    strcmp(verdict, metrics_verdicts[k]) == 0,
+				    0, cause);
 		}
 		if (rc != 0 || strcmp(verdict, "logged") != 0 ||
 		    rows[i].found_at <= 0 || rows[i].fired_at <= 0)
@@ -323,7 +340,7 @@ metrics_count_runs(struct metrics *m, int64_t mark, int64_t *top,
 	sqlite3_stmt		*st;
 	const char		*result, *entry;
 	struct metrics_rrow	*runs = NULL;
-	size_t			 n = 0, i;
+	size_t			 n = 0, i, k;
 	int			 r, rc = 0;
 
 	if ((st = db_stmt(m->db, sql, cause)) == NULL)
@@ -362,14 +379,17 @@ metrics_count_runs(struct metrics *m, int64_t mark, int64_t *top,
 			result = "unverified";
 		else
 			result = "clean";
-		rc = metrics_add_kv(m, "cloudsagad_runs_total",
-		    (const char *const []){ "entry", entry, "result", result,
-		    NULL }, 1, 0, cause);
-		if (rc == 0 && runs[i].failed > 0)
+		/* Every result's series, the others at 0 (see above). */
+		for (k = 0; rc == 0 && k < nitems(metrics_results); k++)
+			rc = metrics_add_kv(m, "cloudsagad_runs_total",
+			    (const char *const []){ "entry", entry, "result",
+			    metrics_results[k], NULL },
+			    strcmp(result, metrics_results[k]) == 0, 0, cause);
+		if (rc == 0)
 			rc = metrics_add_kv(m,
 			    "cloudsagad_could_not_test_runs_total",
-			    (const char *const []){ "entry", entry, NULL }, 1, 0,
-			    cause);
+			    (const char *const []){ "entry", entry, NULL },
+			    runs[i].failed > 0, 0, cause);
 		if (rc == 0)
 			rc = metrics_add_kv(m,
 			    "cloudsagad_last_run_timestamp_seconds",
@@ -402,7 +422,7 @@ metrics_count_lookups(struct metrics *m, char **cause)
 			    (const char *const []){ "account", l->account,
 			    "region", l->region, NULL }, (double)l->requests, 0,
 			    cause);
-		if (rc == 0 && l->throttles > 0)
+		if (rc == 0 && l->requests > 0)
 			rc = metrics_add_kv(m,
 			    "cloudsagad_lookup_events_throttles_total",
 			    (const char *const []){ "account", l->account,
@@ -541,6 +561,26 @@ metrics_pending(struct metrics *m, double *v, char **cause)
 	return 0;
 }
 
+static void
+metrics_render_intervals(struct metrics *m, struct buf *b, const char *name)
+{
+	const struct config_entry	*e;
+	size_t				 i;
+	char				*labels;
+
+	for (i = 0; m->cfg != NULL && i < m->cfg->nentries; i++) {
+		e = &m->cfg->entries[i];
+		if (!e->enabled)
+			continue;
+		labels = metrics_labels((const char *const []){ "entry",
+		    e->name, NULL });
+		buf_printf(b, "%s{%s} ", name, labels);
+		metrics_value(b, e->every > 0 ? e->every : 86400);
+		buf_addch(b, '\n');
+		free(labels);
+	}
+}
+
 int
 metrics_render(struct metrics *m, struct buf *b, char **cause)
 {
@@ -557,6 +597,9 @@ metrics_render(struct metrics *m, struct buf *b, char **cause)
 		    f->name, types[f->type]);
 		if (f->type == METRICS_HISTOGRAM)
 			rc = metrics_render_histogram(m, b, cause);
+		else if (strcmp(f->name,
+		    "cloudsagad_schedule_interval_seconds") == 0)
+			metrics_render_intervals(m, b, f->name);
 		else if (strcmp(f->name, "cloudsagad_pending_expectations")
 		    == 0) {
 			if ((rc = metrics_pending(m, &v, cause)) == 0) {

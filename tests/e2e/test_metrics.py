@@ -49,6 +49,7 @@ TYPES = {
     "cloudsagad_pending_expectations": "gauge",
     "cloudsagad_last_run_timestamp_seconds": "gauge",
     "cloudsagad_last_clean_run_timestamp_seconds": "gauge",
+    "cloudsagad_schedule_interval_seconds": "gauge",
     "cloudsagad_cloudtrail_delivery_latency_seconds": "histogram",
     "cloudsagad_lookup_events_requests": "counter",
     "cloudsagad_lookup_events_throttles": "counter",
@@ -71,6 +72,10 @@ def parse(text):
             samples[key] = s.value
         out[fam.name] = (fam.type, samples)
     return out
+
+
+def nonzero(d):
+    return {k: v for k, v in d.items() if v != 0}
 
 
 def values(m, family, sample=None):
@@ -171,16 +176,26 @@ class Metrics(unittest.TestCase):
                               "verdict": v["verdict"],
                               "role": role}.items()))
             want[k] = want.get(k, 0) + 1
-        self.assertEqual(values(m, "cloudsagad_verdicts",
-                                "cloudsagad_verdicts_total"), want)
+        got = values(m, "cloudsagad_verdicts", "cloudsagad_verdicts_total")
+        self.assertEqual(nonzero(got), want)
+        # Each label set has all three verdicts' series (0 until one
+        # happens, so that increase() sees a first gap).
+        for k in want:
+            for vd in ("logged", "missing", "unverified"):
+                kk = tuple(sorted(dict(k, verdict=vd).items()))
+                self.assertIn(kk, got)
+        self.assertEqual(set(got), {
+            tuple(sorted(dict(k, verdict=vd).items())) for k in want
+            for vd in ("logged", "missing", "unverified")})
         per_verdict = {}
         for v in verdicts:
             per_verdict[v["verdict"]] = per_verdict.get(v["verdict"], 0) + 1
         tech = values(m, "cloudsagad_technique_verdicts",
                       "cloudsagad_technique_verdicts_total")
         self.assertEqual(tech, {
-            (("technique", t), ("verdict", vd)): n
-            for t in TECHNIQUES for vd, n in per_verdict.items()})
+            (("technique", t), ("verdict", vd)): per_verdict.get(vd, 0)
+            for t in TECHNIQUES for vd in ("logged", "missing",
+                                           "unverified")})
 
         # Runs per result, could-not-test, last (clean) run.
         want = {}
@@ -190,10 +205,16 @@ class Metrics(unittest.TestCase):
                  "unverified" if s["unverified"] else "clean")
             k = (("entry", "nc"), ("result", r))
             want[k] = want.get(k, 0) + 1
-        self.assertEqual(values(m, "cloudsagad_runs",
-                                "cloudsagad_runs_total"), want)
+        got = values(m, "cloudsagad_runs", "cloudsagad_runs_total")
+        self.assertEqual(nonzero(got), want)
+        self.assertEqual(set(got), {(("entry", "nc"), ("result", r)) for r in
+                                    ("clean", "gap", "could_not_test",
+                                     "unverified", "halted")})
         self.assertEqual(values(m, "cloudsagad_could_not_test_runs",
-                                "cloudsagad_could_not_test_runs_total"), {})
+                                "cloudsagad_could_not_test_runs_total"),
+                         {(("entry", "nc"),): 0})
+        self.assertEqual(values(m, "cloudsagad_schedule_interval_seconds"),
+                         {(("entry", "nc"),): 10})
         last = values(m, "cloudsagad_last_run_timestamp_seconds")
         self.assertEqual(list(last), [(("entry", "nc"),)])
         self.assertLess(abs(last[(("entry", "nc"),)] -
@@ -267,7 +288,7 @@ class Metrics(unittest.TestCase):
                              sum(x["calls"] for x in served.values()))
             self.assertEqual(values(m, "cloudsagad_lookup_events_throttles",
                                     "cloudsagad_lookup_events_throttles_"
-                                    "total"), {})
+                                    "total"), {list(lk)[0]: 0})
             self.promtool()
 
             # Restart: nothing goes back, and it goes on counting.
@@ -309,8 +330,8 @@ class Metrics(unittest.TestCase):
             self.assertEqual(thr[key], req[key])
             # Every verdict unverified: never reported missing.
             self.check_against_report(m)
-            self.assertEqual({dict(k)["verdict"] for k in values(
-                m, "cloudsagad_verdicts", "cloudsagad_verdicts_total")},
+            self.assertEqual({dict(k)["verdict"] for k in nonzero(values(
+                m, "cloudsagad_verdicts", "cloudsagad_verdicts_total"))},
                 {"unverified"})
 
     def promtool(self):
