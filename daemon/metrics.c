@@ -115,6 +115,7 @@ static const char *const metrics_results[] = { "clean", "gap",
 #define METRICS_NBUCKETS (sizeof(metrics_buckets) / sizeof(metrics_buckets[0]))
 
 static void	metrics_timer_cb(evutil_socket_t, short, void *);
+static void	metrics_arm(struct metrics *, double);
 
 /* ---- labels and values ------------------------------------------------ */
 
@@ -700,13 +701,14 @@ metrics_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	m->armed = 0;
 	if (metrics_write(m, &cause) == -1) {
-		/* Said once per failing streak, not every second. */
+		/* Said once per failing streak. */
 		if (!m->failing)
 			log_warnx("metrics file %s: %s (will retry)", m->path,
 			    cause);
 		m->failing = 1;
 		free(cause);
-		metrics_touch(m);
+		/* Not every second: an idle daemon stays idle. */
+		metrics_arm(m, METRICS_RETRY_DELAY);
 		return;
 	}
 	if (m->failing)
@@ -714,21 +716,26 @@ metrics_timer_cb(evutil_socket_t fd, short what, void *arg)
 	m->failing = 0;
 }
 
-void
-metrics_touch(struct metrics *m)
+static void
+metrics_arm(struct metrics *m, double delay)
 {
 	struct timeval	 tv;
 
-	if (m == NULL || m->path == NULL || m->armed)
-		return;
-	tv.tv_sec = (time_t)METRICS_WRITE_DELAY;
-	tv.tv_usec = (suseconds_t)((METRICS_WRITE_DELAY -
-	    (double)tv.tv_sec) * 1e6);
+	tv.tv_sec = (time_t)delay;
+	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
 	if (m->ev == NULL &&
 	    (m->ev = evtimer_new(m->base, metrics_timer_cb, m)) == NULL)
 		fatalx("evtimer_new");
 	evtimer_add(m->ev, &tv);
 	m->armed = 1;
+}
+
+void
+metrics_touch(struct metrics *m)
+{
+	if (m == NULL || m->path == NULL || m->armed)
+		return;
+	metrics_arm(m, METRICS_WRITE_DELAY);
 }
 
 void

@@ -33,8 +33,10 @@ struct metrics;
 
 /* Buckets of cloudsagad_cloudtrail_delivery_latency_seconds (+Inf too). */
 #define METRICS_LATENCY_BUCKETS	{ 30, 60, 120, 300, 600, 900, 1800 }
-/* A write at most this often (seconds). */
+/* A write at most this often (seconds); after a failed write, the next
+ * try this much later. */
 #define METRICS_WRITE_DELAY	1.0
+#define METRICS_RETRY_DELAY	60.0
 
 /*
  * db: the state database (borrowed, outlives the metrics).  The file is
