@@ -36,7 +36,7 @@ except ImportError:
 
 CONF = """
 daemon = { state_dir = "%(dir)s/state"; report_file = "%(dir)s/state/report.jsonl";
-           metrics_file = "%(dir)s/textfile/cloudsagad.prom"; };
+           %(metrics)s };
 verify = { initial_delay = "1s"; interval = "1s"; deadline = "%(deadline)s"; };
 coverage = { eventbridge = false; };
 schedule = ( { name = "nc"; scenario = "network-changes"; every = "10s"; jitter = "0s"; regions = [ "us-east-1" ]; } );
@@ -104,9 +104,16 @@ class Metrics(unittest.TestCase):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def start(self, sb, deadline="4s"):
+    def write_conf(self, deadline="4s", metrics=None):
+        if metrics is None:
+            metrics = self.prom
         with open(self.conf, "w") as f:
-            f.write(CONF % {"dir": self.dir, "deadline": deadline})
+            f.write(CONF % {"dir": self.dir, "deadline": deadline,
+                            "metrics": 'metrics_file = "%s";' % metrics
+                            if metrics else ""})
+
+    def start(self, sb, deadline="4s", metrics=None):
+        self.write_conf(deadline, metrics)
         self.err = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
             [CLOUDSAGAD, "-d", "-c", self.conf],
@@ -316,6 +323,36 @@ class Metrics(unittest.TestCase):
                 self.assertGreaterEqual(now[key], v, key)
             self.stop()
             self.check_against_report(self.metrics())
+
+    def test_reload_sets_and_moves_the_file(self):
+        """metrics_file set by a reload counts what was reported before;
+        a directory that is not there is said once, the daemon goes on."""
+        with Sandbox("--delay", "1:2") as sb:
+            self.start(sb, metrics="")
+            self.wait_for("a summary", self.summaries)
+            self.assertFalse(os.path.exists(self.prom))
+            self.write_conf()
+            self.proc.send_signal(signal.SIGHUP)
+            self.wait_for("the metrics file after the reload",
+                          lambda: os.path.exists(self.prom))
+            n = len(self.summaries())
+            self.wait_for("every run so far in the file", lambda: sum(
+                values(self.metrics(), "cloudsagad_runs",
+                       "cloudsagad_runs_total").values()) >= n)
+            gone = os.path.join(self.dir, "nowhere", "cloudsagad.prom")
+            self.write_conf(metrics=gone)
+            self.proc.send_signal(signal.SIGHUP)
+            self.wait_for("a run after the second reload",
+                          lambda: len(self.summaries()) > n + 1)
+
+            def warned():
+                self.err.seek(0)
+                return [ln for ln in self.err.read().splitlines()
+                        if "metrics file %s" % gone in ln]
+            self.assertEqual(len(self.wait_for("the warning", warned)), 1)
+            self.stop()
+            self.assertFalse(os.path.exists(os.path.dirname(gone)))
+            self.assertEqual(os.listdir(self.textdir), ["cloudsagad.prom"])
 
     def test_lookup_throttles(self):
         with Sandbox("--fault", "cloudtrail:throttle:1") as sb:
