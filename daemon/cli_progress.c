@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include <event2/event.h>
 
@@ -71,6 +72,7 @@ cli_progress_draw(struct cli_progress *cp)
 {
 	struct verify_progress	 vp;
 	struct pipeline_stats	 st;
+	struct winsize		 ws;
 	char			 line[256];
 
 	pipeline_verify_progress(cp->p, &vp);
@@ -81,6 +83,10 @@ cli_progress_draw(struct cli_progress *cp)
 	    st.missing, st.unverified, vp.polling > 0, vp.next_poll,
 	    vp.deadline, now_mono());
 	if (cp->tty) {
+		/* A line that wraps could not be redrawn in place. */
+		if (ioctl(fileno(cp->out), TIOCGWINSZ, &ws) == 0 &&
+		    ws.ws_col > 1 && strlen(line) >= ws.ws_col)
+			line[ws.ws_col - 1] = '\0';
 		fprintf(cp->out, "\r\033[K%s", line);
 		cp->shown = 1;
 	} else

@@ -2,7 +2,7 @@
  * cli_progress: live progress of --scenario while it waits for CloudTrail.
  *
  * On a terminal, one line redrawn in place every second ("\r", erased to
- * the end): the calls still pending, the verdicts so far, when the next
+ * the end; cut to the terminal's width): the calls still pending, the verdicts so far, when the next
  * LookupEvents poll is due and how long until the last deadline; erased
  * when verification ends, and before any other line is printed
  * (cli_progress_clear).  When the output is not a terminal, the same as

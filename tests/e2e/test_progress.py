@@ -10,9 +10,12 @@ first at once and then at most one every 10 seconds, without control
 characters.  The sandbox drops CreateVpc, so the run waits for its
 deadline.
 """
+import fcntl
 import os
 import re
+import struct
 import subprocess
+import termios
 import threading
 import time
 import unittest
@@ -72,8 +75,20 @@ def args(sb, timeout):
 
 class Progress(unittest.TestCase):
     def test_terminal_line_redrawn_and_erased(self):
+        self.terminal(0)
+
+    def test_terminal_line_cut_to_the_width(self):
+        """On a narrow terminal the line is cut, never wrapped (a wrapped
+        line cannot be redrawn in place)."""
+        draws = self.terminal(60)
+        self.assertTrue(all(len(d) == 59 for d in draws), draws)
+
+    def terminal(self, cols):
         with Sandbox("--delay", "1:2", "--drop", "CreateVpc") as sb:
             master, slave = os.openpty()
+            if cols:
+                fcntl.ioctl(slave, termios.TIOCSWINSZ,
+                            struct.pack("HHHH", 24, cols, 0, 0))
             env = clean_env(AWS_ENDPOINT_URL=sb.url, TERM="xterm")
             t0 = time.monotonic()
             p = subprocess.Popen(args(sb, "8s"), env=env,
@@ -106,6 +121,8 @@ class Progress(unittest.TestCase):
         draws = [m for m in re.finditer(r"\r\x1b\[K(verifying: [^\r\n]*)",
                                         err)]
         self.assertGreaterEqual(len(draws), 4, repr(err[-3000:]))
+        if cols:
+            return [d.group(1) for d in draws]
         seen = [PROGRESS.match(d.group(1)) for d in draws]
         self.assertTrue(all(seen), [d.group(1) for d in draws])
         pending = [int(m.group(1)) for m in seen]
