@@ -234,7 +234,7 @@ metrics_count_verdicts(struct metrics *m, int64_t mark, int64_t *top,
 	static const char	*sql = "SELECT e.seq, r.scenario, r.account, "
 	    "e.region, e.verdict, e.read_only, e.fired_at, e.found_at FROM "
 	    "expectations e JOIN runs r USING (run_id) WHERE e.seq > ? AND "
-	    "e.verdict != 'pending' ORDER BY e.seq";
+	    "e.seq > 0 AND e.verdict != 'pending' ORDER BY e.seq";
 	sqlite3_stmt		*st;
 	const char *const	*mitre;
 	char			*scenario, *account, *region, *verdict;
@@ -244,6 +244,7 @@ metrics_count_verdicts(struct metrics *m, int64_t mark, int64_t *top,
 	int			 rc = 0, r;
 	size_t			 i, k, n = 0;
 
+	/* "seq > 0" too: the partial index expectations_seq is used. */
 	if ((st = db_stmt(m->db, sql, cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, mark);
@@ -337,7 +338,8 @@ metrics_count_runs(struct metrics *m, int64_t mark, int64_t *top,
 	    "expectations e WHERE e.run_id = r.run_id AND e.verdict = "
 	    "'missing'), (SELECT count(*) FROM expectations e WHERE "
 	    "e.run_id = r.run_id AND e.verdict = 'unverified') FROM runs r "
-	    "WHERE r.summary_seq > ? ORDER BY r.summary_seq";
+	    "WHERE r.summary_seq > ? AND r.summary_seq > 0 ORDER BY "
+	    "r.summary_seq";
 	sqlite3_stmt		*st;
 	const char		*result, *entry;
 	struct metrics_rrow	*runs = NULL;
