@@ -373,6 +373,21 @@ class Metrics(unittest.TestCase):
                 m, "cloudsagad_verdicts", "cloudsagad_verdicts_total"))},
                 {"unverified"})
 
+    def test_check_warns_without_prom_suffix(self):
+        """-n: a name the textfile collector would skip is a warning."""
+        with open(self.conf, "w") as f:
+            f.write('daemon = { state_dir = "%s/state";\n'
+                    '  metrics_file = "cloudsagad.txt"; };\n' % self.dir)
+        p = subprocess.run([CLOUDSAGAD, "-n", "-c", self.conf],
+                           capture_output=True, text=True, env=clean_env(),
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, "configuration OK\n")
+        self.assertEqual(p.stderr, "%s:2: warning: daemon.metrics_file "
+                         "\"%s/state/cloudsagad.txt\" does not end in "
+                         "\".prom\": node_exporter's textfile collector "
+                         "skips it\n" % (self.conf, self.dir))
+
     def test_readme_alert_rules(self):
         """The README's two example rules, through promtool's rule unit
         tests: the gap alert fires after a missing verdict and resolves,
