@@ -354,6 +354,28 @@ class Metrics(unittest.TestCase):
             self.assertFalse(os.path.exists(os.path.dirname(gone)))
             self.assertEqual(os.listdir(self.textdir), ["cloudsagad.prom"])
 
+    def test_kill9_counts_once(self):
+        """kill -9 while a run verifies: after the restart every verdict
+        and run is counted exactly once, as the report has it."""
+        with Sandbox("--delay", "1:2", "--drop", "CreateVpc") as sb:
+            self.start(sb)
+            self.wait_for("a summary", self.summaries)
+            self.wait_for("verdicts of the next run", lambda: len(
+                [x for x in self.lines() if x["kind"] == "verdict"]) >
+                len([x for x in self.lines() if x["kind"] == "verdict" and
+                     x["run_id"] in {s["run_id"] for s in
+                                     self.summaries()}]))
+            self.proc.kill()
+            self.proc.wait()
+            self.err.close()
+            self.proc = None
+            n = len(self.summaries())
+            self.start(sb)
+            self.wait_for("two more runs", lambda: len(self.summaries()) >=
+                          n + 2)
+            self.stop()
+            self.check_against_report(self.metrics())
+
     def test_lookup_throttles(self):
         with Sandbox("--fault", "cloudtrail:throttle:1") as sb:
             self.start(sb, deadline="3s")
