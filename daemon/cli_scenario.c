@@ -29,6 +29,7 @@
 #include "aws.h"
 #include "buf.h"
 #include "cli.h"
+#include "cli_progress.h"
 #include "client.h"
 #include "creds.h"
 #include "config.h"
@@ -286,6 +287,7 @@ struct cli_run {
 	int			 drawn;		/* lines of the block on screen */
 	struct run_finding	*findings;	/* strings owned */
 	size_t			 nfindings;
+	struct cli_progress	*progress;	/* while verifying */
 };
 
 static struct cli_region *
@@ -412,6 +414,7 @@ cli_hook_verdict(const struct ledger_entry *e, void *arg)
 	    sizeof(*cr->verdicts));
 	cr->verdicts[cr->nverdicts++] = (struct ledger_entry *)e;
 	m = report_verdict_message(e, NULL);
+	cli_progress_clear(cr->progress);
 	fprintf(stderr, "  %s\n", m);
 	fflush(stderr);
 	free(m);
@@ -777,10 +780,13 @@ cli_scenario_run(const struct cli_opts *o, struct cli_run *cr,
 		duration_format(vp->deadline, b, sizeof(b));
 		fprintf(stderr, "\ncloudsagad: verifying in CloudTrail: polling "
 		    "every %s, deadline %s after each call\n", a, b);
+		cr->progress = cli_progress_new(base, cr->p, stderr, cr->tty);
 	}
 	while (!cr->verified)
 		if (event_base_loop(base, EVLOOP_ONCE) != 0)
 			break;
+	cli_progress_free(cr->progress);
+	cr->progress = NULL;
 	if (!o->no_verify && !cr->json)
 		cli_verdict_table(stdout, cr);
 	fflush(stdout);

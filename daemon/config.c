@@ -146,10 +146,10 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 	static const char *const keys[] = { "state_dir", "report_file",
 	    "log_level", "drain_timeout", "max_connections",
 	    "http_connect_timeout", "http_timeout",
-	    "max_connections_per_host", NULL };
+	    "max_connections_per_host", "metrics_file", NULL };
 	struct config_daemon	*d = &p->cfg->daemon;
-	const config_setting_t	*g, *sc = NULL;
-	char			*rf = NULL, a[32], b[32];
+	const config_setting_t	*g, *sc = NULL, *ms = NULL;
+	char			*rf = NULL, *mf = NULL, a[32], b[32];
 
 	d->state_dir = xstrdup(config_default_state_dir());
 	d->log_level = xstrdup(CONFIG_DEFAULT_LOG_LEVEL);
@@ -184,6 +184,9 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 		}
 		config_get_int(p, g, "daemon", "max_connections_per_host", 1,
 		    4096, &d->max_connections_per_host);
+		config_get_str(p, g, "daemon", "metrics_file", 0,
+		    config_check_file_path, &mf);
+		ms = config_setting_get_member(g, "metrics_file");
 	}
 	config_strip_slashes(d->state_dir);
 	if (rf == NULL)
@@ -193,6 +196,18 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 		free(rf);
 	} else
 		d->report_file = rf;
+	if (mf != NULL && mf[0] != '/') {
+		d->metrics_file = xprintf("%s/%s", d->state_dir, mf);
+		free(mf);
+	} else
+		d->metrics_file = mf;
+	/* node_exporter's textfile collector reads *.prom only. */
+	if (ms != NULL && d->metrics_file != NULL &&
+	    (strlen(d->metrics_file) < 5 || strcmp(d->metrics_file +
+	    strlen(d->metrics_file) - 5, ".prom") != 0))
+		config_warn(p, ms, "daemon.metrics_file \"%s\" does not end in "
+		    "\".prom\": node_exporter's textfile collector skips it",
+		    d->metrics_file);
 	d->log_priority = log_level_from_name(d->log_level);
 	if (d->log_priority < LOG_ERR || d->log_priority > LOG_DEBUG)
 		d->log_priority = LOG_INFO;
@@ -955,6 +970,7 @@ config_free(struct config *c)
 	free(c->warnings);
 	free(c->daemon.state_dir);
 	free(c->daemon.report_file);
+	free(c->daemon.metrics_file);
 	free(c->daemon.log_level);
 	free(c->aws.partition);
 	strv_free(c->aws.extra_regions);

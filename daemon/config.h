@@ -59,6 +59,7 @@ struct config_daemon {
 	double		 http_connect_timeout;	/* per attempt, seconds */
 	double		 http_timeout;		/* per attempt, whole transfer */
 	int		 max_connections_per_host;
+	char		*metrics_file;	/* absolute; NULL: no metrics */
 };
 
 struct config_aws {

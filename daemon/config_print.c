@@ -230,6 +230,11 @@ config_print(FILE *f, const struct config *c)
 	config_print_kv_dur(f, 8, "http_timeout", c->daemon.http_timeout);
 	fprintf(f, "\tmax_connections_per_host = %d;\n",
 	    c->daemon.max_connections_per_host);
+	if (c->daemon.metrics_file != NULL)
+		config_print_kv_str(f, 8, "metrics_file",
+		    c->daemon.metrics_file);
+	else
+		fputs("\t# metrics_file: no Prometheus metrics\n", f);
 	fputs("};\n\n", f);
 
 	fputs("aws = {\n", f);

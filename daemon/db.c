@@ -156,6 +156,16 @@ static const char *const db_migrations[] = {
 	") WITHOUT ROWID;"
 	"CREATE INDEX history_key ON history(account, region, event_source,"
 	"  event_name, day);",
+	/* 2: the Prometheus counters (daemon/metrics.c). */
+	"CREATE TABLE metrics ("
+	"  name TEXT NOT NULL,"
+	"  labels TEXT NOT NULL,"
+	"  value REAL NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (name, labels)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX expectations_seq ON expectations(seq) WHERE seq > 0;"
+	"CREATE INDEX runs_summary_seq ON runs(summary_seq)"
+	"  WHERE summary_seq > 0;",
 };
 
 #define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))

@@ -20,6 +20,7 @@
 #include "http.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics.h"
 #include "msgid.h"
 #include "pipeline.h"
 #include "report.h"
@@ -90,6 +91,7 @@ struct pipeline {
 	struct verify_params	 vp;
 	struct coverage_ctx	*cov;
 	struct coverage_params	 cp;
+	struct metrics		*metrics;	/* NULL: in memory (one-shot) */
 
 	TAILQ_HEAD(, pipeline_run) runs;
 	struct pipeline_stats	 stats;
@@ -285,6 +287,8 @@ pipeline_set_config(struct pipeline *p, struct config *cfg)
 	if (p->cov != NULL)
 		coverage_set_params(p->cov, &p->cp);
 	pipeline_history_from_config(p, cfg);
+	if (p->metrics != NULL)
+		metrics_set_config(p->metrics, cfg);
 }
 
 struct config *
@@ -379,6 +383,7 @@ pipeline_report(struct pipeline *p, struct ledger_entry **rows, size_t n)
 		if (p->hooks.verdict != NULL)
 			p->hooks.verdict(rows[i], p->hooks.arg);
 	}
+	metrics_touch(p->metrics);
 }
 
 static void
@@ -399,6 +404,15 @@ pipeline_verdicts(struct ledger_entry **rows, size_t n, void *arg)
 		    pipeline_covered, p);
 	else
 		pipeline_report(p, rows, n);
+}
+
+static void
+pipeline_lookup(const char *account, const char *region, int throttled,
+    void *arg)
+{
+	struct pipeline	*p = arg;
+
+	metrics_lookup(p->metrics, account, region, throttled);
 }
 
 static void
@@ -427,6 +441,7 @@ pipeline_summary(const struct ledger_run *lr, void *arg)
 	struct pipeline		*p = arg;
 	struct pipeline_run	*pr;
 
+	metrics_touch(p->metrics);
 	if ((pr = pipeline_find_run(p, lr->run_id)) == NULL) {
 		/* A run of the previous process, resumed from the state. */
 		if (p->hooks.resumed_verified != NULL)
@@ -639,6 +654,7 @@ pipeline_hook_done(struct run *run, int halted, void *arg)
 	}
 	pipeline_release_held(pr);
 	verifier_commit_soon(p->v);
+	metrics_touch(p->metrics);
 	if (p->hooks.ran != NULL)
 		p->hooks.ran(pr, halted, p->hooks.arg);
 	/* A run without expectations (or all reported) is complete now. */
@@ -855,10 +871,13 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	p->client = aws_client_new(p->base, p->http, &copts);
 
 	pipeline_set_config(p, cfg);
+	if (p->persistent)
+		p->metrics = metrics_new(p->base, ledger_db(p->ledger), cfg);
 
 	memset(&vh, 0, sizeof(vh));
 	vh.creds = pipeline_verify_creds;
 	vh.verdicts = pipeline_verdicts;
+	vh.lookup = pipeline_lookup;
 	vh.arg = p;
 	p->v = verifier_new(p->base, p->client, p->ledger, &p->vp, &vh);
 	p->cov = coverage_new(p->base, p->client, &p->cp);
@@ -932,6 +951,7 @@ pipeline_resume(struct pipeline *p)
 		log_warnx("report: %s", cause);
 		free(cause);
 	}
+	metrics_touch(p->metrics);
 	if (p->persistent) {
 		struct timeval	 tv = { (time_t)PIPELINE_PRUNE_EVERY, 0 };
 
@@ -947,6 +967,12 @@ pipeline_stats(const struct pipeline *p, struct pipeline_stats *st)
 {
 	*st = p->stats;
 	st->pending = verifier_pending_count(p->v);
+}
+
+void
+pipeline_verify_progress(const struct pipeline *p, struct verify_progress *vp)
+{
+	verifier_progress(p->v, vp);
 }
 
 static void
@@ -1026,6 +1052,7 @@ pipeline_free(struct pipeline *p)
 		log_warnx("saving state: %s", cause);
 		free(cause);
 	}
+	metrics_free(p->metrics);	/* a last write, from the final state */
 	report_free(p->rp);
 	ledger_free(p->ledger);
 	/* Providers before the client they use. */

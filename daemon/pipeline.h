@@ -162,6 +162,9 @@ struct pipeline_stats {
 	unsigned long	 could_not_test;	/* runs whose calls failed */
 };
 void		 pipeline_stats(const struct pipeline *, struct pipeline_stats *);
+/* Where verification stands (the one-shot CLI's live progress). */
+void		 pipeline_verify_progress(const struct pipeline *,
+		    struct verify_progress *);
 
 /*
  * SIGTERM: stop polling and the runs' calls; done runs once nothing is in

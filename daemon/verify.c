@@ -401,6 +401,10 @@ verify_page_cb(const struct aws_request *req, struct aws_result *res,
 	double		 seen = now_real();
 
 	p->call = NULL;
+	if (v->hooks.lookup != NULL)
+		v->hooks.lookup(p->g->account, p->g->region,
+		    res->error_code != NULL &&
+		    aws_code_is_throttle(res->error_code), v->hooks.arg);
 	if (res->outcome != AWS_OK) {
 		v->stats.failures++;
 		if (v->p.fail_fast && res->error_code != NULL &&
@@ -769,6 +773,29 @@ verifier_pending_count(const struct verifier *v)
 	for (i = 0; i < v->ngroups; i++)
 		n += v->groups[i]->nitems;
 	return n;
+}
+
+void
+verifier_progress(const struct verifier *v, struct verify_progress *vp)
+{
+	const struct vgroup	*g;
+	double			 t;
+	size_t			 i, j;
+
+	memset(vp, 0, sizeof(*vp));
+	for (i = 0; i < v->ngroups; i++) {
+		g = v->groups[i];
+		vp->pending += g->nitems;
+		for (j = 0; j < g->nitems; j++)
+			if (g->items[j].deadline > vp->deadline)
+				vp->deadline = g->items[j].deadline;
+		if (g->poll != NULL)
+			vp->polling++;
+		else if (verify_next_poll(g->items, g->nitems, g->last_start,
+		    &v->p, &t) == 0 && (vp->next_poll == 0 ||
+		    t < vp->next_poll))
+			vp->next_poll = t;
+	}
 }
 
 void

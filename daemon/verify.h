@@ -218,6 +218,9 @@ struct verify_hooks {
 	 * also rows found decided but not yet queued by verifier_resume().
 	 */
 	void	(*verdicts)(struct ledger_entry **, size_t n, void *arg);
+	/* A LookupEvents request answered (metrics); may be NULL. */
+	void	(*lookup)(const char *account, const char *region,
+		    int throttled, void *arg);
 	void	*arg;
 };
 
@@ -246,6 +249,14 @@ size_t	 verifier_resume(struct verifier *);
 void	 verifier_commit_soon(struct verifier *);
 
 size_t	 verifier_pending_count(const struct verifier *);
+/* Where verification stands (live progress); times monotonic. */
+struct verify_progress {
+	size_t		 pending;	/* rows without a verdict */
+	size_t		 polling;	/* groups with a lookup in flight */
+	double		 next_poll;	/* the next poll due, 0 = none */
+	double		 deadline;	/* the last pending row's, 0 = none */
+};
+void	 verifier_progress(const struct verifier *, struct verify_progress *);
 /* Poll every group now (diagnostics, tests). */
 void	 verifier_poll_now(struct verifier *);
 /*

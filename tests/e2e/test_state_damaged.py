@@ -28,6 +28,17 @@ from journald import Journald, records, wait_records
 
 MSGID_STATE_CORRUPT = "14eb6d2df4e6450cb5043adb460707cd"
 
+
+def schema_version():
+    """DB_SCHEMA_VERSION of daemon/db.h: what a fresh database gets."""
+    with open(os.path.join(os.environ["CLOUDSAGA_SRC"], "daemon",
+                           "db.h")) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 3 and w[:2] == ["#define", "DB_SCHEMA_VERSION"]:
+                return int(w[2])
+    raise AssertionError("no DB_SCHEMA_VERSION in daemon/db.h")
+
 CONF = """
 daemon = { state_dir = "%(dir)s/state"; report_file = "%(dir)s/state/report.jsonl"; };
 verify = { initial_delay = "1s"; interval = "1s"; deadline = "4s"; };
@@ -139,7 +150,8 @@ class Damaged(unittest.TestCase):
         content_check(aside)
         # A fresh, working database took its place.
         self.assertEqual(state_query(os.path.dirname(self.db),
-                                     "PRAGMA user_version")[0][0], 1)
+                                     "PRAGMA user_version")[0][0],
+                         schema_version())
         self.assertEqual(state_query(os.path.dirname(self.db),
                                      "PRAGMA quick_check")[0][0], "ok")
         self.stop()
@@ -208,7 +220,8 @@ class Damaged(unittest.TestCase):
         open(self.db, "wb").close()
         self.start_ready()
         self.assertEqual(state_query(os.path.dirname(self.db),
-                                     "PRAGMA user_version")[0][0], 1)
+                                     "PRAGMA user_version")[0][0],
+                         schema_version())
         self.stop()
         self.assertEqual(self.set_aside(), [])
         self.assertEqual(records("MESSAGE_ID=" + MSGID_STATE_CORRUPT,
