@@ -38,7 +38,7 @@ from journald import Journald
 STRACE = shutil.which("strace")
 
 CONF = """
-daemon = { state_dir = "%(dir)s/state"; report_file = "%(dir)s/state/report.jsonl"; };
+daemon = { state_dir = "%(dir)s/state"; report_file = "%(dir)s/state/report.jsonl"; metrics_file = "%(dir)s/state/cloudsagad.prom"; };
 verify = { initial_delay = "1s"; interval = "1s"; deadline = "5s"; };
 coverage = { eventbridge = false; };
 schedule = ( { name = "nc"; scenario = "network-changes"; every = "1h"; jitter = "0s"; regions = [ "us-east-1" ]; } );
@@ -201,6 +201,8 @@ class Durability(unittest.TestCase):
                         self.assertTrue(synced.get(p),
                                         "%s renamed into place without an "
                                         "fsync after its last write" % p)
+        self.assertGreater(renames, 0, "no file renamed into place (the "
+                           "metrics file is)")
         print("traced: %d report writes, %d WAL writes, %d journal records, "
               "%d renames checked" % (report_writes, wal_writes,
                                       journal_msgs, renames))
