@@ -32,6 +32,7 @@
 /* Actions whose names do not say so but that change nothing. */
 static const char *const safety_harmless[] = {
 	"iam:GenerateCredentialReport",
+	"secretsmanager:BatchGetSecretValue",	/* CloudTrail: readOnly */
 	"sts:AssumeRole",
 	"sts:AssumeRoleWithWebIdentity",
 	"sts:DecodeAuthorizationMessage",
