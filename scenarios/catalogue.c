@@ -68,7 +68,7 @@
 	"\\\"arn:aws:iam::" EXAMPLE_ACCOUNT ":root\\\"}, \\\"Action\\\": " \
 	"\\\"sts:AssumeRole\\\"}]}"
 
-/* ---- Credential Access (TA0006) ------------------------------------------ */
+/* ---- Credential Access (TA0006) ---------------------------------------- */
 
 static const char *const m_t1552[] = { "T1552 Unsecured Credentials", NULL };
 static const char *const m_t1555_006[] = {
@@ -130,7 +130,7 @@ static const struct technique_step st_ssm_params[] = {
 	END
 };
 
-/* ---- Defense Evasion (TA0005) ---------------------------------------------- */
+/* ---- Defense Evasion (TA0005) ------------------------------------------ */
 
 static const char *const m_t1562_008[] = {
 	"T1562.008 Impair Defenses: Disable or Modify Cloud Logs", NULL };
@@ -183,7 +183,7 @@ static const struct technique_step st_flow_logs[] = {
 	END
 };
 
-/* ---- Discovery (TA0007) ----------------------------------------------------- */
+/* ---- Discovery (TA0007) ------------------------------------------------ */
 
 static const char *const m_enumerate[] = {
 	"T1580 Cloud Infrastructure Discovery",
@@ -274,7 +274,7 @@ static const struct technique_step st_ses[] = {
 	END
 };
 
-/* ---- Execution (TA0002) -------------------------------------------------------- */
+/* ---- Execution (TA0002) ------------------------------------------------ */
 
 static const char *const m_user_data_exec[] = {
 	"T1578.005 Modify Cloud Compute Infrastructure: Modify Cloud "
@@ -358,7 +358,7 @@ static const struct technique_step st_start_session[] = {
 	END
 };
 
-/* ---- Lateral Movement (TA0008) ---------------------------------------------- */
+/* ---- Lateral Movement (TA0008) ----------------------------------------- */
 
 #define SSH_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEmV/aWio3F+n3VZbh/" \
 	"Az5Eb74xOnQdEh7qutsvnagwL cloudsaga-{run}"
@@ -399,7 +399,7 @@ static const struct technique_step st_serial[] = {
 	END
 };
 
-/* ---- Persistence (TA0003) ------------------------------------------------------ */
+/* ---- Persistence (TA0003) ---------------------------------------------- */
 
 static const char *const m_t1098_003[] = {
 	"T1098.003 Account Manipulation: Additional Cloud Roles", NULL };
@@ -452,8 +452,9 @@ static const char *const s_backdoor_new_role[] = {
 static const struct technique_step st_backdoor_new_role[] = {
 	IAM_SF("AttachRolePolicy", "RoleName", ADMIN_POLICY, "IAM-err"),
 	{ .id = "CreateRole", .service = "iam", .action = "CreateRole",
-	    .params = "{\"RoleName\": \"{name}\", \"AssumeRolePolicyDocument\": "
-	    "\"" TRUST_EXTERNAL "\", \"PermissionsBoundary\": "
+	    .params = "{\"RoleName\": \"{name}\", "
+	    "\"AssumeRolePolicyDocument\": \"" TRUST_EXTERNAL "\", "
+	    "\"PermissionsBoundary\": "
 	    "\"arn:aws:iam::aws:policy/cloudsaga-{run}\"}",
 	    .safety = AWS_SAFE_FAIL, .expect_error = "NoSuchEntity",
 	    .role = SIGNAL, .evidence = OBS, .source = "IAM-pb",
@@ -510,7 +511,7 @@ static const struct technique_step st_lambda_code[] = {
 	END
 };
 
-/* ---- Privilege Escalation (TA0004) -------------------------------------------- */
+/* ---- Privilege Escalation (TA0004) ------------------------------------- */
 
 static const char *const m_t1098[] = { "T1098 Account Manipulation", NULL };
 static const char *const s_update_login[] = {
@@ -520,7 +521,7 @@ static const struct technique_step st_update_login[] = {
 	END
 };
 
-/* ---- Exfiltration (TA0010) ------------------------------------------------------ */
+/* ---- Exfiltration (TA0010) --------------------------------------------- */
 
 static const char *const m_t1537[] = {
 	"T1537 Transfer Data to Cloud Account", NULL };
@@ -597,7 +598,7 @@ static const struct technique_step st_bucket_policy[] = {
 	END
 };
 
-/* ---- Impact (TA0040) ------------------------------------------------------------ */
+/* ---- Impact (TA0040) --------------------------------------------------- */
 
 static const char *const m_t1485[] = { "T1485 Data Destruction", NULL };
 static const char *const s_deregister[] = {
@@ -627,7 +628,7 @@ static const struct technique_step st_bedrock[] = {
 	END
 };
 
-/* ---- the table (any order: the registry sorts) ---------------------------------- */
+/* ---- the table (any order: the registry sorts) ------------------------- */
 
 #define CA	"Credential Access", "TA0006"
 #define DE	"Defense Evasion", "TA0005"
@@ -823,7 +824,8 @@ static const struct technique catalogue[] = {
 "a launch permission for another account with DryRun=true.",
 	    XF, m_t1537, s_share_ami, st_share_ami },
 	{ "ec2-share-ebs-snapshot",
-	    "share an EBS snapshot with another account (dry-run, every region)",
+	    "share an EBS snapshot with another account (dry-run, every "
+	    "region)",
 "Attackers share a snapshot with their own account.  In every region the\n"
 "technique finds one of the account's snapshots and adds a\n"
 "createVolumePermission for another account with DryRun=true.",

@@ -770,6 +770,7 @@ run_start_cb(evutil_socket_t fd, short ev, void *arg)
 		g = run_group_new(run, run_discovered, NULL);
 		req = run_request(run, "ec2", "DescribeRegions",
 		    run->home_region, AWS_SAFE_READ_ONLY);
+		req->role = AWS_ROLE_CONTEXT;
 		aws_request_add(req, "AllRegions", "false");
 		run_group_call(g, req, run_regions_cb, NULL);
 		run_group_close(g);

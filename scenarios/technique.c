@@ -23,12 +23,12 @@
 struct tech_state {
 	const struct technique	*t;
 	size_t			 next;		/* the next step */
-	json_t			*collected;	/* region -> {step: value} */
+	json_t			*collected;	/* region: {step: value} */
 };
 
 static void	tech_next_step(struct run *, void *);
 
-/* ---- placeholders --------------------------------------------------------- */
+/* ---- placeholders ------------------------------------------------------ */
 
 void
 technique_fake_instance_id(const char *run_id, char *buf, size_t len)
@@ -58,8 +58,9 @@ technique_expand(const char *tmpl, const struct technique_vars *vars,
 			buf_addch(&b, *p);
 			continue;
 		}
-		for (q = p + 1; *q != '\0' && tech_name_char((unsigned char)*q); q++)
-			;
+		q = p + 1;
+		while (*q != '\0' && tech_name_char((unsigned char)*q))
+			q++;
 		if (*q != '}' || q == p + 1) {
 			buf_addch(&b, *p);	/* not a placeholder */
 			continue;
@@ -169,7 +170,7 @@ tech_needs_regions(const struct technique *t)
 	return 0;
 }
 
-/* ---- running ----------------------------------------------------------------- */
+/* ---- running ----------------------------------------------------------- */
 
 static const char *
 tech_scope_key(const struct technique_step *s, const char *region)
@@ -402,7 +403,7 @@ tech_cleanup(struct run *run)
 	json_decref(st->collected);
 }
 
-/* ---- the registry entry ------------------------------------------------------- */
+/* ---- the registry entry ------------------------------------------------ */
 
 static const char *
 tech_scope_name(enum technique_scope s)
@@ -483,7 +484,8 @@ technique_def(const struct technique *t, struct scenario_def *d)
 	struct scenario_call_info	*ci;
 	char				**perms = NULL, **svcs = NULL;
 	char				**calls = NULL, *target;
-	size_t				 nperm = 0, nsvc = 0, ncall = 0, nci;
+	size_t				 nperm = 0, nsvc = 0, ncall = 0;
+	size_t				 nci;
 	size_t				 i = 0;
 	int				 regions = tech_needs_regions(t);
 	int				 acct = technique_needs_account(t);
