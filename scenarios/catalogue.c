@@ -862,6 +862,92 @@ static const struct technique catalogue[] = {
 	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
+/* ---- no safe form -------------------------------------------------------- */
+
+static const struct technique_unsafe unsafe[] = {
+	{ "ec2-steal-instance-credentials",
+	    "aws.credential-access.ec2-steal-instance-credentials",
+	    CA, "T1552.005 Unsecured Credentials: Cloud Instance Metadata API",
+	    "It needs a real instance, a command run on it through SSM, and "
+	    "the real use of its role's credentials from outside AWS (what "
+	    "GuardDuty's InstanceCredentialExfiltration finding detects): "
+	    "none of it can be done without changing or exposing the "
+	    "account.",
+	    "imds-reveal: instances that still allow IMDSv1, the usual way "
+	    "such credentials are stolen (posture, read-only)." },
+	{ "organizations-leave",
+	    "aws.defense-evasion.organizations-leave",
+	    DE, "T1666 Modify Cloud Resource Hierarchy",
+	    "LeaveOrganization takes no target: nothing can be made to not "
+	    "exist.  It is safe only from an identity with an explicit Deny, "
+	    "which cloudsagad cannot prove; a member account allowed to "
+	    "leave would really leave.",
+	    NULL },
+	{ "s3-ransomware-batch-deletion",
+	    "aws.impact.s3-ransomware-batch-deletion",
+	    IM, "T1485 Data Destruction",
+	    "Its calls (ListObjectVersions, GetObject, DeleteObjects, "
+	    "PutObject) are S3 data events: CloudTrail's LookupEvents never "
+	    "returns them, so cloudsagad could not verify them, and deleting "
+	    "objects is not safe.",
+	    "public-resources: public buckets and Block Public Access "
+	    "(posture)." },
+	{ "s3-ransomware-client-side-encryption",
+	    "aws.impact.s3-ransomware-client-side-encryption",
+	    IM, "T1486 Data Encrypted for Impact",
+	    "Object-level calls (GetObject, CopyObject with SSE-C, "
+	    "PutObject) are data events, absent from LookupEvents, and "
+	    "rewriting objects changes the account.",
+	    "public-resources (posture)." },
+	{ "s3-ransomware-individual-deletion",
+	    "aws.impact.s3-ransomware-individual-deletion",
+	    IM, "T1485 Data Destruction",
+	    "DeleteObject and the calls around it are data events, absent "
+	    "from LookupEvents; deleting objects is not safe.",
+	    "public-resources (posture)." },
+	{ "console-login-without-mfa",
+	    "aws.initial-access.console-login-without-mfa",
+	    "Initial Access", "TA0001",
+	    "T1078.004 Valid Accounts: Cloud Accounts",
+	    "It is a sign-in through signin.aws.amazon.com, not an AWS API, "
+	    "and only a successful login without MFA exercises the "
+	    "detection; a failed login tests another rule.",
+	    NULL },
+	{ "rolesanywhere-create-trust-anchor",
+	    "aws.persistence.rolesanywhere-create-trust-anchor",
+	    PE, "T1098.001 Account Manipulation: Additional Cloud Credentials",
+	    "CreateTrustAnchor and CreateProfile create resources and "
+	    "reference nothing that could be made missing.",
+	    NULL },
+	{ "sts-federation-token",
+	    "aws.persistence.sts-federation-token",
+	    PE, "T1098.001 Account Manipulation: Additional Cloud Credentials",
+	    "Partial only, not built: with IAM user keys GetFederationToken "
+	    "mints real credentials (neither safe-fail nor read-only); from a "
+	    "role AWS refuses it, which cloudsagad cannot know beforehand.",
+	    NULL },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct technique_unsafe *
+technique_unsafe_list(void)
+{
+	return unsafe;
+}
+
+const struct technique_unsafe *
+technique_unsafe_find(const char *name)
+{
+	const struct technique_unsafe	*u;
+
+	if (name == NULL)
+		return NULL;
+	for (u = unsafe; u->name != NULL; u++)
+		if (strcmp(u->name, name) == 0 || strcmp(u->stratus, name) == 0)
+			return u;
+	return NULL;
+}
+
 const struct technique *
 technique_catalogue(void)
 {

@@ -87,6 +87,25 @@ struct technique {
 	const struct technique_step *steps;	/* ends with id == NULL */
 };
 
+/*
+ * A Stratus technique cloudsagad does not exercise: no safe form exists
+ * (or only a partial one that is not built), why, and what cloudsagad
+ * offers instead (a posture check), if anything.
+ */
+struct technique_unsafe {
+	const char	*name;		/* "organizations-leave" */
+	const char	*stratus;	/* "aws.impact.s3-ransomware-..." */
+	const char	*tactic;
+	const char	*tactic_id;
+	const char	*mitre;		/* "T1666 Modify Cloud Resource ..." */
+	const char	*why;
+	const char	*instead;	/* NULL: nothing */
+};
+/* Terminated by name == NULL. */
+const struct technique_unsafe *technique_unsafe_list(void);
+/* By name or Stratus ID. */
+const struct technique_unsafe *technique_unsafe_find(const char *);
+
 /* The catalogue (scenarios/catalogue.c), terminated by name == NULL. */
 const struct technique *technique_catalogue(void);
 const struct technique *technique_find(const char *name);
