@@ -127,8 +127,8 @@ class Catalogue(unittest.TestCase):
                                              if x["kind"] == "call"]),
                     took))
         # Both kinds of DryRun target were exercised.
-        self.assertGreater(self.aimed["real"], 3, self.aimed)
-        self.assertGreater(self.aimed["fake"], 3, self.aimed)
+        self.assertGreaterEqual(self.aimed["real"], 3, self.aimed)
+        self.assertGreaterEqual(self.aimed["fake"], 5, self.aimed)
 
     def check_run(self, name, p, lines, by_rid, events, signals, instance):
         self.assertNotIn("SAFETY", p.stdout + p.stderr)
