@@ -62,10 +62,11 @@
 #define ADMIN_POLICY \
 	", \"PolicyArn\": \"arn:aws:iam::aws:policy/AdministratorAccess\""
 #define PASSWORD ", \"Password\": \"Cs-{run17}-Aa1!\""
+/* Compact: moto's signature check re-encodes form bodies (spaces). */
 #define TRUST_EXTERNAL \
-	"{\\\"Version\\\": \\\"2012-10-17\\\", \\\"Statement\\\": " \
-	"[{\\\"Effect\\\": \\\"Allow\\\", \\\"Principal\\\": {\\\"AWS\\\": " \
-	"\\\"arn:aws:iam::" EXAMPLE_ACCOUNT ":root\\\"}, \\\"Action\\\": " \
+	"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":" \
+	"[{\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":{\\\"AWS\\\":" \
+	"\\\"arn:aws:iam::" EXAMPLE_ACCOUNT ":root\\\"},\\\"Action\\\":" \
 	"\\\"sts:AssumeRole\\\"}]}"
 
 /* ---- Credential Access (TA0006) ---------------------------------------- */
@@ -340,7 +341,8 @@ static const struct technique_step st_send_command[] = {
 	{ .id = "send", .service = "ssm", .action = "SendCommand",
 	    .params = "{\"DocumentName\": \"{name}\", \"InstanceIds\": "
 	    "[\"{fake_instance_id}\"]}",
-	    .safety = AWS_SAFE_FAIL, .expect_error = "InvalidDocument",
+	    .safety = AWS_SAFE_FAIL,
+	    .expect_error = "InvalidDocument,InvalidInstanceId",
 	    .role = SIGNAL, .evidence = OBS, .source = "Stratus",
 	    .scope = TECH_HOME, .target = "document {name}" },
 	END
