@@ -264,9 +264,26 @@ test_expect_s3_names(void **state)
 	    "DeletePublicAccessBlock"), "DeleteBucketPublicAccessBlock");
 	assert_string_equal(expectation_event_name(aws_service_find("s3"),
 	    "ListBuckets"), "ListBuckets");
-	/* Only S3 renames. */
+	assert_string_equal(expectation_event_name(aws_service_find("s3"),
+	    "PutBucketLifecycleConfiguration"), "PutBucketLifecycle");
+	/* Only S3 and Lambda rename. */
 	assert_string_equal(expectation_event_name(aws_service_find("ec2"),
 	    "PutPublicAccessBlock"), "PutPublicAccessBlock");
+	/* Lambda: the URI's API version, "v2" for the revised operations. */
+	assert_string_equal(expectation_event_name(aws_service_find("lambda"),
+	    "AddPermission"), "AddPermission20150331v2");
+	assert_string_equal(expectation_event_name(aws_service_find("lambda"),
+	    "UpdateFunctionCode"), "UpdateFunctionCode20150331v2");
+	assert_string_equal(expectation_event_name(aws_service_find("lambda"),
+	    "UpdateFunctionConfiguration"),
+	    "UpdateFunctionConfiguration20150331v2");
+	assert_string_equal(expectation_event_name(aws_service_find("lambda"),
+	    "ListFunctions"), "ListFunctions20150331");
+	/* The Bedrock runtime logs as bedrock, SES as ses. */
+	assert_string_equal(aws_service_find("bedrock-runtime")->event_source,
+	    "bedrock.amazonaws.com");
+	assert_string_equal(aws_service_find("email")->event_source,
+	    "ses.amazonaws.com");
 }
 
 static void
