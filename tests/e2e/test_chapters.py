@@ -1,10 +1,11 @@
 """CloudSaga's command line: --chapters, --about NAME, and unknown names
 (exit 2 with the list of valid names). Nothing here talks to any endpoint:
 AWS_ENDPOINT_URL points at a closed loopback port to prove it."""
+import os
 import re
 import unittest
 
-from harness import clean_env, cloudsagad, free_port
+from harness import SRC, clean_env, cloudsagad, free_port
 
 NAMES = ["cloudtrail-tampering", "iam-credentials", "imds-reveal",
          "mining-bitcoin", "network-changes", "public-resources"]
@@ -148,6 +149,20 @@ class Chapters(unittest.TestCase):
         self.assertRegex(p.stdout, r"ec2:DescribeInstances\s+read-only\s+"
                          r"context")
         self.assertRegex(p.stdout, r"ec2:CreateVpc\s+dry-run\s+signal")
+
+    def test_catalogue_doc(self):
+        """docs/CATALOGUE.md names every scenario, every technique without
+        a safe form, and the lookup-events command of every assumed
+        expectation --about prints."""
+        with open(os.path.join(SRC, "docs", "CATALOGUE.md")) as f:
+            doc = f.read()
+        for name in all_names() + NO_SAFE_FORM:
+            self.assertIn("`%s`" % name, doc, name)
+        for name in all_names():
+            out = cloudsagad("--about", name, env=env()).stdout
+            for line in out.splitlines():
+                if line.startswith("  aws cloudtrail lookup-events "):
+                    self.assertIn(line.strip(), doc, name)
 
     def test_about_no_safe_form(self):
         for name in NO_SAFE_FORM:
