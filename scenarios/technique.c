@@ -10,7 +10,6 @@
 
 #include "aws.h"
 #include "buf.h"
-#include "builtin.h"
 #include "log.h"
 #include "scenario.h"
 #include "technique.h"
