@@ -60,6 +60,29 @@ static const struct aws_service aws_service_table[] = {
 	    AWS_PROTO_RESTJSON, "2017-11-28", NULL, NULL, 0, NULL },
 	{ "s3", "s3", "s3", "S3", "s3.amazonaws.com",
 	    AWS_PROTO_RESTXML, "2006-03-01", NULL, NULL, 0, NULL },
+	/* The catalogue's services (#11): botocore models on this machine. */
+	{ "secretsmanager", "secretsmanager", "secretsmanager",
+	    "SECRETS_MANAGER", "secretsmanager.amazonaws.com",
+	    AWS_PROTO_JSON, "2017-10-17", "secretsmanager", "1.1", 0,
+	    "secrets-manager" },
+	{ "route53resolver", "route53resolver", "route53resolver",
+	    "ROUTE53RESOLVER", "route53resolver.amazonaws.com",
+	    AWS_PROTO_JSON, "2018-04-01", "Route53Resolver", "1.1", 0, NULL },
+	{ "ses", "email", "ses", "SES", "ses.amazonaws.com",
+	    AWS_PROTO_QUERY, "2010-12-01", NULL, NULL, 0, NULL },
+	{ "sagemaker", "api.sagemaker", "sagemaker", "SAGEMAKER",
+	    "sagemaker.amazonaws.com",
+	    AWS_PROTO_JSON, "2017-07-24", "SageMaker", "1.1", 0, NULL },
+	{ "ec2-instance-connect", "ec2-instance-connect",
+	    "ec2-instance-connect", "EC2_INSTANCE_CONNECT",
+	    "ec2-instance-connect.amazonaws.com", AWS_PROTO_JSON, "2018-04-02",
+	    "AWSEC2InstanceConnectService", "1.1", 0, NULL },
+	{ "lambda", "lambda", "lambda", "LAMBDA", "lambda.amazonaws.com",
+	    AWS_PROTO_RESTJSON, "2015-03-31", NULL, NULL, 0, NULL },
+	/* Bedrock runtime: host bedrock-runtime, signs and logs as bedrock. */
+	{ "bedrock", "bedrock-runtime", "bedrock", "BEDROCK_RUNTIME",
+	    "bedrock.amazonaws.com",
+	    AWS_PROTO_RESTJSON, "2023-09-30", NULL, NULL, 0, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL },
 };
 
@@ -785,7 +808,10 @@ aws_encode_json(const struct aws_request *req, struct aws_http *h,
 
 /* ---- REST (GuardDuty, S3) ---------------------------------------------- */
 
-enum aws_loc { LOC_BODY, LOC_PATH, LOC_QUERY, LOC_HEADER, LOC_BUCKET };
+/* LOC_PAYLOAD: the member is the whole body (a string as is, anything
+ * else as compact JSON): S3 PutBucketPolicy, Bedrock InvokeModel. */
+enum aws_loc { LOC_BODY, LOC_PATH, LOC_QUERY, LOC_HEADER, LOC_BUCKET,
+    LOC_PAYLOAD };
 enum aws_type { TYPE_ANY, TYPE_STRING, TYPE_INT, TYPE_BOOL };
 
 struct aws_rest_member {
@@ -875,7 +901,86 @@ static const struct aws_rest_op aws_s3_ops[] = {
 		{ "ExpectedBucketOwner", LOC_HEADER,
 		    "x-amz-expected-bucket-owner", TYPE_STRING, 0 },
 	} },
+	/* The payload is the policy document (text); Content-MD5 is added. */
+	{ "PutBucketPolicy", "PUT", "/", "policy", {
+		{ "Bucket", LOC_BUCKET, "Bucket", TYPE_STRING, 1 },
+		{ "Policy", LOC_PAYLOAD, "Policy", TYPE_ANY, 1 },
+		{ "ExpectedBucketOwner", LOC_HEADER,
+		    "x-amz-expected-bucket-owner", TYPE_STRING, 0 },
+	} },
+	/* The payload is the <LifecycleConfiguration> XML document (text). */
+	{ "PutBucketLifecycleConfiguration", "PUT", "/", "lifecycle", {
+		{ "Bucket", LOC_BUCKET, "Bucket", TYPE_STRING, 1 },
+		{ "LifecycleConfiguration", LOC_PAYLOAD,
+		    "LifecycleConfiguration", TYPE_STRING, 1 },
+		{ "ExpectedBucketOwner", LOC_HEADER,
+		    "x-amz-expected-bucket-owner", TYPE_STRING, 0 },
+	} },
 	{ NULL, NULL, NULL, NULL, { { NULL, 0, NULL, 0, 0 } } },
+};
+
+/*
+ * Lambda 2015-03-31: the catalogue's calls.  Body members keep the
+ * model's PascalCase names (Lambda's wire names).
+ */
+static const struct aws_rest_op aws_lambda_ops[] = {
+	{ "ListFunctions", "GET", "/2015-03-31/functions/", NULL, {
+		{ "MasterRegion", LOC_QUERY, "MasterRegion", TYPE_STRING, 0 },
+		{ "FunctionVersion", LOC_QUERY, "FunctionVersion",
+		    TYPE_STRING, 0 },
+		{ "Marker", LOC_QUERY, "Marker", TYPE_STRING, 0 },
+		{ "MaxItems", LOC_QUERY, "MaxItems", TYPE_INT, 0 },
+	} },
+	{ "AddPermission", "POST", "/2015-03-31/functions/{FunctionName}/policy",
+	    NULL, {
+		{ "FunctionName", LOC_PATH, "FunctionName", TYPE_STRING, 1 },
+		{ "StatementId", LOC_BODY, "StatementId", TYPE_STRING, 1 },
+		{ "Action", LOC_BODY, "Action", TYPE_STRING, 1 },
+		{ "Principal", LOC_BODY, "Principal", TYPE_STRING, 1 },
+		{ "SourceArn", LOC_BODY, "SourceArn", TYPE_STRING, 0 },
+		{ "SourceAccount", LOC_BODY, "SourceAccount", TYPE_STRING, 0 },
+	} },
+	{ "UpdateFunctionCode", "PUT", "/2015-03-31/functions/{FunctionName}/code",
+	    NULL, {
+		{ "FunctionName", LOC_PATH, "FunctionName", TYPE_STRING, 1 },
+		{ "ZipFile", LOC_BODY, "ZipFile", TYPE_STRING, 0 },
+		{ "S3Bucket", LOC_BODY, "S3Bucket", TYPE_STRING, 0 },
+		{ "S3Key", LOC_BODY, "S3Key", TYPE_STRING, 0 },
+		{ "ImageUri", LOC_BODY, "ImageUri", TYPE_STRING, 0 },
+		{ "Publish", LOC_BODY, "Publish", TYPE_BOOL, 0 },
+	} },
+	{ "UpdateFunctionConfiguration", "PUT",
+	    "/2015-03-31/functions/{FunctionName}/configuration", NULL, {
+		{ "FunctionName", LOC_PATH, "FunctionName", TYPE_STRING, 1 },
+		{ "Layers", LOC_BODY, "Layers", TYPE_ANY, 0 },
+		{ "Description", LOC_BODY, "Description", TYPE_STRING, 0 },
+		{ "Handler", LOC_BODY, "Handler", TYPE_STRING, 0 },
+		{ "Role", LOC_BODY, "Role", TYPE_STRING, 0 },
+		{ "Environment", LOC_BODY, "Environment", TYPE_ANY, 0 },
+	} },
+	{ NULL, NULL, NULL, NULL, { { NULL, 0, NULL, 0, 0 } } },
+};
+
+/* Bedrock runtime 2023-09-30: InvokeModel, its body the model's input. */
+static const struct aws_rest_op aws_bedrock_ops[] = {
+	{ "InvokeModel", "POST", "/model/{modelId}/invoke", NULL, {
+		{ "modelId", LOC_PATH, "modelId", TYPE_STRING, 1 },
+		{ "body", LOC_PAYLOAD, "body", TYPE_ANY, 0 },
+		{ "contentType", LOC_HEADER, "Content-Type", TYPE_STRING, 0 },
+		{ "accept", LOC_HEADER, "Accept", TYPE_STRING, 0 },
+	} },
+	{ NULL, NULL, NULL, NULL, { { NULL, 0, NULL, 0, 0 } } },
+};
+
+/* The REST operation tables, by service id. */
+static const struct {
+	const char		*service;
+	const struct aws_rest_op *ops;
+} aws_rest_tables[] = {
+	{ "bedrock", aws_bedrock_ops },
+	{ "guardduty", aws_guardduty_ops },
+	{ "lambda", aws_lambda_ops },
+	{ "s3", aws_s3_ops },
 };
 
 static const char *const aws_pab_fields[] = {
@@ -1112,6 +1217,7 @@ struct aws_rest_enc {
 	json_t				*in;	/* the merged input */
 	json_t				*body;	/* JSON body members */
 	json_t				*pab;	/* S3 PublicAccessBlock */
+	json_t				*payload;/* LOC_PAYLOAD: the body */
 	json_t				*seen;	/* members given */
 	json_t				*labels;/* path labels */
 	struct buf			 path;
@@ -1179,6 +1285,12 @@ aws_rest_sort(struct aws_rest_enc *e)
 			continue;
 		if ((cv = aws_rest_coerce(e->op, m, v, e->cause)) == NULL)
 			return -1;
+		if (m->loc == LOC_PAYLOAD) {
+			json_decref(cv);
+			json_decref(e->payload);
+			e->payload = json_incref(v);
+			continue;
+		}
 		if (m->loc != LOC_BODY) {
 			/* Placed by aws_rest_place() in the table's order. */
 			json_decref(cv);
@@ -1262,6 +1374,7 @@ aws_rest_place_one(struct aws_rest_enc *e, const struct aws_rest_member *m,
 		e->h->bucket = xstrdup(text);
 		break;
 	case LOC_BODY:
+	case LOC_PAYLOAD:
 		break;
 	}
 	return 0;
@@ -1288,7 +1401,7 @@ aws_rest_place(struct aws_rest_enc *e)
 			}
 			continue;
 		}
-		if (m->loc == LOC_BODY)
+		if (m->loc == LOC_BODY || m->loc == LOC_PAYLOAD)
 			continue;
 		if ((text = aws_json_scalar_text(v)) == NULL) {
 			*e->cause = xprintf("%s:%s: %s must be a string",
@@ -1343,7 +1456,45 @@ aws_rest_path(struct aws_rest_enc *e)
 	return 0;
 }
 
-/* Phase 4: the method and the body (S3 PublicAccessBlock XML, or JSON). */
+/* Phase 4, a payload member: the whole body (a string as is, anything
+ * else as JSON); S3 bodies carry their Content-MD5. */
+static int
+aws_rest_payload(struct aws_rest_enc *e)
+{
+	struct aws_http	*h = e->h;
+	char		*text, *s, *md5;
+	size_t		 i;
+
+	if (json_is_string(e->payload))
+		text = xstrdup(json_string_value(e->payload));
+	else if ((s = json_dumps(e->payload, JSON_COMPACT)) != NULL) {
+		text = xstrdup(s);
+		free(s);
+	} else {
+		*e->cause = xstrdup("cannot serialise the request payload");
+		return -1;
+	}
+	if (e->s3) {
+		if ((md5 = aws_content_md5(text, strlen(text))) == NULL) {
+			free(text);
+			*e->cause = xstrdup("MD5 digest failed");
+			return -1;
+		}
+		aws_http_header(h, "Content-MD5", md5);
+		free(md5);
+	}
+	for (i = 0; i < h->nheaders; i++)
+		if (strcasecmp(h->headers[i].name, "Content-Type") == 0)
+			break;
+	if (!e->s3 && i == h->nheaders)
+		aws_http_header(h, "Content-Type", "application/json");
+	h->body_len = strlen(text);
+	h->body = text;
+	return 0;
+}
+
+/* Phase 4: the method and the body (a payload member, S3
+ * PublicAccessBlock XML, or JSON). */
 static int
 aws_rest_body(struct aws_rest_enc *e)
 {
@@ -1352,6 +1503,8 @@ aws_rest_body(struct aws_rest_enc *e)
 	char		*text, *md5;
 
 	h->method = xstrdup(e->op->method);
+	if (e->payload != NULL)
+		return aws_rest_payload(e);
 	if (aws_rest_is_pab(e)) {
 		if (e->pab == NULL) {
 			*e->cause = xstrdup("PutPublicAccessBlock needs "
@@ -1373,7 +1526,8 @@ aws_rest_body(struct aws_rest_enc *e)
 		free(md5);
 		h->body_len = xml.len;
 		h->body = buf_release(&xml);
-	} else if (!e->s3 && strcmp(e->op->method, "POST") == 0) {
+	} else if (!e->s3 && (strcmp(e->op->method, "POST") == 0 ||
+	    strcmp(e->op->method, "PUT") == 0)) {
 		if ((text = json_dumps(e->body, JSON_COMPACT)) == NULL) {
 			*e->cause = xstrdup("cannot serialise the request "
 			    "body");
@@ -1393,6 +1547,7 @@ aws_encode_rest(const struct aws_request *req, struct aws_http *h,
 {
 	const struct aws_rest_op	*ops;
 	struct aws_rest_enc		 e;
+	size_t				 i;
 	int				 rc = -1;
 
 	memset(&e, 0, sizeof(e));
@@ -1400,9 +1555,10 @@ aws_encode_rest(const struct aws_request *req, struct aws_http *h,
 	e.h = h;
 	e.cause = cause;
 	e.s3 = req->svc->protocol == AWS_PROTO_RESTXML;
-	ops = e.s3 ? aws_s3_ops : aws_guardduty_ops;
-	if (strcmp(req->svc->id, "guardduty") != 0 && !e.s3)
-		ops = NULL;
+	ops = NULL;
+	for (i = 0; i < nitems(aws_rest_tables); i++)
+		if (strcmp(aws_rest_tables[i].service, req->svc->id) == 0)
+			ops = aws_rest_tables[i].ops;
 	if (ops == NULL || (e.op = aws_rest_op_find(ops, req->action)) ==
 	    NULL) {
 		*cause = xprintf("%s:%s is not supported by the %s encoder",
@@ -1435,6 +1591,7 @@ aws_encode_rest(const struct aws_request *req, struct aws_http *h,
 	json_decref(e.seen);
 	json_decref(e.labels);
 	json_decref(e.pab);
+	json_decref(e.payload);
 	return rc;
 }
 

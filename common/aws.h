@@ -10,9 +10,11 @@
  *   query     IAM, STS, RDS, CloudWatch: same form body, lists Name.member.N
  *   json      JSON 1.1: POST /, X-Amz-Target: <prefix>.<Action>
  *             (CloudTrail, EventBridge, SSM, CloudWatch Logs)
- *   rest-json GuardDuty: method + path per operation, JSON body
+ *   rest-json GuardDuty, Lambda, the Bedrock runtime: method + path per
+ *             operation, JSON body
  *   rest-xml  the few S3 bucket calls (ListBuckets, Put/Get/Delete
- *             PublicAccessBlock, GetBucketLocation)
+ *             PublicAccessBlock, GetBucketLocation, PutBucketPolicy,
+ *             PutBucketLifecycleConfiguration)
  *
  * Decoded XML becomes JSON: the response root and the <Action>Result and
  * ResponseMetadata wrappers are dropped, an element whose children are all
@@ -301,7 +303,13 @@ struct aws_http {
  *              (if any) become top-level string members the input does not
  *              already have; typed values go through aws_request_set().
  *   rest-json  GuardDuty ListDetectors, ListFindings, GetFindings,
- *              GetDetector, DeleteDetector, UpdateDetector: method and path
+ *              GetDetector, DeleteDetector, UpdateDetector; Lambda
+ *              ListFunctions, AddPermission, UpdateFunctionCode,
+ *              UpdateFunctionConfiguration (PascalCase body members, PUT
+ *              bodies too); Bedrock InvokeModel (the member "body" is the
+ *              whole payload, a string as is or JSON, Content-Type
+ *              application/json unless contentType says otherwise):
+ *              method and path
  *              per operation, path members (DetectorId) URI-encoded and
  *              taken out of the body, query members for ListDetectors,
  *              body keys in the model's camelCase wire names (input keys
@@ -316,7 +324,10 @@ struct aws_http {
  *              x-amz-expected-bucket-owner; PutPublicAccessBlock sends the
  *              XML PublicAccessBlockConfiguration (from the input member of
  *              that name, or its four members at the top level, booleans or
- *              "true"/"false") with Content-MD5.
+ *              "true"/"false") with Content-MD5; PutBucketPolicy (Policy)
+ *              and PutBucketLifecycleConfiguration (LifecycleConfiguration,
+ *              the XML document as text) send that member as the body,
+ *              with Content-MD5.
  * Unknown REST operations, malformed input, and reserved or invalid names
  * are -1 with *cause.  Params on REST requests are string input members.
  */

@@ -32,6 +32,7 @@
 /* Actions whose names do not say so but that change nothing. */
 static const char *const safety_harmless[] = {
 	"iam:GenerateCredentialReport",
+	"secretsmanager:BatchGetSecretValue",	/* CloudTrail: readOnly */
 	"sts:AssumeRole",
 	"sts:AssumeRoleWithWebIdentity",
 	"sts:DecodeAuthorizationMessage",
@@ -216,23 +217,37 @@ safety_json_contains(const json_t *j, const char *needle)
 	}
 }
 
-/* Does parameter `name` (Query key, or a top-level input member, its
- * first letter in either case) hold the run ID? */
+/*
+ * Does parameter `name` (Query key, or a top-level input member, its
+ * first letter in either case) hold the run ID?  For a reference whose
+ * format allows no 32-digit run ID (an EC2 instance ID is "i-" and 17 hex
+ * digits: the table's example says "{run_id17}"), "i-" followed by the
+ * run ID's first 17 digits (68 random bits) counts.
+ */
 static int
-safety_param_has_run(const struct aws_request *req, const char *name)
+safety_param_has_run(const struct aws_request *req,
+    const struct aws_safe_fail *t, const char *name)
 {
-	const char	*key;
+	const char	*key, *needle = req->run_id;
 	json_t		*v;
 	size_t		 i;
+	char		 id17[2 + 17 + 1];
 
+	if (t->example != NULL && strstr(t->example, "{run_id17}") != NULL &&
+	    strlen(req->run_id) >= 17) {
+		snprintf(id17, sizeof(id17), "i-%.17s", req->run_id);
+		needle = id17;
+	}
 	for (i = 0; i < req->nparams; i++)
 		if (strcasecmp(req->params[i].key, name) == 0 &&
-		    strstr(req->params[i].value, req->run_id) != NULL)
+		    (strstr(req->params[i].value, req->run_id) != NULL ||
+		    strstr(req->params[i].value, needle) != NULL))
 			return 1;
 	if (json_is_object(req->input))
 		json_object_foreach(req->input, key, v)
 			if (strcasecmp(key, name) == 0 &&
-			    safety_json_contains(v, req->run_id))
+			    (safety_json_contains(v, req->run_id) ||
+			    safety_json_contains(v, needle)))
 				return 1;
 	return 0;
 }
@@ -296,7 +311,7 @@ safety_fail_check(const struct aws_request *req, char **cause)
 		return -1;
 	}
 	for (i = 0; i < AWS_SAFE_FAIL_REFS && t->refs[i] != NULL; i++)
-		if (safety_param_has_run(req, t->refs[i]))
+		if (safety_param_has_run(req, t, t->refs[i]))
 			return 0;
 	refs = safety_ref_list(t);
 	where = safety_run_param(req);

@@ -62,8 +62,15 @@ int	 cli_status(const struct cli_opts *);
  * custom: the config's custom scenarios (NULL-terminated, or NULL when no
  * config is loaded); they are listed and runnable next to the built-ins.
  */
+/* --chapters, --about NAME (cli_chapters.c) */
 int	 cli_chapters(const struct cli_opts *, struct custom_scenario *const *);
 int	 cli_about(const struct cli_opts *, struct custom_scenario *const *);
+/* A built-in or custom scenario by name, or NULL; the "unknown scenario"
+ * message with every valid name on stderr (cli_scenario.c). */
+struct scenario_def;
+const struct scenario_def *cli_scenario_find(const char *,
+	    struct custom_scenario *const *);
+void	 cli_scenario_unknown(const char *, struct custom_scenario *const *);
 int	 cli_scenario(const struct cli_opts *,
 	    struct custom_scenario *const *);
 /* The final table of --scenario, sorted (exposed for tests). */

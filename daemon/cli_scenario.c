@@ -1,8 +1,7 @@
 /*
  * cli_scenario: CloudSaga's command line, kept.
  *
- *   --chapters            every scenario with its one-line summary
- *   --about NAME          description, calls, permissions, MITRE ATT&CK
+ *   (--chapters and --about NAME: cli_chapters.c)
  *   --scenario NAME [--regions r1,r2] [--account NAME]
  *                         one run in the foreground: live per-region
  *                         progress on stderr (redrawn in place on a
@@ -48,14 +47,14 @@
 
 /* ---- the registry as the CLI sees it --------------------------------------- */
 
-static const struct scenario_def *
-cli_find(const char *name, struct custom_scenario *const *custom)
+const struct scenario_def *
+cli_scenario_find(const char *name, struct custom_scenario *const *custom)
 {
 	return pipeline_scenario_find(custom, name, NULL);
 }
 
-static void
-cli_unknown(const char *name, struct custom_scenario *const *custom)
+void
+cli_scenario_unknown(const char *name, struct custom_scenario *const *custom)
 {
 	const struct scenario_def	*d;
 	size_t				 i;
@@ -70,75 +69,6 @@ cli_unknown(const char *name, struct custom_scenario *const *custom)
 	for (i = 0; custom != NULL && custom[i] != NULL; i++)
 		fprintf(stderr, ", %s", custom[i]->name);
 	fprintf(stderr, "\n");
-}
-
-int
-cli_chapters(const struct cli_opts *o, struct custom_scenario *const *custom)
-{
-	const struct scenario_def	*d;
-	size_t				 i, w = 0;
-
-	for (d = scenario_builtins(); d->name != NULL; d++)
-		if (strlen(d->name) > w)
-			w = strlen(d->name);
-	for (i = 0; custom != NULL && custom[i] != NULL; i++)
-		if (strlen(custom[i]->name) > w)
-			w = strlen(custom[i]->name);
-	for (d = scenario_builtins(); d->name != NULL; d++)
-		printf("%-*s  %s\n", (int)w, d->name, d->summary);
-	for (i = 0; custom != NULL && custom[i] != NULL; i++)
-		printf("%-*s  %s (custom, %s:%d)\n", (int)w, custom[i]->name,
-		    custom[i]->summary, custom[i]->file, custom[i]->line);
-	return CLI_EXIT_OK;
-}
-
-static void
-cli_list(const char *title, const char *const *v)
-{
-	size_t	 i;
-
-	if (v == NULL || v[0] == NULL)
-		return;
-	printf("\n%s:\n", title);
-	for (i = 0; v[i] != NULL; i++)
-		printf("  %s\n", v[i]);
-}
-
-int
-cli_about(const struct cli_opts *o, struct custom_scenario *const *custom)
-{
-	const struct scenario_def	*d;
-	const char			*p, *nl;
-
-	if ((d = cli_find(o->about, custom)) == NULL) {
-		cli_unknown(o->about, custom);
-		return CLI_EXIT_USAGE;
-	}
-	printf("%s - %s\n\n", d->name, d->summary);
-	for (p = d->description; *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL) {
-			printf("  %s\n", p);
-			break;
-		}
-		if (nl == p)
-			printf("\n");
-		else
-			printf("  %.*s\n", (int)(nl - p), p);
-	}
-	cli_list("Calls", d->calls);
-	cli_list("Permissions", d->permissions);
-	cli_list("MITRE ATT&CK", d->mitre);
-	if (d->settings_help != NULL) {
-		printf("\nSettings:\n");
-		for (p = d->settings_help; *p != '\0'; p = nl + 1) {
-			if ((nl = strchr(p, '\n')) == NULL) {
-				printf("  %s\n", p);
-				break;
-			}
-			printf("  %.*s\n", (int)(nl - p), p);
-		}
-	}
-	return CLI_EXIT_OK;
 }
 
 /* ---- --regions ------------------------------------------------------------- */
@@ -669,8 +599,8 @@ cli_scenario_resolve(const struct cli_opts *o, const struct config *cfg,
 	char				**include = NULL, *cause = NULL;
 	size_t				 i;
 
-	if ((*dp = cli_find(o->scenario, custom)) == NULL) {
-		cli_unknown(o->scenario, custom);
+	if ((*dp = cli_scenario_find(o->scenario, custom)) == NULL) {
+		cli_scenario_unknown(o->scenario, custom);
 		return CLI_EXIT_USAGE;
 	}
 	if (o->regions != NULL &&

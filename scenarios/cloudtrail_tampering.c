@@ -41,6 +41,9 @@ ct_call(struct run_group *g, struct region_scan *rs, const char *action,
 	json_decref(input);
 	free(req->expect_error);
 	req->expect_error = xstrdup(CT_EXPECT);
+	req->role = AWS_ROLE_SIGNAL;
+	/* Denied StopLogging/UpdateTrail records are seen in real trails. */
+	req->evidence = AWS_EVIDENCE_OBSERVED;
 	run_group_call_detail(g, req, trail, NULL, NULL);
 }
 
@@ -106,6 +109,35 @@ static const char *const ct_calls[] = {
 	NULL
 };
 
+static const struct scenario_call_info ct_call_info[] = {
+	{ "ec2", "DescribeRegions", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "home region, once", NULL, NULL },
+	{ "cloudtrail", "StopLogging", AWS_SAFE_FAIL,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_OBSERVED, "CT-rec",
+	    "every region",
+	    "cloudsaga-<runid>", NULL },
+	{ "cloudtrail", "DeleteTrail", AWS_SAFE_FAIL,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_OBSERVED, "CT-rec",
+	    "every region",
+	    "cloudsaga-<runid>", NULL },
+	{ "cloudtrail", "UpdateTrail", AWS_SAFE_FAIL,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_OBSERVED, "CT-rec",
+	    "every region",
+	    "cloudsaga-<runid>", NULL },
+	{ "cloudtrail", "PutEventSelectors", AWS_SAFE_FAIL,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_OBSERVED, "CT-rec",
+	    "every region",
+	    "cloudsaga-<runid>", NULL },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
+};
+static const char *const ct_stratus[] = {
+	"aws.defense-evasion.cloudtrail-stop",
+	"aws.defense-evasion.cloudtrail-delete",
+	"aws.defense-evasion.cloudtrail-event-selectors",
+	NULL
+};
+
 const struct scenario_def scenario_cloudtrail_tampering = {
 	.name = "cloudtrail-tampering",
 	.summary = "stop, delete and blind CloudTrail trails (safe-fail, "
@@ -129,4 +161,8 @@ const struct scenario_def scenario_cloudtrail_tampering = {
 	.state_size = sizeof(struct region_scan *),
 	.cleanup = ct_cleanup,
 	.needs_regions = 1,
+	.tactic = "Defense Evasion",
+	.tactic_id = "TA0005",
+	.stratus = ct_stratus,
+	.call_info = ct_call_info,
 };

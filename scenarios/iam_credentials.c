@@ -104,6 +104,8 @@ iam_get(struct run *run)
 	st->polls++;
 	req = run_request(run, "iam", "GetCredentialReport",
 	    run_home_region(run), AWS_SAFE_READ_ONLY);
+	req->role = AWS_ROLE_SIGNAL;
+	req->evidence = AWS_EVIDENCE_DOCUMENTED;
 	run_group_call(st->poll, req, iam_got, NULL);
 }
 
@@ -157,6 +159,8 @@ iam_start(struct run *run)
 	g = run_group_new(run, iam_generated, NULL);
 	req = run_request(run, "iam", "GenerateCredentialReport",
 	    run_home_region(run), AWS_SAFE_READ_ONLY);
+	req->role = AWS_ROLE_SIGNAL;
+	req->evidence = AWS_EVIDENCE_DOCUMENTED;
 	run_group_call(g, req, iam_generated_cb, NULL);
 	run_group_close(g);
 }
@@ -178,6 +182,16 @@ static const char *const iam_calls[] = {
 	"iam:GetCredentialReport (read-only; polled with backoff while "
 	    "ReportInProgress; the content is discarded unread)",
 	NULL
+};
+
+static const struct scenario_call_info iam_call_info[] = {
+	{ "iam", "GenerateCredentialReport", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_DOCUMENTED, "CT-glob",
+	    "global endpoint, us-east-1", NULL, NULL },
+	{ "iam", "GetCredentialReport", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_DOCUMENTED, "CT-glob",
+	    "global endpoint, us-east-1", NULL, NULL },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
 };
 
 const struct scenario_def scenario_iam_credentials = {
@@ -203,4 +217,7 @@ const struct scenario_def scenario_iam_credentials = {
 	.needs_regions = 0,
 	.settings_help =
 "report_timeout  seconds to wait for the report (default 120)",
+	.tactic = "Credential Access",
+	.tactic_id = "TA0006",
+	.call_info = iam_call_info,
 };

@@ -138,6 +138,16 @@ static const char *const imds_calls[] = {
 	NULL
 };
 
+static const struct scenario_call_info imds_call_info[] = {
+	{ "ec2", "DescribeRegions", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "home region, once", NULL, NULL },
+	{ "ec2", "DescribeInstances", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "every region", NULL, NULL },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
+};
+
 const struct scenario_def scenario_imds_reveal = {
 	.name = "imds-reveal",
 	.summary = "find instances that still allow IMDSv1 (posture, "
@@ -169,4 +179,7 @@ const struct scenario_def scenario_imds_reveal = {
 "probe_targets  explicit list of hosts that may be probed for IMDSv1\n"
 "               (reserved: probing is not implemented; without it the\n"
 "               scenario is a posture check only)",
+	.tactic = "Credential Access",
+	.tactic_id = "TA0006",
+	.call_info = imds_call_info,
 };

@@ -90,6 +90,8 @@ mb_launch(struct run *run, void *arg)
 	g = run_group_new(run, mb_region_end, rs);
 	req = run_request(run, "ec2", "RunInstances", rs->region,
 	    AWS_SAFE_DRY_RUN);
+	req->role = AWS_ROLE_SIGNAL;
+	req->evidence = AWS_EVIDENCE_OBSERVED;
 	aws_request_add(req, "ImageId", "%s", ami);
 	aws_request_add(req, "InstanceType", "%s",
 	    mb_setting_str(run, "instance_type", MB_INSTANCE_TYPE));
@@ -125,6 +127,7 @@ mb_listed(struct run *run, void *arg)
 	g = run_group_new(run, mb_launch, rs);
 	req = run_request(run, "ssm", "GetParameter", rs->region,
 	    AWS_SAFE_READ_ONLY);
+	req->role = AWS_ROLE_CONTEXT;
 	aws_request_set_str(req, "Name", mb_setting_str(run, "ami_parameter",
 	    MB_AMI_PARAMETER));
 	run_group_call(g, req, mb_ami_cb, rs);
@@ -185,6 +188,27 @@ static const char *const mb_calls[] = {
 	NULL
 };
 
+static const char *const mb_stratus[] = {
+	"aws.execution.ec2-launch-unusual-instances",
+	NULL
+};
+
+static const struct scenario_call_info mb_call_info[] = {
+	{ "ec2", "DescribeRegions", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "home region, once", NULL, NULL },
+	{ "ec2", "DescribeInstances", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "every region", NULL, NULL },
+	{ "ssm", "GetParameter", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "each region without instances", NULL, NULL },
+	{ "ec2", "RunInstances", AWS_SAFE_DRY_RUN,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_OBSERVED, "EC2-dry",
+	    "each region without instances", NULL, NULL },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
+};
+
 const struct scenario_def scenario_mining_bitcoin = {
 	.name = "mining-bitcoin",
 	.summary = "large compute instances launched in regions the "
@@ -214,4 +238,8 @@ const struct scenario_def scenario_mining_bitcoin = {
 "instance_type  instance type asked for (default c5.24xlarge)\n"
 "ami_parameter  SSM public parameter naming the image (default the\n"
 "               Amazon Linux 2023 x86_64 one)",
+	.tactic = "Impact",
+	.tactic_id = "TA0040",
+	.stratus = mb_stratus,
+	.call_info = mb_call_info,
 };

@@ -178,6 +178,8 @@ nc_targets(struct run *run, void *arg)
 			continue;
 		req = run_request(run, "ec2", "CreateSecurityGroup",
 		    rs->region, AWS_SAFE_DRY_RUN);
+	req->role = AWS_ROLE_SIGNAL;
+	req->evidence = AWS_EVIDENCE_OBSERVED;
 		aws_request_add(req, "GroupName", NC_SG_NAME);
 		aws_request_add(req, "GroupDescription", NC_SG_NAME);
 		aws_request_add(req, "VpcId", "%s", nr->vpcs[i].vpc);
@@ -194,6 +196,8 @@ nc_targets(struct run *run, void *arg)
 		}
 		req = run_request(run, "ec2", "AuthorizeSecurityGroupIngress",
 		    rs->region, AWS_SAFE_DRY_RUN);
+	req->role = AWS_ROLE_SIGNAL;
+	req->evidence = AWS_EVIDENCE_OBSERVED;
 		aws_request_add(req, "GroupId", "%s", nr->vpcs[i].default_sg);
 		aws_request_add(req, "IpPermissions.1.IpProtocol", "-1");
 		aws_request_add(req, "IpPermissions.1.IpRanges.1.CidrIp",
@@ -225,6 +229,8 @@ nc_listed(struct run *run, void *arg)
 		g = run_group_new(run, nc_region_end, rs);
 		req = run_request(run, "ec2", "CreateVpc", rs->region,
 		    AWS_SAFE_DRY_RUN);
+	req->role = AWS_ROLE_SIGNAL;
+	req->evidence = AWS_EVIDENCE_OBSERVED;
 		aws_request_add(req, "CidrBlock", NC_VPC_CIDR);
 		nc_tag(req, "vpc", "c-level-mine");
 		aws_request_add(req, "DryRun", "true");
@@ -236,10 +242,12 @@ nc_listed(struct run *run, void *arg)
 	g = run_group_new(run, nc_targets, rs);
 	req = run_request(run, "ec2", "DescribeVpcs", rs->region,
 	    AWS_SAFE_READ_ONLY);
+	req->role = AWS_ROLE_CONTEXT;
 	aws_request_add(req, "MaxResults", "1000");
 	run_group_paginate(g, req, "NextToken", "nextToken", nc_vpc_page, rs);
 	req = run_request(run, "ec2", "DescribeSecurityGroups", rs->region,
 	    AWS_SAFE_READ_ONLY);
+	req->role = AWS_ROLE_CONTEXT;
 	aws_request_add(req, "Filter.1.Name", "group-name");
 	aws_request_add(req, "Filter.1.Value.1", "default");
 	aws_request_add(req, "MaxResults", "1000");
@@ -317,6 +325,37 @@ static const char *const nc_calls[] = {
 	NULL
 };
 
+static const char *const nc_stratus[] = {
+	"aws.exfiltration.ec2-security-group-open-port-22-ingress",
+	NULL
+};
+
+static const struct scenario_call_info nc_call_info[] = {
+	{ "ec2", "DescribeRegions", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "home region, once", NULL, NULL },
+	{ "ec2", "DescribeInstances", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "every region", NULL, NULL },
+	{ "ec2", "CreateVpc", AWS_SAFE_DRY_RUN,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_OBSERVED, "EC2-dry",
+	    "each region without instances", NULL, NULL },
+	{ "ec2", "DescribeVpcs", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "each region with instances", NULL, NULL },
+	{ "ec2", "DescribeSecurityGroups", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "each region with instances", NULL, NULL },
+	{ "ec2", "CreateSecurityGroup", AWS_SAFE_DRY_RUN,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_OBSERVED, "EC2-dry",
+	    "every VPC of a region with instances", NULL, NULL },
+	{ "ec2", "AuthorizeSecurityGroupIngress", AWS_SAFE_DRY_RUN,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_OBSERVED, "EC2-dry",
+	    "every VPC of a region with instances",
+	    "the default security group", NULL },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
+};
+
 const struct scenario_def scenario_network_changes = {
 	.name = "network-changes",
 	.summary = "rogue VPCs in unused regions and security groups open to "
@@ -342,4 +381,8 @@ const struct scenario_def scenario_network_changes = {
 	.state_size = sizeof(struct nc_state),
 	.cleanup = nc_cleanup,
 	.needs_regions = 1,
+	.tactic = "Defense Evasion",
+	.tactic_id = "TA0005",
+	.stratus = nc_stratus,
+	.call_info = nc_call_info,
 };

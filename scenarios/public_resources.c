@@ -135,6 +135,8 @@ pr_account_done(struct run *run, void *arg)
 
 	req = run_request(run, "s3", "PutPublicAccessBlock", home,
 	    AWS_SAFE_FAIL);
+	req->role = AWS_ROLE_SIGNAL;
+	req->evidence = AWS_EVIDENCE_ASSUMED;
 	aws_request_set_str(req, "Bucket", bucket);
 	cfg = json_pack("{s:b, s:b, s:b, s:b}", "BlockPublicAcls", 0,
 	    "IgnorePublicAcls", 0, "BlockPublicPolicy", 0,
@@ -146,6 +148,8 @@ pr_account_done(struct run *run, void *arg)
 
 	req = run_request(run, "s3", "DeletePublicAccessBlock", home,
 	    AWS_SAFE_FAIL);
+	req->role = AWS_ROLE_SIGNAL;
+	req->evidence = AWS_EVIDENCE_ASSUMED;
 	aws_request_set_str(req, "Bucket", bucket);
 	free(req->expect_error);
 	req->expect_error = xstrdup("NoSuchBucket");
@@ -170,6 +174,7 @@ pr_start(struct run *run)
 		g = run_group_new(run, pr_region_end, &st->rs[i]);
 		req = run_request(run, "rds", "DescribeDBInstances",
 		    st->rs[i].region, AWS_SAFE_READ_ONLY);
+	req->role = AWS_ROLE_CONTEXT;
 		aws_request_add(req, "MaxRecords", "100");
 		run_group_paginate(g, req, "Marker", "Marker", pr_db_page,
 		    &st->rs[i]);
@@ -182,12 +187,16 @@ pr_start(struct run *run)
 	g = run_group_new(run, pr_account_done, NULL);
 	req = run_request(run, "sts", "GetCallerIdentity", home,
 	    AWS_SAFE_READ_ONLY);
+	req->role = AWS_ROLE_CONTEXT;
 	run_group_call(g, req, pr_identity, NULL);
 	req = run_request(run, "s3", "ListBuckets", home, AWS_SAFE_READ_ONLY);
+	req->role = AWS_ROLE_CONTEXT;
 	run_group_call(g, req, NULL, NULL);
 
 	name = scen_safe_name(run);
 	req = run_request(run, "rds", "CreateDBInstance", home, AWS_SAFE_FAIL);
+	req->role = AWS_ROLE_SIGNAL;
+	req->evidence = AWS_EVIDENCE_OBSERVED;
 	aws_request_add(req, "DBInstanceIdentifier", "%s", name);
 	aws_request_add(req, "DBInstanceClass", "db.t3.micro");
 	aws_request_add(req, "Engine", "mysql");
@@ -248,6 +257,37 @@ static const char *const pr_calls[] = {
 	NULL
 };
 
+static const struct scenario_call_info pr_call_info[] = {
+	{ "ec2", "DescribeRegions", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "home region, once", NULL, NULL },
+	{ "rds", "DescribeDBInstances", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-rec",
+	    "every region", NULL, NULL },
+	{ "sts", "GetCallerIdentity", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "CT-glob",
+	    "home region, once", NULL, NULL },
+	{ "s3", "ListBuckets", AWS_SAFE_READ_ONLY,
+	    AWS_ROLE_CONTEXT, AWS_EVIDENCE_DOCUMENTED, "S3-ct",
+	    "home region, once",
+	    NULL, "s3:ListAllMyBuckets" },
+	{ "rds", "CreateDBInstance", AWS_SAFE_FAIL,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_OBSERVED, "CT-rec",
+	    "home region, once",
+	    "DB subnet group cloudsaga-<runid>", NULL },
+	{ "s3", "PutPublicAccessBlock", AWS_SAFE_FAIL,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_ASSUMED, "S3-ct",
+	    "home region, once",
+	    "cloudsaga-<account>-<runid>",
+	    "s3:PutBucketPublicAccessBlock" },
+	{ "s3", "DeletePublicAccessBlock", AWS_SAFE_FAIL,
+	    AWS_ROLE_SIGNAL, AWS_EVIDENCE_ASSUMED, "S3-ct",
+	    "home region, once",
+	    "cloudsaga-<account>-<runid>",
+	    "s3:PutBucketPublicAccessBlock" },
+	{ NULL, NULL, 0, 0, 0, NULL, NULL, NULL, NULL },
+};
+
 const struct scenario_def scenario_public_resources = {
 	.name = "public-resources",
 	.summary = "public databases and buckets: posture check plus "
@@ -272,4 +312,7 @@ const struct scenario_def scenario_public_resources = {
 	.state_size = sizeof(struct pr_state),
 	.cleanup = pr_cleanup,
 	.needs_regions = 1,
+	.tactic = "Discovery",
+	.tactic_id = "TA0007",
+	.call_info = pr_call_info,
 };

@@ -1,12 +1,17 @@
 /*
- * registry: the built-in scenarios, sorted by name.
+ * registry: the built-in scenarios and the catalogue's techniques
+ * (technique.c, catalogue.c), sorted by name.
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "builtin.h"
+#include "log.h"
 #include "scenario.h"
+#include "technique.h"
+#include "xmalloc.h"
 
 static const struct scenario_def *const registry_defs[] = {
 	&scenario_cloudtrail_tampering,
@@ -19,21 +24,39 @@ static const struct scenario_def *const registry_defs[] = {
 
 #define REGISTRY_N	(sizeof(registry_defs) / sizeof(registry_defs[0]))
 
-static struct scenario_def	registry_table[REGISTRY_N + 1];
-static int			registry_ready;
+static struct scenario_def	*registry_table;
+
+static int
+registry_cmp(const void *a, const void *b)
+{
+	const struct scenario_def	*x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
 
 const struct scenario_def *
 scenario_builtins(void)
 {
-	size_t	 i;
+	const struct technique	*t;
+	size_t			 i, n = 0, nt = 0;
 
-	if (!registry_ready) {
-		for (i = 0; i < REGISTRY_N; i++)
-			registry_table[i] = *registry_defs[i];
-		memset(&registry_table[REGISTRY_N], 0,
-		    sizeof(registry_table[REGISTRY_N]));
-		registry_ready = 1;
-	}
+	if (registry_table != NULL)
+		return registry_table;
+	for (t = technique_catalogue(); t->name != NULL; t++)
+		nt++;
+	/* Lives as long as the process (static data built once). */
+	registry_table = xcalloc(REGISTRY_N + nt + 1,
+	    sizeof(*registry_table));
+	for (i = 0; i < REGISTRY_N; i++)
+		registry_table[n++] = *registry_defs[i];
+	for (t = technique_catalogue(); t->name != NULL; t++)
+		technique_def(t, &registry_table[n++]);
+	qsort(registry_table, n, sizeof(*registry_table), registry_cmp);
+	for (i = 1; i < n; i++)
+		if (strcmp(registry_table[i - 1].name,
+		    registry_table[i].name) == 0)
+			fatalx("%s: two scenarios named %s", __func__,
+			    registry_table[i].name);
 	return registry_table;
 }
 

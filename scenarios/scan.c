@@ -129,6 +129,7 @@ scan_instances(struct region_scan *rs, scan_instance_cb per_instance,
 	g = run_group_new(rs->run, done, rs);
 	req = run_request(rs->run, "ec2", "DescribeInstances", rs->region,
 	    AWS_SAFE_READ_ONLY);
+	req->role = AWS_ROLE_CONTEXT;
 	aws_request_add(req, "MaxResults", "500");
 	run_group_paginate(g, req, "NextToken", "nextToken", scan_page, rs);
 	run_group_close(g);

@@ -150,6 +150,28 @@ struct run_finding {
 
 /* ---- the scenario registry ------------------------------------------- */
 
+/*
+ * One call of a scenario as the catalogue describes it (#11): --about
+ * prints these, docs/CATALOGUE.md lists them.  What the call is to the
+ * technique (role) and how we know CloudTrail records it (evidence, with
+ * the source key of the catalogue research: "EC2-dry", "CT-rec", ...).
+ */
+struct scenario_call_info {
+	const char		*service;	/* "ec2" */
+	const char		*action;	/* "CreateVpc" */
+	enum aws_safety		 safety;
+	enum aws_role		 role;		/* signal or context */
+	enum aws_evidence	 evidence;
+	const char		*source;	/* evidence source key, or NULL */
+	const char		*where;		/* "every region", "home region",
+						   "global (us-east-1)" */
+	const char		*target;	/* "trail cloudsaga-<runid>" or
+						   NULL */
+	const char		*permission;	/* IAM action, e.g.
+						   "s3:PutLifecycleConfiguration";
+						   NULL: service:action */
+};
+
 struct scenario_def {
 	const char		*name;		/* "network-changes" */
 	const char		*summary;	/* one line */
@@ -168,6 +190,14 @@ struct scenario_def {
 	void			(*cleanup)(struct run *);
 	int			 needs_regions;	/* discover regions first */
 	const char		*settings_help;	/* --about: settings keys */
+	/* The catalogue (#11): ATT&CK tactic ("Defense Evasion") and its ID
+	 * ("TA0005"), the Stratus Red Team techniques this scenario
+	 * exercises (NULL-terminated, may be NULL: not a Stratus technique),
+	 * and every call described (terminated by service == NULL). */
+	const char		*tactic;
+	const char		*tactic_id;
+	const char *const	*stratus;
+	const struct scenario_call_info *call_info;
 };
 
 /* Built-ins (sorted by name), terminated by an entry with name == NULL. */

@@ -306,7 +306,17 @@ class GoldenTest(Base):
             "T1098.001": (3.5, yellow),   # custom key-sweep, "unknown"
             "T1496": (4, green),          # context "uncovered" not counted
             "T1578.002": (4, green),      # the old gap is outside 7d
+            # The catalogue's techniques (#11) without a run in the window.
+            "T1021.008": (2, grey), "T1059.009": (2, grey),
+            "T1098": (2, grey), "T1098.003": (2, grey),
+            "T1136.003": (2, grey), "T1485": (2, grey),
+            "T1496.004": (2, grey), "T1526": (2, grey),
+            "T1537": (2, grey), "T1555.006": (2, grey),
+            "T1648": (2, grey), "T1651": (2, grey),
         })
+        self.assertEqual(tech[("T1098.001", None)]["score"], 2)
+        self.assertIn("no run in the window",
+                      tech[("T1098.001", None)]["comment"])
         # Sorted by technique ID; every score's colour in the legend.
         ids = [t["techniqueID"] for t in layer["techniques"]]
         self.assertEqual(ids, sorted(ids))
@@ -334,6 +344,7 @@ class GoldenTest(Base):
         # The failure's region counts among the regions.
         self.assertEqual(cnt["regions"], "eu-west-1, us-east-1")
         self.assertEqual(meta(tech[("T1552", None)])["not scheduled"],
+                         "ec2-download-user-data, ec2-get-password-data, "
                          "iam-credentials")
         # The window comes from the report, not from the clock.
         self.assertIn("from 2026-03-01T12:00:00Z to 2026-03-08T12:00:00Z "
@@ -435,7 +446,8 @@ class RulesTest(Base):
                                  ("T1535", "impact")])
         self.assertEqual(meta(tech[("T1535", "impact")])["scenarios"], "s2")
         self.assertEqual(meta(tech[("T1578.005", None)])["scenarios"],
-                         "network-changes, s2")
+                         "ec2-user-data, network-changes, s2, "
+                         "sagemaker-update-lifecycle-config")
 
     def test_empty_report(self):
         report = self.write("empty.jsonl", [])

@@ -81,10 +81,62 @@ test_service_table(void **state)
 	const struct aws_service	*s;
 	size_t				 i, n;
 
+	/* The catalogue's services (#11): host prefix and signing name
+	 * differ for SES, SageMaker and the Bedrock runtime. */
+	static const struct {
+		const char		*id, *prefix, *signing, *env, *source;
+		const char		*version;
+		enum aws_protocol	 proto;
+		const char		*target;
+	} want2[] = {
+		{ "secretsmanager", "secretsmanager", "secretsmanager",
+		    "SECRETS_MANAGER", "secretsmanager.amazonaws.com",
+		    "2017-10-17", AWS_PROTO_JSON, "secretsmanager" },
+		{ "route53resolver", "route53resolver", "route53resolver",
+		    "ROUTE53RESOLVER", "route53resolver.amazonaws.com",
+		    "2018-04-01", AWS_PROTO_JSON, "Route53Resolver" },
+		{ "ses", "email", "ses", "SES", "ses.amazonaws.com",
+		    "2010-12-01", AWS_PROTO_QUERY, NULL },
+		{ "sagemaker", "api.sagemaker", "sagemaker", "SAGEMAKER",
+		    "sagemaker.amazonaws.com", "2017-07-24", AWS_PROTO_JSON,
+		    "SageMaker" },
+		{ "ec2-instance-connect", "ec2-instance-connect",
+		    "ec2-instance-connect", "EC2_INSTANCE_CONNECT",
+		    "ec2-instance-connect.amazonaws.com", "2018-04-02",
+		    AWS_PROTO_JSON, "AWSEC2InstanceConnectService" },
+		{ "lambda", "lambda", "lambda", "LAMBDA",
+		    "lambda.amazonaws.com", "2015-03-31", AWS_PROTO_RESTJSON,
+		    NULL },
+		{ "bedrock", "bedrock-runtime", "bedrock", "BEDROCK_RUNTIME",
+		    "bedrock.amazonaws.com", "2023-09-30", AWS_PROTO_RESTJSON,
+		    NULL },
+	};
+
 	(void)state;
 	for (n = 0, s = aws_services(); s->id != NULL; s++)
 		n++;
-	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]) +
+	    sizeof(want2) / sizeof(want2[0]));
+	for (i = 0; i < sizeof(want2) / sizeof(want2[0]); i++) {
+		s = aws_service_find(want2[i].id);
+		assert_non_null(s);
+		assert_string_equal(s->id, want2[i].id);
+		assert_string_equal(s->endpoint_prefix, want2[i].prefix);
+		assert_string_equal(s->signing_name, want2[i].signing);
+		assert_string_equal(s->env_name, want2[i].env);
+		assert_string_equal(s->event_source, want2[i].source);
+		assert_string_equal(s->api_version, want2[i].version);
+		assert_int_equal(s->protocol, want2[i].proto);
+		assert_int_equal(s->global, 0);
+		if (want2[i].target == NULL)
+			assert_null(s->target_prefix);
+		else
+			assert_string_equal(s->target_prefix, want2[i].target);
+		/* Found by its endpoint prefix and env name too. */
+		assert_ptr_equal(aws_service_find(want2[i].prefix), s);
+		assert_ptr_equal(aws_service_find(want2[i].env), s);
+	}
+	n = sizeof(want) / sizeof(want[0]);
 	for (i = 0; i < n; i++) {
 		s = aws_service_find(want[i].id);
 		assert_non_null(s);
@@ -116,7 +168,9 @@ test_service_find(void **state)
 	assert_string_equal(aws_service_find("cloudwatch_logs")->id, "logs");
 	assert_string_equal(aws_service_find("CLOUDWATCH_LOGS")->id, "logs");
 	assert_string_equal(aws_service_find("EC2")->id, "ec2");
-	assert_null(aws_service_find("lambda"));
+	assert_null(aws_service_find("lambdax"));
+	assert_string_equal(aws_service_find("bedrock-runtime")->id, "bedrock");
+	assert_string_equal(aws_service_find("email")->id, "ses");
 	assert_null(aws_service_find(""));
 	assert_null(aws_service_find(NULL));
 	assert_null(aws_service_find("ec2x"));
@@ -888,6 +942,93 @@ test_guardduty_errors(void **state)
 /* base64(md5(PAB_XML)), computed independently with Python hashlib. */
 #define PAB_MD5	"7Jt+sTbIyR3BHY+p64CCbQ=="
 
+/* The catalogue's REST operations: Lambda, Bedrock runtime, S3 payloads. */
+static void
+test_rest_catalogue(void **state)
+{
+	struct aws_request	*req;
+	struct aws_http		 h;
+	char			*cause = NULL;
+	size_t			 i;
+	const char		*md5 = NULL, *ctype = NULL;
+
+	(void)state;
+	req = aws_request_new(aws_service_find("lambda"), "AddPermission",
+	    "us-east-1");
+	req->input = J("{\"FunctionName\":\"cloudsaga-x y\","
+	    "\"StatementId\":\"s\",\"Action\":\"lambda:InvokeFunction\","
+	    "\"Principal\":\"*\"}");
+	assert_int_equal(aws_encode(req, &h, &cause), 0);
+	assert_string_equal(h.method, "POST");
+	assert_string_equal(h.path, "/2015-03-31/functions/cloudsaga-x%20y/policy");
+	assert_string_equal(h.body, "{\"StatementId\":\"s\",\"Action\":"
+	    "\"lambda:InvokeFunction\",\"Principal\":\"*\"}");
+	aws_http_free(&h);
+	aws_request_free(req);
+
+	req = aws_request_new(aws_service_find("lambda"), "UpdateFunctionCode",
+	    "us-east-1");
+	req->input = J("{\"FunctionName\":\"f\",\"S3Bucket\":\"b\","
+	    "\"S3Key\":\"k\",\"Publish\":\"true\"}");
+	assert_int_equal(aws_encode(req, &h, &cause), 0);
+	assert_string_equal(h.method, "PUT");
+	assert_string_equal(h.path, "/2015-03-31/functions/f/code");
+	assert_string_equal(h.body,
+	    "{\"S3Bucket\":\"b\",\"S3Key\":\"k\",\"Publish\":true}");
+	aws_http_free(&h);
+	aws_request_free(req);
+
+	req = aws_request_new(aws_service_find("lambda"),
+	    "UpdateFunctionConfiguration", "us-east-1");
+	req->input = J("{\"FunctionName\":\"f\",\"Layers\":[\"arn:x\"]}");
+	assert_int_equal(aws_encode(req, &h, &cause), 0);
+	assert_string_equal(h.path, "/2015-03-31/functions/f/configuration");
+	assert_string_equal(h.body, "{\"Layers\":[\"arn:x\"]}");
+	aws_http_free(&h);
+	aws_request_free(req);
+
+	req = aws_request_new(aws_service_find("bedrock"), "InvokeModel",
+	    "us-west-2");
+	req->input = J("{\"modelId\":\"cloudsaga-1\","
+	    "\"body\":{\"inputText\":\"x\"}}");
+	assert_int_equal(aws_encode(req, &h, &cause), 0);
+	assert_string_equal(h.method, "POST");
+	assert_string_equal(h.path, "/model/cloudsaga-1/invoke");
+	assert_string_equal(h.body, "{\"inputText\":\"x\"}");
+	for (i = 0; i < h.nheaders; i++)
+		if (strcmp(h.headers[i].name, "Content-Type") == 0)
+			ctype = h.headers[i].value;
+	assert_non_null(ctype);
+	assert_string_equal(ctype, "application/json");
+	aws_http_free(&h);
+	aws_request_free(req);
+
+	req = aws_request_new(aws_service_find("s3"), "PutBucketPolicy",
+	    "us-east-1");
+	req->input = J("{\"Bucket\":\"b\",\"Policy\":\"{}\"}");
+	assert_int_equal(aws_encode(req, &h, &cause), 0);
+	assert_string_equal(h.method, "PUT");
+	assert_string_equal(h.query, "policy");
+	assert_string_equal(h.bucket, "b");
+	assert_string_equal(h.body, "{}");
+	for (i = 0; i < h.nheaders; i++)
+		if (strcmp(h.headers[i].name, "Content-MD5") == 0)
+			md5 = h.headers[i].value;
+	assert_non_null(md5);
+	assert_string_equal(md5, "mZFLkyvTelC5g8XnyQrpOw==");
+	aws_http_free(&h);
+	aws_request_free(req);
+
+	req = aws_request_new(aws_service_find("s3"),
+	    "PutBucketLifecycleConfiguration", "us-east-1");
+	req->input = J("{\"Bucket\":\"b\"}");
+	assert_int_equal(aws_encode(req, &h, &cause), -1);
+	assert_non_null(strstr(cause, "needs LifecycleConfiguration"));
+	free(cause);
+	cause = NULL;
+	aws_request_free(req);
+}
+
 static void
 test_s3(void **state)
 {
@@ -1045,6 +1186,7 @@ main(void)
 		cmocka_unit_test(test_json_services),
 		cmocka_unit_test(test_guardduty),
 		cmocka_unit_test(test_guardduty_errors),
+		cmocka_unit_test(test_rest_catalogue),
 		cmocka_unit_test(test_s3),
 		cmocka_unit_test(test_s3_errors),
 	};

@@ -29,13 +29,14 @@ test_registry_names_sorted(void **state)
 	const struct scenario_def	*d = scenario_builtins();
 	size_t				 i;
 
-	for (i = 0; expected_names[i] != NULL; i++) {
-		assert_non_null(d[i].name);
-		assert_string_equal(d[i].name, expected_names[i]);
+	/* CloudSaga's five and cloudtrail-tampering, among the catalogue's
+	 * techniques (#11): at least 30 in all, sorted, unique. */
+	for (i = 0; expected_names[i] != NULL; i++)
+		assert_non_null(scenario_find(expected_names[i]));
+	for (i = 0; d[i].name != NULL; i++)
 		if (i > 0)
 			assert_true(strcmp(d[i - 1].name, d[i].name) < 0);
-	}
-	assert_null(d[i].name);
+	assert_true(i >= 30);
 }
 
 static size_t
@@ -73,7 +74,8 @@ test_registry_complete(void **state)
 			for (j = 0; d->permissions[i] + j < p; j++)
 				assert_true(islower((unsigned char)
 				    d->permissions[i][j]) || isdigit(
-				    (unsigned char)d->permissions[i][j]));
+				    (unsigned char)d->permissions[i][j]) ||
+				    d->permissions[i][j] == '-');
 			assert_true(isupper((unsigned char)p[1]));
 		}
 		for (i = 0; d->mitre[i] != NULL; i++) {
@@ -86,12 +88,30 @@ test_registry_complete(void **state)
 				    j == 5);
 		}
 		/* Every region fan-out discovers regions first. */
-		if (strcmp(d->name, "iam-credentials") != 0) {
-			assert_true(d->needs_regions);
+		if (d->needs_regions)
 			assert_string_equal(d->permissions[0],
 			    "ec2:DescribeRegions");
+		/* The catalogue's fields (#11). */
+		assert_non_null(d->tactic);
+		assert_non_null(d->tactic_id);
+		assert_true(strncmp(d->tactic_id, "TA00", 4) == 0);
+		assert_non_null(d->call_info);
+		for (i = 0; d->call_info[i].service != NULL; i++) {
+			assert_non_null(aws_service_find(
+			    d->call_info[i].service));
+			assert_true(d->call_info[i].role == AWS_ROLE_SIGNAL ||
+			    d->call_info[i].role == AWS_ROLE_CONTEXT);
+			assert_non_null(d->call_info[i].where);
+			assert_true(d->call_info[i].safety !=
+			    AWS_SAFE_AUTO && d->call_info[i].safety !=
+			    AWS_SAFE_LIVE);
 		}
+		assert_true(i >= 1);
+		for (i = 0; d->stratus != NULL && d->stratus[i] != NULL; i++)
+			assert_true(strncmp(d->stratus[i], "aws.", 4) == 0);
 	}
+	assert_false(scenario_find("iam-credentials")->needs_regions);
+	assert_true(scenario_find("network-changes")->needs_regions);
 }
 
 static void
@@ -244,9 +264,26 @@ test_expect_s3_names(void **state)
 	    "DeletePublicAccessBlock"), "DeleteBucketPublicAccessBlock");
 	assert_string_equal(expectation_event_name(aws_service_find("s3"),
 	    "ListBuckets"), "ListBuckets");
-	/* Only S3 renames. */
+	assert_string_equal(expectation_event_name(aws_service_find("s3"),
+	    "PutBucketLifecycleConfiguration"), "PutBucketLifecycle");
+	/* Only S3 and Lambda rename. */
 	assert_string_equal(expectation_event_name(aws_service_find("ec2"),
 	    "PutPublicAccessBlock"), "PutPublicAccessBlock");
+	/* Lambda: the URI's API version, "v2" for the revised operations. */
+	assert_string_equal(expectation_event_name(aws_service_find("lambda"),
+	    "AddPermission"), "AddPermission20150331v2");
+	assert_string_equal(expectation_event_name(aws_service_find("lambda"),
+	    "UpdateFunctionCode"), "UpdateFunctionCode20150331v2");
+	assert_string_equal(expectation_event_name(aws_service_find("lambda"),
+	    "UpdateFunctionConfiguration"),
+	    "UpdateFunctionConfiguration20150331v2");
+	assert_string_equal(expectation_event_name(aws_service_find("lambda"),
+	    "ListFunctions"), "ListFunctions20150331");
+	/* The Bedrock runtime logs as bedrock, SES as ses. */
+	assert_string_equal(aws_service_find("bedrock-runtime")->event_source,
+	    "bedrock.amazonaws.com");
+	assert_string_equal(aws_service_find("email")->event_source,
+	    "ses.amazonaws.com");
 }
 
 static void
