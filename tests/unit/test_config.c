@@ -240,8 +240,8 @@ static const struct {
 	{ "aws = { endpoints = {\n  ec2 = \"http://x?a=b\"; }; };\n",
 	  "t.conf:2: aws.endpoints.ec2: endpoint URL http://x?a=b: query or "
 	  "fragment not allowed" },
-	{ "aws = { endpoints = {\n  lambda = \"http://x\"; }; };\n",
-	  "t.conf:2: aws.endpoints: unknown service \"lambda\"" },
+	{ "aws = { endpoints = {\n  kinesis = \"http://x\"; }; };\n",
+	  "t.conf:2: aws.endpoints: unknown service \"kinesis\"" },
 	{ "verify = {\n  interval = \"10m\";\n  deadline = \"5m\"; initial_delay = \"1m\"; };\n",
 	  "t.conf:2: verify.interval (10m) is longer than verify.deadline "
 	  "(5m)" },
