@@ -531,6 +531,8 @@ cli_coverage_label(const struct ledger_entry *e)
 		return "UNCOVERED";
 	case COVERAGE_UNKNOWN:
 		return "unknown";
+	case COVERAGE_CONTEXT:
+		return "context";
 	case COVERAGE_NONE:
 		break;
 	}

@@ -156,6 +156,23 @@ static const char *const db_migrations[] = {
 	") WITHOUT ROWID;"
 	"CREATE INDEX history_key ON history(account, region, event_source,"
 	"  event_name, day);",
+	/*
+	 * 2: every expectation's role (signal/context) and evidence level
+	 * (documented/observed/assumed), #11, and whether a complete lookup
+	 * after the deadline did not find it.  Rows of version 1: the role
+	 * the action's read-only flag gives (aws_role_resolve), evidence
+	 * "documented" (the built-in calls of version 1 all are), not_found
+	 * for every missing row.
+	 */
+	"ALTER TABLE expectations ADD COLUMN role TEXT NOT NULL"
+	"  DEFAULT 'signal' CHECK (role IN ('signal', 'context'));"
+	"ALTER TABLE expectations ADD COLUMN evidence TEXT NOT NULL"
+	"  DEFAULT 'documented' CHECK (evidence IN"
+	"    ('documented', 'observed', 'assumed'));"
+	"ALTER TABLE expectations ADD COLUMN not_found INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"UPDATE expectations SET role = 'context' WHERE read_only != 0;"
+	"UPDATE expectations SET not_found = 1 WHERE verdict = 'missing';",
 };
 
 #define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))

@@ -129,6 +129,14 @@ report_verdict_json(const struct ledger_entry *e, double now)
 	json_object_set_new(o, "event_source", json_string(e->event_source));
 	json_object_set_new(o, "event_name", json_string(e->event_name));
 	json_object_set_new(o, "verdict", json_string(verdict_name(e->verdict)));
+	/* #11: what the call is to its technique, how we know CloudTrail
+	 * records it; not_found: a complete lookup after the deadline did
+	 * not find it (missing, or unverified when only assumed). */
+	json_object_set_new(o, "role", json_string(ledger_role_name(e->role)));
+	json_object_set_new(o, "evidence",
+	    json_string(aws_evidence_name(e->evidence)));
+	if (e->not_found && e->verdict != VERDICT_LOGGED)
+		json_object_set_new(o, "not_found", json_true());
 	if (e->verdict == VERDICT_LOGGED) {
 		json_object_set_new(o, "event_id", report_str(e->event_id));
 		json_object_set_new(o, "latency_s",
@@ -298,6 +306,9 @@ report_verdict_priority(const struct ledger_entry *e)
 			return LOG_INFO;
 		return LOG_WARNING;
 	case VERDICT_UNVERIFIED:
+		/* Not found, recorded only by assumption: no gap (#11). */
+		if (ledger_entry_unconfirmed(e))
+			return LOG_NOTICE;
 		return LOG_WARNING;
 	case VERDICT_LOGGED:
 		if (e->coverage == COVERAGE_UNCOVERED) {
@@ -329,7 +340,8 @@ report_verdict_msgid(const struct ledger_entry *e)
 		return report_is(e->gap, "regression") ? MSGID_REGRESSION :
 		    MSGID_MISSING;
 	case VERDICT_UNVERIFIED:
-		return MSGID_UNVERIFIED;
+		return ledger_entry_unconfirmed(e) ? MSGID_UNCONFIRMED :
+		    MSGID_UNVERIFIED;
 	case VERDICT_LOGGED:
 		switch (e->coverage) {
 		case COVERAGE_UNCOVERED:
@@ -339,6 +351,7 @@ report_verdict_msgid(const struct ledger_entry *e)
 			return MSGID_COVERAGE_UNKNOWN;
 		case COVERAGE_COVERED:
 		case COVERAGE_NONE:
+		case COVERAGE_CONTEXT:
 			break;
 		}
 		/* A gap that closed keeps the verdict's MESSAGE_ID (people
@@ -399,6 +412,9 @@ report_verdict_fields(const struct ledger_entry *e,
 	report_field(&f, "CLOUDSAGA_EVENT_SOURCE", "%s", e->event_source);
 	report_field(&f, "CLOUDSAGA_EVENT_NAME", "%s", e->event_name);
 	report_field(&f, "CLOUDSAGA_VERDICT", "%s", verdict_name(e->verdict));
+	report_field(&f, "CLOUDSAGA_ROLE", "%s", ledger_role_name(e->role));
+	report_field(&f, "CLOUDSAGA_EVIDENCE", "%s",
+	    aws_evidence_name(e->evidence));
 	if (e->verdict == VERDICT_LOGGED) {
 		report_field(&f, "CLOUDSAGA_EVENT_ID", "%s",
 		    e->event_id != NULL ? e->event_id : "");
@@ -553,6 +569,15 @@ report_verdict_text(const struct ledger_entry *e)
 		    ledger_entry_run_id(e), ledger_entry_scenario(e),
 		    ledger_entry_account(e));
 	case VERDICT_UNVERIFIED:
+		if (ledger_entry_unconfirmed(e))
+			return xprintf("unconfirmed: %s:%s in %s is not in "
+			    "CloudTrail %.0fs after the call, but that "
+			    "CloudTrail records it is only assumed: not a "
+			    "logging gap (request %s; run %s, %s, account %s)",
+			    s, e->event_name, e->region,
+			    e->deadline - e->fired_at, e->request_id != NULL ?
+			    e->request_id : "unknown", ledger_entry_run_id(e),
+			    ledger_entry_scenario(e), ledger_entry_account(e));
 		return xprintf("unverified: %s:%s in %s could not be checked in "
 		    "CloudTrail: %s (run %s, %s, account %s)", s,
 		    e->event_name, e->region, e->reason != NULL ? e->reason :
@@ -580,6 +605,7 @@ report_verdict_text(const struct ledger_entry *e)
 		cov = xprintf("%s; alert coverage unknown: %s", m,
 		    e->coverage_reason != NULL ? e->coverage_reason : "?");
 		break;
+	case COVERAGE_CONTEXT:	/* not judged: nothing to add */
 	case COVERAGE_NONE:
 		break;
 	}

@@ -139,7 +139,7 @@ class Damaged(unittest.TestCase):
         content_check(aside)
         # A fresh, working database took its place.
         self.assertEqual(state_query(os.path.dirname(self.db),
-                                     "PRAGMA user_version")[0][0], 1)
+                                     "PRAGMA user_version")[0][0], 2)
         self.assertEqual(state_query(os.path.dirname(self.db),
                                      "PRAGMA quick_check")[0][0], "ok")
         self.stop()
@@ -208,7 +208,7 @@ class Damaged(unittest.TestCase):
         open(self.db, "wb").close()
         self.start_ready()
         self.assertEqual(state_query(os.path.dirname(self.db),
-                                     "PRAGMA user_version")[0][0], 1)
+                                     "PRAGMA user_version")[0][0], 2)
         self.stop()
         self.assertEqual(self.set_aside(), [])
         self.assertEqual(records("MESSAGE_ID=" + MSGID_STATE_CORRUPT,
