@@ -215,6 +215,11 @@ report_summary_json(const struct ledger_run *r, double now)
 	json_object_set_new(o, "missing", json_integer(c.missing));
 	json_object_set_new(o, "unverified", json_integer(c.unverified));
 	json_object_set_new(o, "pending", json_integer(c.pending));
+	/* #11: of unverified, not found with an assumed recording; rows by
+	 * role (alert coverage below counts signal calls only). */
+	json_object_set_new(o, "unconfirmed", json_integer(c.unconfirmed));
+	json_object_set_new(o, "signal", json_integer(c.signal));
+	json_object_set_new(o, "context", json_integer(c.context));
 	if (c.covered + c.uncovered + c.coverage_unknown > 0) {
 		json_object_set_new(o, "covered", json_integer(c.covered));
 		json_object_set_new(o, "uncovered", json_integer(c.uncovered));
@@ -633,6 +638,9 @@ report_summary_fields(const struct ledger_run *r)
 	report_field(&f, "CLOUDSAGA_LOGGED", "%u", c.logged);
 	report_field(&f, "CLOUDSAGA_MISSING", "%u", c.missing);
 	report_field(&f, "CLOUDSAGA_UNVERIFIED", "%u", c.unverified);
+	if (c.unconfirmed > 0)
+		report_field(&f, "CLOUDSAGA_UNCONFIRMED", "%u",
+		    c.unconfirmed);
 	if (c.covered + c.uncovered + c.coverage_unknown > 0) {
 		report_field(&f, "CLOUDSAGA_COVERED", "%u", c.covered);
 		report_field(&f, "CLOUDSAGA_UNCOVERED", "%u", c.uncovered);
@@ -664,17 +672,20 @@ char *
 report_summary_message(const struct ledger_run *r)
 {
 	struct ledger_counts	 c;
-	char			 cov[128] = "";
+	char			 cov[128] = "", unc[96] = "";
 
 	ledger_run_counts(r, &c);
 	if (c.covered + c.uncovered + c.coverage_unknown > 0)
-		snprintf(cov, sizeof(cov), "; alerts: %u covered, %u "
-		    "uncovered, %u unknown", c.covered, c.uncovered,
-		    c.coverage_unknown);
+		snprintf(cov, sizeof(cov), "; alerts on signal calls: %u "
+		    "covered, %u uncovered, %u unknown", c.covered,
+		    c.uncovered, c.coverage_unknown);
+	if (c.unconfirmed > 0)
+		snprintf(unc, sizeof(unc), " (%u not found but only assumed "
+		    "to be recorded)", c.unconfirmed);
 	return xprintf("run %s of %s for account %s%s: %u calls expected in "
-	    "CloudTrail, %u logged, %u missing, %u unverified%s",
+	    "CloudTrail, %u logged, %u missing, %u unverified%s%s",
 	    r->run_id, r->scenario, r->account, r->halted ? " (halted)" : "",
-	    c.expected, c.logged, c.missing, c.unverified, cov);
+	    c.expected, c.logged, c.missing, c.unverified, unc, cov);
 }
 
 
