@@ -37,7 +37,9 @@
  *               page without a match, every page a valid answer (an
  *               Events list, every record readable): everything
  *               CloudTrail had delivered by D was seen, and the row was
- *               not in it
+ *               not in it; when the call's recording is only assumed
+ *               (evidence "assumed", #11) the same absence is unverified
+ *               instead, not_found set (verify_decide_absent)
  *   unverified  no such lookup could be completed by D + grace (throttled,
  *               denied, endpoint down, no credentials, an answer that
  *               could not be trusted, more pages than the per-poll cap),
