@@ -162,7 +162,8 @@ static const char *const db_migrations[] = {
 	 * after the deadline did not find it.  Rows of version 1: the role
 	 * the action's read-only flag gives (aws_role_resolve), evidence
 	 * "documented" (the built-in calls of version 1 all are), not_found
-	 * for every missing row.
+	 * for every missing row; open alert gaps of events that context
+	 * calls make are closed (alerts are judged for signal calls only).
 	 */
 	"ALTER TABLE expectations ADD COLUMN role TEXT NOT NULL"
 	"  DEFAULT 'signal' CHECK (role IN ('signal', 'context'));"
@@ -172,7 +173,17 @@ static const char *const db_migrations[] = {
 	"ALTER TABLE expectations ADD COLUMN not_found INTEGER NOT NULL"
 	"  DEFAULT 0;"
 	"UPDATE expectations SET role = 'context' WHERE read_only != 0;"
-	"UPDATE expectations SET not_found = 1 WHERE verdict = 'missing';",
+	"UPDATE expectations SET not_found = 1 WHERE verdict = 'missing';"
+	/* An open alert gap on the event of a context call (read-only,
+	 * version 1 judged them all) would stay in the daily digest forever:
+	 * closed, without a report. */
+	"UPDATE event_state SET alert_gap_since = NULL, alert_gap_runs = 0,"
+	"  alert_gap_kind = NULL WHERE alert_gap_since IS NOT NULL AND"
+	"  EXISTS (SELECT 1 FROM expectations e JOIN runs r USING (run_id)"
+	"    WHERE r.account = event_state.account AND"
+	"    e.region = event_state.region AND"
+	"    e.event_source = event_state.event_source AND"
+	"    e.event_name = event_state.event_name AND e.role = 'context');",
 };
 
 #define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))

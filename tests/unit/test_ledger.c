@@ -612,12 +612,20 @@ test_role_evidence(void **state)
 	}
 	ledger_free(l);
 
-	/* Back to schema 1 (its columns exactly), then opened again. */
+	/* Back to schema 1 (its columns exactly), with open alert gaps on a
+	 * context call's event and a signal call's, then opened again. */
 	path = xprintf("%s/%s", dir, DB_FILE);
 	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(h, "ALTER TABLE expectations DROP "
 	    "COLUMN role; ALTER TABLE expectations DROP COLUMN evidence; "
 	    "ALTER TABLE expectations DROP COLUMN not_found; "
+	    "INSERT INTO event_state (account, region, event_source, "
+	    "event_name, first_seen, last_seen, alert_gap_since, "
+	    "alert_gap_runs, alert_gap_kind) VALUES "
+	    "('prod', 'eu-west-1', 'ec2.amazonaws.com', 'DescribeVpcs', 1, 2, "
+	    "1, 5, 'new'), "
+	    "('prod', 'eu-west-1', 'ec2.amazonaws.com', 'CreateVpc', 1, 2, "
+	    "1, 5, 'new'); "
 	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 	free(path);
@@ -638,6 +646,12 @@ test_role_evidence(void **state)
 	assert_int_equal(runs[0]->entries[1]->not_found, 0);
 	assert_false(ledger_entry_unconfirmed(runs[0]->entries[1]));
 	assert_int_equal(runs[0]->entries[2]->not_found, 1);
+	/* The context call's open alert gap is closed, the signal call's
+	 * stays. */
+	assert_int_equal(db_count(l, "SELECT count(*) FROM event_state WHERE "
+	    "alert_gap_since IS NOT NULL"), 1);
+	assert_int_equal(db_count(l, "SELECT alert_gap_runs FROM event_state "
+	    "WHERE event_name = 'CreateVpc'"), 5);
 	ledger_free(l);
 	rmtree(dir);
 	free(dir);
