@@ -174,6 +174,12 @@ static const char *const db_migrations[] = {
 	"  DEFAULT 0;"
 	"UPDATE expectations SET role = 'context' WHERE read_only != 0;"
 	"UPDATE expectations SET not_found = 1 WHERE verdict = 'missing';"
+	/* A context call's row checked but not yet reported: not judged. */
+	"UPDATE expectations SET coverage = 'context', rules = NULL,"
+	"  coverage_reason = 'a context call (discovery the technique needs):"
+	" alert coverage is judged for signal calls only' WHERE"
+	"  role = 'context' AND verdict = 'logged' AND seq = 0 AND"
+	"  coverage IS NOT NULL;"
 	/* An open alert gap on the event of a context call (read-only,
 	 * version 1 judged them all) would stay in the daily digest forever:
 	 * closed, without a report. */

@@ -619,6 +619,8 @@ test_role_evidence(void **state)
 	assert_int_equal(sqlite3_exec(h, "ALTER TABLE expectations DROP "
 	    "COLUMN role; ALTER TABLE expectations DROP COLUMN evidence; "
 	    "ALTER TABLE expectations DROP COLUMN not_found; "
+	    "UPDATE expectations SET verdict = 'logged', decided_at = 1950, "
+	    "event_id = 'ev-0', coverage = 'uncovered' WHERE idx = 0; "
 	    "INSERT INTO event_state (account, region, event_source, "
 	    "event_name, first_seen, last_seen, alert_gap_since, "
 	    "alert_gap_runs, alert_gap_kind) VALUES "
@@ -646,6 +648,9 @@ test_role_evidence(void **state)
 	assert_int_equal(runs[0]->entries[1]->not_found, 0);
 	assert_false(ledger_entry_unconfirmed(runs[0]->entries[1]));
 	assert_int_equal(runs[0]->entries[2]->not_found, 1);
+	/* A context call checked by version 1, not reported yet: not
+	 * judged. */
+	assert_int_equal(runs[0]->entries[0]->coverage, COVERAGE_CONTEXT);
 	/* The context call's open alert gap is closed, the signal call's
 	 * stays. */
 	assert_int_equal(db_count(l, "SELECT count(*) FROM event_state WHERE "
