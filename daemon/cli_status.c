@@ -3,13 +3,14 @@
  * done, read from its state database through a read-only connection (WAL:
  * safe while the daemon runs, no lock taken): per schedule entry the last
  * run (when, calls failed, logged / missing / unverified, alert coverage
- * of signal calls) and the next one, the expectations still pending with their deadlines,
- * and the last gaps with their run IDs.
+ * of signal calls) and the next one, the expectations still pending with
+ * their deadlines, and the last gaps with their run IDs.
  *
  * Exit status: 0 when the last run of every enabled entry is clean (no
  * failed call, nothing missing or unverified - a call not found whose
- * recording is only assumed is neither; still verifying counts as clean), 1 otherwise, 2 for usage and configuration errors, 3 when there
- * is no state database yet.
+ * recording is only assumed is neither; still verifying counts as clean),
+ * 1 otherwise, 2 for usage and configuration errors, 3 when there is no
+ * state database yet.
  */
 #include <stdio.h>
 #include <stdlib.h>
