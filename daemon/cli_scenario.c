@@ -825,7 +825,7 @@ cli_scenario(const struct cli_opts *o, struct custom_scenario *const *custom)
 	else if (!cr.verified || cr.interrupted)
 		rc = CLI_EXIT_FAIL;
 	else if (cr.counts.unverified > cr.counts.unconfirmed)
-		rc = CLI_EXIT_UNVERIFIED;	/* not: only assumed recorded */
+		rc = CLI_EXIT_UNVERIFIED;	/* not for assumed ones */
 out:
 	event_free(sigint);
 	event_free(sigterm);

@@ -56,8 +56,8 @@ status_last_run(struct db *d, const char *entry, int *clean)
 	char		*cause = NULL, *run_id;
 	const char	*verdict, *cov, *role;
 	long		 n, logged = 0, missing = 0, unverified = 0, pending = 0;
-	long		 covered = 0, uncovered = 0, unknown = 0, unconfirmed = 0;
-	long		 signal = 0, context = 0;
+	long		 covered = 0, uncovered = 0, unknown = 0;
+	long		 unconfirmed = 0, signal = 0, context = 0;
 	int		 not_found;
 
 	if ((st = db_stmt(d, sql_run, &cause)) == NULL) {

@@ -81,7 +81,7 @@ struct ledger_entry {
 	char		*user_agent;
 	int		 read_only;
 	enum aws_role	 role;		/* signal or context (#11) */
-	enum aws_evidence evidence;	/* how we know CloudTrail records it */
+	enum aws_evidence evidence;	/* how we know it is logged */
 	double		 fired_at;	/* the answering attempt's send time */
 	double		 deadline;	/* absolute: fired_at + verify deadline */
 	double		 fired_mono;	/* monotonic send time in this process,
@@ -95,11 +95,10 @@ struct ledger_entry {
 	double		 event_time;	/* logged: CloudTrail eventTime */
 	char		*match;		/* logged: "request-id" or "marker" */
 	char		*reason;	/* missing/unverified: why */
-	int		 not_found;	/* a complete lookup started after the
-					   deadline did not find it: missing,
-					   or unverified when its recording is
-					   only assumed (verify_decide_absent,
-					   ledger_entry_unconfirmed) */
+	/* A complete lookup started after the deadline did not find it:
+	 * missing, or unverified when its recording is only assumed
+	 * (verify_decide_absent, ledger_entry_unconfirmed). */
+	int		 not_found;
 	json_t		*record;	/* logged: the CloudTrail record, kept
 					   until reported (coverage needs it) */
 
@@ -144,8 +143,8 @@ struct ledger_run {
 /* Counts over a run's rows, for summaries. */
 struct ledger_counts {
 	unsigned	 expected, pending, logged, missing, unverified;
-	unsigned	 unconfirmed;	/* of unverified: not found, recording
-					   only assumed */
+	/* Of unverified: not found, recording only assumed. */
+	unsigned	 unconfirmed;
 	unsigned	 signal, context;	/* rows by role */
 	/* Alert coverage: of signal calls only (context calls are never
 	 * judged). */

@@ -77,7 +77,8 @@ struct tool {
 	int			 resume;
 	int			 failed;
 	const char		*crash_at;
-	enum aws_role		 role;		/* --role, --evidence */
+	/* --role, --evidence */
+	enum aws_role		 role;
 	enum aws_evidence	 evidence;
 	struct event		*timeout_ev;
 	struct event		*term_ev;
