@@ -2,14 +2,15 @@
  * cli_status: `cloudsagad status [--json] [-c FILE]` - what the daemon has
  * done, read from its state database through a read-only connection (WAL:
  * safe while the daemon runs, no lock taken): per schedule entry the last
- * run (when, calls failed, logged / missing / unverified, alert coverage)
- * and the next one, the expectations still pending with their deadlines,
- * and the last gaps with their run IDs.
+ * run (when, calls failed, logged / missing / unverified, alert coverage
+ * of signal calls) and the next one, the expectations still pending with
+ * their deadlines, and the last gaps with their run IDs.
  *
  * Exit status: 0 when the last run of every enabled entry is clean (no
- * failed call, nothing missing or unverified; still verifying counts as
- * clean), 1 otherwise, 2 for usage and configuration errors, 3 when there
- * is no state database yet.
+ * failed call, nothing missing or unverified - a call not found whose
+ * recording is only assumed is neither; still verifying counts as clean),
+ * 1 otherwise, 2 for usage and configuration errors, 3 when there is no
+ * state database yet.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,14 +47,18 @@ status_last_run(struct db *d, const char *entry, int *clean)
 	static const char *sql_run = "SELECT run_id, scenario, account, "
 	    "started, finished, failed, halted FROM runs WHERE entry = ? "
 	    "ORDER BY started DESC LIMIT 1";
-	static const char *sql_counts = "SELECT verdict, coverage, count(*) "
-	    "FROM expectations WHERE run_id = ? GROUP BY verdict, coverage";
+	/* Alert coverage is judged for signal calls only (#11). */
+	static const char *sql_counts = "SELECT verdict, coverage, role, "
+	    "not_found, count(*) FROM expectations WHERE run_id = ? "
+	    "GROUP BY verdict, coverage, role, not_found";
 	sqlite3_stmt	*st;
 	json_t		*o, *v;
 	char		*cause = NULL, *run_id;
-	const char	*verdict, *cov;
+	const char	*verdict, *cov, *role;
 	long		 n, logged = 0, missing = 0, unverified = 0, pending = 0;
-	long		 covered = 0, uncovered = 0;
+	long		 covered = 0, uncovered = 0, unknown = 0;
+	long		 unconfirmed = 0, signal = 0, context = 0;
+	int		 not_found;
 
 	if ((st = db_stmt(d, sql_run, &cause)) == NULL) {
 		free(cause);
@@ -85,29 +90,47 @@ status_last_run(struct db *d, const char *entry, int *clean)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		verdict = (const char *)sqlite3_column_text(st, 0);
 		cov = (const char *)sqlite3_column_text(st, 1);
-		n = sqlite3_column_int(st, 2);
+		role = (const char *)sqlite3_column_text(st, 2);
+		not_found = sqlite3_column_int(st, 3);
+		n = sqlite3_column_int(st, 4);
 		if (verdict == NULL)
 			continue;
+		if (role != NULL && strcmp(role, "context") == 0)
+			context += n;
+		else
+			signal += n;
 		if (strcmp(verdict, "logged") == 0)
 			logged += n;
 		else if (strcmp(verdict, "missing") == 0)
 			missing += n;
-		else if (strcmp(verdict, "unverified") == 0)
+		else if (strcmp(verdict, "unverified") == 0) {
 			unverified += n;
-		else
+			/* Not found, recorded only by assumption: no gap. */
+			if (not_found)
+				unconfirmed += n;
+		} else
 			pending += n;
+		if (role != NULL && strcmp(role, "context") == 0)
+			continue;
 		if (cov != NULL && strcmp(cov, "covered") == 0)
 			covered += n;
 		else if (cov != NULL && strcmp(cov, "uncovered") == 0)
 			uncovered += n;
+		else if (cov != NULL && strcmp(cov, "unknown") == 0)
+			unknown += n;
 	}
 	sqlite3_reset(st);
-	if (missing > 0 || unverified > 0)
+	/* An assumed recording not found is neither a gap nor a failure to
+	 * look: it does not make the run unclean. */
+	if (missing > 0 || unverified - unconfirmed > 0)
 		*clean = 0;
-	v = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "logged",
+	v = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "logged",
 	    (json_int_t)logged, "missing", (json_int_t)missing, "unverified",
 	    (json_int_t)unverified, "pending", (json_int_t)pending, "covered",
-	    (json_int_t)covered, "uncovered", (json_int_t)uncovered);
+	    (json_int_t)covered, "uncovered", (json_int_t)uncovered,
+	    "coverage_unknown", (json_int_t)unknown, "unconfirmed",
+	    (json_int_t)unconfirmed, "signal", (json_int_t)signal, "context",
+	    (json_int_t)context);
 	json_object_set_new(o, "verdicts", v);
 	free(run_id);
 	return o;
@@ -211,7 +234,8 @@ status_text(FILE *f, json_t *o)
 		if (json_is_object(r)) {
 			v = json_object_get(r, "verdicts");
 			fprintf(f, "  last run  %s  %s  %lld logged, %lld "
-			    "missing, %lld unverified, %lld pending; alerts: "
+			    "missing, %lld unverified (%lld only assumed "
+			    "recorded), %lld pending; alerts on signal calls: "
 			    "%lld covered, %lld uncovered; %lld calls failed\n",
 			    json_string_value(json_object_get(r, "started")),
 			    json_string_value(json_object_get(r, "run_id")),
@@ -220,6 +244,8 @@ status_text(FILE *f, json_t *o)
 			    json_object_get(v, "missing")), (long long)
 			    json_integer_value(json_object_get(v,
 			    "unverified")), (long long)json_integer_value(
+			    json_object_get(v, "unconfirmed")),
+			    (long long)json_integer_value(
 			    json_object_get(v, "pending")), (long long)
 			    json_integer_value(json_object_get(v, "covered")),
 			    (long long)json_integer_value(json_object_get(v,

@@ -1192,6 +1192,9 @@ cov_job_start(struct cjob *j)
 	const char		*s;
 	char			*cause = NULL;
 
+	/* A context call is not judged (#11, coverage_logic.c). */
+	if (cov_wants(cov, e))
+		(void)coverage_mark_context(e);
 	if (!cov_wants(cov, e)) {
 		j->finished = 1;
 		cov_job_complete(j);

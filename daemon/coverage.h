@@ -204,6 +204,15 @@ char	*coverage_source(const char *event_source);
 /* Is the event read-only (the record's readOnly, else the row's)? */
 int	 coverage_read_only(const struct ledger_entry *);
 /*
+ * Alert coverage is judged for signal calls only (#11): a logged context
+ * call (discovery a technique needs) gets COVERAGE_CONTEXT, "not judged",
+ * and so never an alert gap, a remediation or an alert regression.
+ * Returns 1 when e was marked so (the check is not run), 0 otherwise.
+ */
+int	 coverage_mark_context(struct ledger_entry *);
+#define COVERAGE_CONTEXT_REASON "a context call (discovery the technique " \
+	"needs): alert coverage is judged for signal calls only"
+/*
  * The "AWS API Call via CloudTrail" event EventBridge would get for the
  * row's record: version "0", id (the record's eventID), detail-type,
  * source, account (recipientAccountId), time (eventTime), region

@@ -49,6 +49,17 @@ coverage_read_only(const struct ledger_entry *e)
 	return e->read_only != 0;
 }
 
+int
+coverage_mark_context(struct ledger_entry *e)
+{
+	if (e == NULL || e->role != AWS_ROLE_CONTEXT ||
+	    e->verdict != VERDICT_LOGGED || e->coverage != COVERAGE_NONE)
+		return 0;
+	ledger_set_coverage(e, COVERAGE_CONTEXT, NULL,
+	    COVERAGE_CONTEXT_REASON);
+	return 1;
+}
+
 static const char *
 coverage_rec_str(const json_t *rec, const char *key)
 {

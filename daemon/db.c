@@ -166,6 +166,40 @@ static const char *const db_migrations[] = {
 	"CREATE INDEX expectations_seq ON expectations(seq) WHERE seq > 0;"
 	"CREATE INDEX runs_summary_seq ON runs(summary_seq)"
 	"  WHERE summary_seq > 0;",
+	/*
+	 * 3: every expectation's role (signal/context) and evidence level
+	 * (documented/observed/assumed), #11, and whether a complete lookup
+	 * after the deadline did not find it.  Rows of versions 1 and 2: the role
+	 * the action's read-only flag gives (aws_role_resolve), evidence
+	 * "documented" (the built-in calls of version 1 all are), not_found
+	 * for every missing row; open alert gaps of events that context
+	 * calls make are closed (alerts are judged for signal calls only).
+	 */
+	"ALTER TABLE expectations ADD COLUMN role TEXT NOT NULL"
+	"  DEFAULT 'signal' CHECK (role IN ('signal', 'context'));"
+	"ALTER TABLE expectations ADD COLUMN evidence TEXT NOT NULL"
+	"  DEFAULT 'documented' CHECK (evidence IN"
+	"    ('documented', 'observed', 'assumed'));"
+	"ALTER TABLE expectations ADD COLUMN not_found INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"UPDATE expectations SET role = 'context' WHERE read_only != 0;"
+	"UPDATE expectations SET not_found = 1 WHERE verdict = 'missing';"
+	/* A context call's row checked but not yet reported: not judged. */
+	"UPDATE expectations SET coverage = 'context', rules = NULL,"
+	"  coverage_reason = 'a context call (discovery the technique needs):"
+	" alert coverage is judged for signal calls only' WHERE"
+	"  role = 'context' AND verdict = 'logged' AND seq = 0 AND"
+	"  coverage IS NOT NULL;"
+	/* An open alert gap on the event of a context call (read-only,
+	 * version 1 judged them all) would stay in the daily digest forever:
+	 * closed, without a report. */
+	"UPDATE event_state SET alert_gap_since = NULL, alert_gap_runs = 0,"
+	"  alert_gap_kind = NULL WHERE alert_gap_since IS NOT NULL AND"
+	"  EXISTS (SELECT 1 FROM expectations e JOIN runs r USING (run_id)"
+	"    WHERE r.account = event_state.account AND"
+	"    e.region = event_state.region AND"
+	"    e.event_source = event_state.event_source AND"
+	"    e.event_name = event_state.event_name AND e.role = 'context');",
 };
 
 #define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))

@@ -196,9 +196,10 @@ history_note(struct db *d, const struct history_params *p,
 	s.last_seen = t;
 	logged = strcmp(v->verdict, "logged") == 0;
 	missing = strcmp(v->verdict, "missing") == 0;
-	covered = logged && v->coverage != NULL &&
+	/* Alert coverage: of signal calls only (#11). */
+	covered = logged && !v->context && v->coverage != NULL &&
 	    strcmp(v->coverage, "covered") == 0;
-	uncovered = logged && v->coverage != NULL &&
+	uncovered = logged && !v->context && v->coverage != NULL &&
 	    strcmp(v->coverage, "uncovered") == 0;
 
 	/* The logging verdict. */

@@ -19,10 +19,13 @@
  *                  daily digest
  *   acknowledged   missing, and a known_gaps entry (not expired) covers it:
  *                  info
- *   unverified     nothing known: no change
+ *   unverified     nothing known: no change (so also a call not found
+ *                  whose recording is only assumed, #11: never a
+ *                  regression, new or chronic gap)
  * Alert coverage of a logged verdict, the same way: covered / fixed /
  * regression (covered within the window, now uncovered) / new / chronic /
- * acknowledged.
+ * acknowledged.  Signal calls only: a context call's alert coverage is not
+ * judged (HISTORY_NONE) and leaves the key's alert state as it is.
  */
 #ifndef CLOUDSAGA_HISTORY_H
 #define CLOUDSAGA_HISTORY_H
@@ -71,6 +74,8 @@ struct history_verdict {
 	const char	*run_id;
 	const char	*verdict;	/* "logged", "missing", "unverified" */
 	const char	*coverage;	/* "covered", "uncovered", NULL/other */
+	int		 context;	/* a context call (#11): its alert
+					   coverage is never judged */
 	double		 time;		/* when it was decided */
 };
 

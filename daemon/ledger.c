@@ -50,7 +50,7 @@ static const char *const ledger_verdicts[] = {
 	"pending", "logged", "missing", "unverified",
 };
 static const char *const ledger_coverages[] = {
-	"none", "covered", "uncovered", "unknown",
+	"none", "covered", "uncovered", "unknown", "context",
 };
 
 static void	 ledger_free_runs(struct ledger *);
@@ -232,14 +232,16 @@ static const char *const ledger_sql_row =
     "event_source, event_name, error_code, request_id, access_key_id, "
     "user_agent, read_only, fired_at, deadline, verdict, decided_at, "
     "event_id, found_at, event_time, match, reason, record, coverage, rules, "
-    "coverage_reason, gap, alert_gap, seq, reported) VALUES (?1, ?2, ?3, "
+    "coverage_reason, gap, alert_gap, seq, reported, role, evidence, "
+    "not_found) VALUES (?1, ?2, ?3, "
     "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) ON CONFLICT "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32) "
+    "ON CONFLICT "
     "(run_id, idx) DO UPDATE SET verdict = ?15, decided_at = ?16, "
     "event_id = ?17, found_at = ?18, event_time = ?19, match = ?20, "
     "reason = ?21, record = ?22, coverage = ?23, rules = ?24, "
     "coverage_reason = ?25, gap = ?26, alert_gap = ?27, seq = ?28, "
-    "reported = ?29";
+    "reported = ?29, role = ?30, evidence = ?31, not_found = ?32";
 
 static int
 ledger_store_run(struct ledger *l, struct ledger_run *r, char **cause)
@@ -308,6 +310,9 @@ ledger_store_row(struct ledger *l, struct ledger_entry *e, char **cause)
 	db_bind_text(st, 27, e->alert_gap);
 	sqlite3_bind_int64(st, 28, (sqlite3_int64)e->seq);
 	sqlite3_bind_int(st, 29, e->reported);
+	db_bind_text(st, 30, ledger_role_name(e->role));
+	db_bind_text(st, 31, aws_evidence_name(e->evidence));
+	sqlite3_bind_int(st, 32, e->not_found);
 	rc = db_done(l->db, st, cause);
 	free(rec);
 	free(rules);
@@ -340,6 +345,7 @@ ledger_row_from(sqlite3_stmt *st, char **why)
 	struct ledger_entry	*e;
 	json_error_t		 jerr;
 	char			*s;
+	int			 r;
 
 	e = xcalloc(1, sizeof(*e));
 	e->account_id = db_col_text(st, 2);
@@ -381,6 +387,20 @@ ledger_row_from(sqlite3_stmt *st, char **why)
 	e->alert_gap = db_col_text(st, 26);
 	e->seq = (uint64_t)sqlite3_column_int64(st, 27);
 	e->reported = sqlite3_column_int(st, 28);
+	/* Schema 2 (db.c): a role and an evidence level on every row. */
+	if ((s = db_col_text(st, 29)) != NULL &&
+	    (r = aws_role_parse(s)) != -1)
+		e->role = (enum aws_role)r;
+	else
+		e->role = e->read_only ? AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
+	free(s);
+	if ((s = db_col_text(st, 30)) != NULL &&
+	    (r = aws_evidence_parse(s)) != -1)
+		e->evidence = (enum aws_evidence)r;
+	else
+		e->evidence = AWS_EVIDENCE_DOCUMENTED;
+	free(s);
+	e->not_found = sqlite3_column_int(st, 31) != 0;
 	if (*why == NULL && (e->region == NULL || e->event_source == NULL ||
 	    e->event_name == NULL))
 		*why = xstrdup("a row without region or event");
@@ -436,8 +456,8 @@ static const char *const ledger_sql_rows_of =
     "event_name, error_code, request_id, access_key_id, user_agent, "
     "read_only, fired_at, deadline, verdict, decided_at, event_id, found_at, "
     "event_time, match, reason, record, coverage, rules, coverage_reason, "
-    "gap, alert_gap, seq, reported FROM expectations WHERE run_id = ? "
-    "ORDER BY idx";
+    "gap, alert_gap, seq, reported, role, evidence, not_found "
+    "FROM expectations WHERE run_id = ? ORDER BY idx";
 
 static int
 ledger_load(struct ledger *l, char **cause)
@@ -857,8 +877,16 @@ ledger_run_counts(const struct ledger_run *r, struct ledger_counts *c)
 			break;
 		case VERDICT_UNVERIFIED:
 			c->unverified++;
+			if (e->not_found)
+				c->unconfirmed++;
 			break;
 		}
+		if (e->role == AWS_ROLE_CONTEXT) {
+			/* Alert coverage is judged for signal calls only. */
+			c->context++;
+			continue;
+		}
+		c->signal++;
 		switch (e->coverage) {
 		case COVERAGE_COVERED:
 			c->covered++;
@@ -870,6 +898,7 @@ ledger_run_counts(const struct ledger_run *r, struct ledger_counts *c)
 			c->coverage_unknown++;
 			break;
 		case COVERAGE_NONE:
+		case COVERAGE_CONTEXT:
 			break;
 		}
 	}
@@ -905,6 +934,11 @@ ledger_add(struct ledger *l, const struct expectation *x, double deadline)
 	e->access_key_id = xstrdup_or_null(x->access_key_id);
 	e->user_agent = xstrdup_or_null(x->user_agent);
 	e->read_only = x->read_only;
+	/* AWS_ROLE_DEFAULT (an expectation built by hand): as
+	 * aws_role_resolve() would. */
+	e->role = x->role != AWS_ROLE_DEFAULT ? x->role : x->read_only ?
+	    AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
+	e->evidence = x->evidence;
 	e->fired_at = x->fired_at;
 	e->fired_mono = x->fired_mono;
 	e->deadline = deadline;
@@ -969,6 +1003,19 @@ ledger_decide(struct ledger_entry *e, enum verdict v,
 	    AWS_ERROR_MESSAGE_MAX + 256) : NULL;
 	e->run->dirty = 1;
 	return 0;
+}
+
+int
+ledger_entry_unconfirmed(const struct ledger_entry *e)
+{
+	return e->verdict == VERDICT_UNVERIFIED && e->not_found;
+}
+
+const char *
+ledger_role_name(enum aws_role r)
+{
+	/* AWS_ROLE_DEFAULT never reaches the ledger (ledger_add). */
+	return r == AWS_ROLE_CONTEXT ? "context" : "signal";
 }
 
 void

@@ -56,6 +56,8 @@ enum coverage {
 	COVERAGE_COVERED,
 	COVERAGE_UNCOVERED,	/* an alert gap */
 	COVERAGE_UNKNOWN,
+	COVERAGE_CONTEXT,	/* not judged: a context call (#11) never
+				   needs an alert of its own */
 };
 const char	*coverage_name(enum coverage);
 int		 coverage_from_name(const char *, enum coverage *);
@@ -78,6 +80,8 @@ struct ledger_entry {
 	char		*access_key_id;
 	char		*user_agent;
 	int		 read_only;
+	enum aws_role	 role;		/* signal or context (#11) */
+	enum aws_evidence evidence;	/* how we know it is logged */
 	double		 fired_at;	/* the answering attempt's send time */
 	double		 deadline;	/* absolute: fired_at + verify deadline */
 	double		 fired_mono;	/* monotonic send time in this process,
@@ -91,6 +95,10 @@ struct ledger_entry {
 	double		 event_time;	/* logged: CloudTrail eventTime */
 	char		*match;		/* logged: "request-id" or "marker" */
 	char		*reason;	/* missing/unverified: why */
+	/* A complete lookup started after the deadline did not find it:
+	 * missing, or unverified when its recording is only assumed
+	 * (verify_decide_absent, ledger_entry_unconfirmed). */
+	int		 not_found;
 	json_t		*record;	/* logged: the CloudTrail record, kept
 					   until reported (coverage needs it) */
 
@@ -135,6 +143,11 @@ struct ledger_run {
 /* Counts over a run's rows, for summaries. */
 struct ledger_counts {
 	unsigned	 expected, pending, logged, missing, unverified;
+	/* Of unverified: not found, recording only assumed. */
+	unsigned	 unconfirmed;
+	unsigned	 signal, context;	/* rows by role */
+	/* Alert coverage: of signal calls only (context calls are never
+	 * judged). */
 	unsigned	 covered, uncovered, coverage_unknown;
 	double		 latency_min, latency_max, latency_sum;	/* logged */
 };
@@ -192,6 +205,10 @@ struct ledger_found {
 int		 ledger_decide(struct ledger_entry *, enum verdict,
 		    const struct ledger_found *found, const char *reason,
 		    double now);
+/* Unverified because it was not found and its recording is only assumed. */
+int		 ledger_entry_unconfirmed(const struct ledger_entry *);
+/* The role and evidence as stored and reported ("signal", "assumed"). */
+const char	*ledger_role_name(enum aws_role);
 /* rules is borrowed (the ledger takes a ref); NULL for none. */
 void		 ledger_set_coverage(struct ledger_entry *, enum coverage,
 		    json_t *rules, const char *reason);

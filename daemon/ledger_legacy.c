@@ -206,6 +206,25 @@ ledger_entry_load(struct ledger_load *ld, json_t *o)
 	e->coverage_reason = ledger_get_str(ld, o, "coverage_reason", 0);
 	e->seq = ledger_get_seq(ld, o, "seq");
 	e->reported = ledger_get_bool(ld, o, "reported");
+	/* The layout predates roles and evidence levels (#11): the role
+	 * the read-only flag gives (aws_role_resolve), documented evidence
+	 * (every built-in call of those versions was), and a missing row
+	 * was not found. */
+	e->role = e->read_only ? AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
+	e->evidence = AWS_EVIDENCE_DOCUMENTED;
+	e->not_found = e->verdict == VERDICT_MISSING;
+	/* A context call's alert coverage is not judged: a row checked but
+	 * not yet reported says so (as schema 3's migration, db.c). */
+	if (e->role == AWS_ROLE_CONTEXT && e->verdict == VERDICT_LOGGED &&
+	    e->seq == 0 && e->coverage != COVERAGE_NONE) {
+		e->coverage = COVERAGE_CONTEXT;
+		json_decref(e->rules);
+		e->rules = NULL;
+		free(e->coverage_reason);
+		e->coverage_reason = xstrdup("a context call (discovery the "
+		    "technique needs): alert coverage is judged for signal "
+		    "calls only");
+	}
 	if (e->reported && e->seq == 0)
 		ledger_bad(ld, "a row is reported without a sequence number");
 	if (e->seq != 0 && e->verdict == VERDICT_PENDING)

@@ -52,7 +52,7 @@ struct metrics {
 struct metrics_vrow {
 	int64_t	 seq;
 	char	*scenario, *account, *region, *verdict;
-	int	 read_only;
+	char	*role;
 	double	 fired_at, found_at;
 };
 struct metrics_rrow {
@@ -217,14 +217,14 @@ metrics_mitre(struct metrics *m, const char *scenario)
 }
 
 /*
- * The role of a row: signal (an attack call detections should see) or
- * context (read-only calls that only prepare one), resolved as
- * aws_role_resolve() resolves AWS_ROLE_DEFAULT.
+ * The role of a row (its `role` column, schema 3): signal (the call a
+ * detection should fire on) or context (discovery the technique needs).
  */
 static const char *
-metrics_role(int read_only)
+metrics_role(const char *role)
 {
-	return aws_role_name(read_only ? AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL);
+	return role != NULL && strcmp(role, "context") == 0 ? "context" :
+	    "signal";
 }
 
 static int
@@ -232,7 +232,7 @@ metrics_count_verdicts(struct metrics *m, int64_t mark, int64_t *top,
     char **cause)
 {
 	static const char	*sql = "SELECT e.seq, r.scenario, r.account, "
-	    "e.region, e.verdict, e.read_only, e.fired_at, e.found_at FROM "
+	    "e.region, e.verdict, e.role, e.fired_at, e.found_at FROM "
 	    "expectations e JOIN runs r USING (run_id) WHERE e.seq > ? AND "
 	    "e.seq > 0 AND e.verdict != 'pending' ORDER BY e.seq";
 	sqlite3_stmt		*st;
@@ -255,7 +255,7 @@ metrics_count_verdicts(struct metrics *m, int64_t mark, int64_t *top,
 		rows[n].account = db_col_text(st, 2);
 		rows[n].region = db_col_text(st, 3);
 		rows[n].verdict = db_col_text(st, 4);
-		rows[n].read_only = sqlite3_column_int(st, 5);
+		rows[n].role = db_col_text(st, 5);
 		rows[n].fired_at = db_col_real(st, 6);
 		rows[n].found_at = db_col_real(st, 7);
 		n++;
@@ -281,7 +281,7 @@ metrics_count_verdicts(struct metrics *m, int64_t mark, int64_t *top,
 			    (const char *const []){ "scenario", scenario,
 			    "region", region, "account", account, "verdict",
 			    metrics_verdicts[k], "role",
-			    metrics_role(rows[i].read_only), NULL },
+			    metrics_role(rows[i].role), NULL },
 			    strcmp(verdict, metrics_verdicts[k]) == 0, 0,
 			    cause);
 		mitre = metrics_mitre(m, scenario);
@@ -324,6 +324,7 @@ metrics_count_verdicts(struct metrics *m, int64_t mark, int64_t *top,
 		free(rows[i].account);
 		free(rows[i].region);
 		free(rows[i].verdict);
+		free(rows[i].role);
 	}
 	free(rows);
 	return rc;

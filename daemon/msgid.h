@@ -13,6 +13,9 @@
 #define MSGID_LOGGED		"121fd4057c964ff68b7a8f51d7e25376"
 #define MSGID_MISSING		"9997f1a77c534c2d99ffbad67e9dfeee" /* logging gap */
 #define MSGID_UNVERIFIED	"b628b917cbc44c9cb97a3ae9251c73d1"
+/* Not found, but that CloudTrail records the call is only assumed
+ * (evidence "assumed", #11): unverified at notice, never a logging gap. */
+#define MSGID_UNCONFIRMED	"761fa1c041f741019dbec471dd2f0cfa"
 /* History (daemon/history): a logging gap where the same event was logged
  * within the regression window; an alert gap where a rule alerted; the
  * daily list of chronic gaps. */

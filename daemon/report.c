@@ -451,6 +451,7 @@ report_queue_row(struct reporter *rp, struct ledger_entry *e, char **cause)
 	hv.verdict = verdict_name(e->verdict);
 	hv.coverage = e->coverage != COVERAGE_NONE ?
 	    coverage_name(e->coverage) : NULL;
+	hv.context = e->role == AWS_ROLE_CONTEXT;
 	hv.time = e->decided_at;
 	if (history_note(rp->db, &rp->hist, &hv, &hr, cause) == -1)
 		return -1;

@@ -129,6 +129,14 @@ report_verdict_json(const struct ledger_entry *e, double now)
 	json_object_set_new(o, "event_source", json_string(e->event_source));
 	json_object_set_new(o, "event_name", json_string(e->event_name));
 	json_object_set_new(o, "verdict", json_string(verdict_name(e->verdict)));
+	/* #11: what the call is to its technique, how we know CloudTrail
+	 * records it; not_found: a complete lookup after the deadline did
+	 * not find it (missing, or unverified when only assumed). */
+	json_object_set_new(o, "role", json_string(ledger_role_name(e->role)));
+	json_object_set_new(o, "evidence",
+	    json_string(aws_evidence_name(e->evidence)));
+	if (e->not_found && e->verdict != VERDICT_LOGGED)
+		json_object_set_new(o, "not_found", json_true());
 	if (e->verdict == VERDICT_LOGGED) {
 		json_object_set_new(o, "event_id", report_str(e->event_id));
 		json_object_set_new(o, "latency_s",
@@ -207,6 +215,11 @@ report_summary_json(const struct ledger_run *r, double now)
 	json_object_set_new(o, "missing", json_integer(c.missing));
 	json_object_set_new(o, "unverified", json_integer(c.unverified));
 	json_object_set_new(o, "pending", json_integer(c.pending));
+	/* #11: of unverified, not found with an assumed recording; rows by
+	 * role (alert coverage below counts signal calls only). */
+	json_object_set_new(o, "unconfirmed", json_integer(c.unconfirmed));
+	json_object_set_new(o, "signal", json_integer(c.signal));
+	json_object_set_new(o, "context", json_integer(c.context));
 	if (c.covered + c.uncovered + c.coverage_unknown > 0) {
 		json_object_set_new(o, "covered", json_integer(c.covered));
 		json_object_set_new(o, "uncovered", json_integer(c.uncovered));
@@ -281,6 +294,9 @@ report_verdict_priority(const struct ledger_entry *e)
 			return LOG_INFO;
 		return LOG_WARNING;
 	case VERDICT_UNVERIFIED:
+		/* Not found, recorded only by assumption: no gap (#11). */
+		if (ledger_entry_unconfirmed(e))
+			return LOG_NOTICE;
 		return LOG_WARNING;
 	case VERDICT_LOGGED:
 		if (e->coverage == COVERAGE_UNCOVERED) {
@@ -312,7 +328,8 @@ report_verdict_msgid(const struct ledger_entry *e)
 		return report_is(e->gap, "regression") ? MSGID_REGRESSION :
 		    MSGID_MISSING;
 	case VERDICT_UNVERIFIED:
-		return MSGID_UNVERIFIED;
+		return ledger_entry_unconfirmed(e) ? MSGID_UNCONFIRMED :
+		    MSGID_UNVERIFIED;
 	case VERDICT_LOGGED:
 		switch (e->coverage) {
 		case COVERAGE_UNCOVERED:
@@ -322,6 +339,7 @@ report_verdict_msgid(const struct ledger_entry *e)
 			return MSGID_COVERAGE_UNKNOWN;
 		case COVERAGE_COVERED:
 		case COVERAGE_NONE:
+		case COVERAGE_CONTEXT:
 			break;
 		}
 		/* A gap that closed keeps the verdict's MESSAGE_ID (people
@@ -382,6 +400,9 @@ report_verdict_fields(const struct ledger_entry *e,
 	report_field(&f, "CLOUDSAGA_EVENT_SOURCE", "%s", e->event_source);
 	report_field(&f, "CLOUDSAGA_EVENT_NAME", "%s", e->event_name);
 	report_field(&f, "CLOUDSAGA_VERDICT", "%s", verdict_name(e->verdict));
+	report_field(&f, "CLOUDSAGA_ROLE", "%s", ledger_role_name(e->role));
+	report_field(&f, "CLOUDSAGA_EVIDENCE", "%s",
+	    aws_evidence_name(e->evidence));
 	if (e->verdict == VERDICT_LOGGED) {
 		report_field(&f, "CLOUDSAGA_EVENT_ID", "%s",
 		    e->event_id != NULL ? e->event_id : "");
@@ -536,6 +557,15 @@ report_verdict_text(const struct ledger_entry *e)
 		    ledger_entry_run_id(e), ledger_entry_scenario(e),
 		    ledger_entry_account(e));
 	case VERDICT_UNVERIFIED:
+		if (ledger_entry_unconfirmed(e))
+			return xprintf("unconfirmed: %s:%s in %s is not in "
+			    "CloudTrail %.0fs after the call, but that "
+			    "CloudTrail records it is only assumed: not a "
+			    "logging gap (request %s; run %s, %s, account %s)",
+			    s, e->event_name, e->region,
+			    e->deadline - e->fired_at, e->request_id != NULL ?
+			    e->request_id : "unknown", ledger_entry_run_id(e),
+			    ledger_entry_scenario(e), ledger_entry_account(e));
 		return xprintf("unverified: %s:%s in %s could not be checked in "
 		    "CloudTrail: %s (run %s, %s, account %s)", s,
 		    e->event_name, e->region, e->reason != NULL ? e->reason :
@@ -563,6 +593,7 @@ report_verdict_text(const struct ledger_entry *e)
 		cov = xprintf("%s; alert coverage unknown: %s", m,
 		    e->coverage_reason != NULL ? e->coverage_reason : "?");
 		break;
+	case COVERAGE_CONTEXT:	/* not judged: nothing to add */
 	case COVERAGE_NONE:
 		break;
 	}
@@ -590,6 +621,9 @@ report_summary_fields(const struct ledger_run *r)
 	report_field(&f, "CLOUDSAGA_LOGGED", "%u", c.logged);
 	report_field(&f, "CLOUDSAGA_MISSING", "%u", c.missing);
 	report_field(&f, "CLOUDSAGA_UNVERIFIED", "%u", c.unverified);
+	if (c.unconfirmed > 0)
+		report_field(&f, "CLOUDSAGA_UNCONFIRMED", "%u",
+		    c.unconfirmed);
 	if (c.covered + c.uncovered + c.coverage_unknown > 0) {
 		report_field(&f, "CLOUDSAGA_COVERED", "%u", c.covered);
 		report_field(&f, "CLOUDSAGA_UNCOVERED", "%u", c.uncovered);
@@ -621,17 +655,20 @@ char *
 report_summary_message(const struct ledger_run *r)
 {
 	struct ledger_counts	 c;
-	char			 cov[128] = "";
+	char			 cov[128] = "", unc[96] = "";
 
 	ledger_run_counts(r, &c);
 	if (c.covered + c.uncovered + c.coverage_unknown > 0)
-		snprintf(cov, sizeof(cov), "; alerts: %u covered, %u "
-		    "uncovered, %u unknown", c.covered, c.uncovered,
-		    c.coverage_unknown);
+		snprintf(cov, sizeof(cov), "; alerts on signal calls: %u "
+		    "covered, %u uncovered, %u unknown", c.covered,
+		    c.uncovered, c.coverage_unknown);
+	if (c.unconfirmed > 0)
+		snprintf(unc, sizeof(unc), " (%u not found but only assumed "
+		    "to be recorded)", c.unconfirmed);
 	return xprintf("run %s of %s for account %s%s: %u calls expected in "
-	    "CloudTrail, %u logged, %u missing, %u unverified%s",
+	    "CloudTrail, %u logged, %u missing, %u unverified%s%s",
 	    r->run_id, r->scenario, r->account, r->halted ? " (halted)" : "",
-	    c.expected, c.logged, c.missing, c.unverified, cov);
+	    c.expected, c.logged, c.missing, c.unverified, unc, cov);
 }
 
 

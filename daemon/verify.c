@@ -594,9 +594,13 @@ verify_poll_finish(struct vpoll *p)
 				    "lookup started at %s, %.1fs after the "
 				    "deadline", when, it->covered_at -
 				    it->deadline);
-				ledger_decide(e, vd, NULL, reason, wall);
+				/* Assumed evidence: unverified (#11). */
+				if (verify_decide_absent(e, reason, wall) ==
+				    VERDICT_MISSING)
+					v->stats.missing++;
+				else
+					v->stats.unverified++;
 				free(reason);
-				v->stats.missing++;
 			} else if (vd == VERDICT_UNVERIFIED) {
 				if (g->failing && g->last_error != NULL)
 					reason = xstrdup(g->last_error);

@@ -37,7 +37,9 @@
  *               page without a match, every page a valid answer (an
  *               Events list, every record readable): everything
  *               CloudTrail had delivered by D was seen, and the row was
- *               not in it
+ *               not in it; when the call's recording is only assumed
+ *               (evidence "assumed", #11) the same absence is unverified
+ *               instead, not_found set (verify_decide_absent)
  *   unverified  no such lookup could be completed by D + grace (throttled,
  *               denied, endpoint down, no credentials, an answer that
  *               could not be trusted, more pages than the per-poll cap),
@@ -194,6 +196,24 @@ void	 verify_plan_free(struct verify_query *, size_t);
  * times monotonic). */
 enum verdict verify_judge(double deadline, double covered_at, double now,
 	    double grace);
+/*
+ * The verdict of a row not found by a complete lookup started at or after
+ * its deadline: VERDICT_MISSING (a logging gap) when CloudTrail is known to
+ * record the call (evidence documented or observed); VERDICT_UNVERIFIED
+ * when that is only assumed (#11): its absence proves no gap.
+ */
+enum verdict verify_absent_verdict(enum aws_evidence);
+/* Why such an assumed row is unverified (appended to its reason). */
+#define VERIFY_UNCONFIRMED_REASON "that CloudTrail records this call is " \
+	"only assumed (evidence: assumed), so its absence is not reported " \
+	"as a logging gap"
+/*
+ * Decide a pending row not found (reason: the lookup that did not find
+ * it): the verdict of verify_absent_verdict(e->evidence), not_found set.
+ * Returns the verdict, VERDICT_PENDING when the row had one already.
+ */
+enum verdict verify_decide_absent(struct ledger_entry *, const char *reason,
+	    double now);
 /*
  * Is a call made at wall time fired_at beyond what LookupEvents can return
  * at wall time now (90 days, less skew and a minute of margin)?

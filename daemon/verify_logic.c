@@ -518,6 +518,39 @@ verify_judge(double deadline, double covered_at, double now, double grace)
 	return VERDICT_PENDING;
 }
 
+enum verdict
+verify_absent_verdict(enum aws_evidence ev)
+{
+	switch (ev) {
+	case AWS_EVIDENCE_ASSUMED:
+		return VERDICT_UNVERIFIED;
+	case AWS_EVIDENCE_DOCUMENTED:
+	case AWS_EVIDENCE_OBSERVED:
+		break;
+	}
+	return VERDICT_MISSING;
+}
+
+enum verdict
+verify_decide_absent(struct ledger_entry *e, const char *reason, double now)
+{
+	enum verdict	 v = verify_absent_verdict(e->evidence);
+	char		*r = NULL;
+	int		 rc;
+
+	if (e->verdict != VERDICT_PENDING)
+		return VERDICT_PENDING;
+	if (v == VERDICT_UNVERIFIED)
+		r = xprintf("%s; %s", reason != NULL ? reason : "not found",
+		    VERIFY_UNCONFIRMED_REASON);
+	rc = ledger_decide(e, v, NULL, r != NULL ? r : reason, now);
+	free(r);
+	if (rc == -1)
+		return VERDICT_PENDING;
+	e->not_found = 1;
+	return v;
+}
+
 int
 verify_too_old(double fired_at, double now, double offset, double skew)
 {

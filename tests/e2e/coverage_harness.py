@@ -66,10 +66,16 @@ class CoverageTool:
     """A running verify-tool in coverage mode; one object per process."""
 
     def __init__(self, sandbox, work, calls, coverage="eventbridge",
-                 cycles=1, extra=(), backend="stderr"):
+                 cycles=1, extra=(), backend="stderr", role="signal"):
+        # Alert coverage is judged for signal calls only (#11): the calls
+        # are signal calls unless a call says otherwise ("...#context");
+        # role=None leaves untagged calls to the default (read-only
+        # actions are context).
         args = [TOOL, "--endpoint", sandbox.url, "--state", work.state,
                 "--report", work.report, "--backend", backend,
                 "--coverage", coverage, "--cycles", str(cycles)]
+        if role is not None:
+            args += ["--role", role]
         args += FAST + [str(e) for e in extra] + list(calls)
         self.work = work
         # The log goes to a file: a pipe nobody reads would fill up.

@@ -593,7 +593,14 @@ class SandboxTest(Base):
             self.assertEqual(t["score"], 3, t["comment"])
             m = meta(t)
             self.assertEqual(m["missing"], "0")
-            self.assertEqual(int(m["logged"]), int(m["uncovered"]))
+            # Every logged signal call alerts nobody; the context calls
+            # (discovery, #11) are not judged.
+            lines = [json.loads(x) for x in out1.splitlines() if x.strip()]
+            ctx = [x for x in lines if x["kind"] == "verdict" and
+                   x["role"] == "context" and x["verdict"] == "logged"]
+            self.assertTrue(all(x["coverage"] == "context" for x in ctx))
+            self.assertEqual(int(m["logged"]),
+                             int(m["uncovered"]) + len(ctx))
             # Every record the sandbox's CloudTrail holds of the run, and
             # the four tampering calls in each region among them.
             run1 = json.loads(out1.strip().splitlines()[-1])["run_id"]
@@ -626,7 +633,8 @@ class SandboxTest(Base):
             out2 = self.scenario(sb)
             t = self.layer("run2.jsonl", out2)
             self.assertEqual(t["score"], 4, t["comment"])
-            self.assertEqual(meta(t)["covered"], meta(t)["logged"])
+            self.assertEqual(int(meta(t)["covered"]),
+                             int(meta(t)["logged"]) - len(ctx))
 
             # The sandbox loses StopLogging: a logging gap.
             sb.admin("config", {"drop": ["StopLogging"]})

@@ -178,8 +178,8 @@ class Metrics(unittest.TestCase):
         want = {}
         for v in verdicts:
             idx = int(v["report_id"].rsplit("-", 1)[1])
-            role = "context" if rows[(v["run_id"], idx)]["read_only"] \
-                else "signal"
+            role = rows[(v["run_id"], idx)]["role"]
+            self.assertEqual(role, v["role"])
             k = tuple(sorted({"scenario": v["scenario"], "region":
                               v["region"], "account": v["account"],
                               "verdict": v["verdict"],

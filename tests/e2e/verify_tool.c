@@ -3,7 +3,13 @@
  * tests/e2e/test_verify*.py and test_journal*.py, until the daemon wires
  * them (the lead's integration) - and afterwards as a focused harness.
  *
- *   verify-tool --endpoint URL [options] [SERVICE:Action[@region][?K=V&..]]...
+ *   verify-tool --endpoint URL [options]
+ *       [SERVICE:Action[@region][?K=V&..][#ROLE][#EVIDENCE]]...
+ *
+ * ROLE (signal, context) and EVIDENCE (documented, observed, assumed) set
+ * the request's role and evidence level (#11); --role and --evidence set
+ * them for every call without one (default: the role the action's
+ * read-only flag gives, documented).
  *
  * Fires each call through aws_client_send (EC2 mutating calls with
  * DryRun=true, all tagged with the run marker), turns every call that
@@ -71,6 +77,9 @@ struct tool {
 	int			 resume;
 	int			 failed;
 	const char		*crash_at;
+	/* --role, --evidence */
+	enum aws_role		 role;
+	enum aws_evidence	 evidence;
 	struct event		*timeout_ev;
 	struct event		*term_ev;
 	int			 timed_out;
@@ -97,7 +106,10 @@ usage(void)
 	    "    [--grace S] [--rate R] [--max-pages N] [--max-queries N]\n"
 	    "    [--timeout S] [--json] [--crash-at STEP] [--journal-wait S]\n"
 	    "    [--coverage LIST] [--cycles N] [--test-rate R]\n"
-	    "    [SERVICE:Action[@region][?Key=Value&...]]...\n");
+	    "    [--role signal|context] [--evidence documented|observed|"
+	    "assumed]\n"
+	    "    [SERVICE:Action[@region][?Key=Value&...][#ROLE][#EVIDENCE]]"
+	    "...\n");
 	exit(2);
 }
 
@@ -341,6 +353,8 @@ tool_call_done(const struct aws_request *req, struct aws_result *res,
 		x.access_key_id = res->access_key_id;
 		x.user_agent = res->user_agent;
 		x.read_only = aws_action_is_read_only(req->svc, req->action);
+		x.role = aws_role_resolve(req);
+		x.evidence = req->evidence;
 		x.fired_at = res->fired_at > 0 ? res->fired_at : now_real();
 		verifier_add(t->v, &x);
 		free(x.error_code);
@@ -357,8 +371,21 @@ tool_request(struct tool *t, const char *spec)
 	const struct aws_service *svc;
 	struct aws_request	*req;
 	char			*s = xstrdup(spec), *action, *region, *query;
-	char			*kv, *v;
+	char			*kv, *v, *tag;
+	int			 r, role = t->role, evidence = t->evidence;
 
+	/* "#signal", "#assumed", ...: the role and evidence of the call. */
+	if ((tag = strchr(s, '#')) != NULL)
+		*tag++ = '\0';
+	while (tag != NULL && (kv = strsep(&tag, "#")) != NULL) {
+		if ((r = aws_role_parse(kv)) != -1)
+			role = r;
+		else if ((r = aws_evidence_parse(kv)) != -1)
+			evidence = r;
+		else
+			fatalx("bad call \"%s\": unknown tag \"%s\"", spec,
+			    kv);
+	}
 	if ((query = strchr(s, '?')) != NULL)
 		*query++ = '\0';
 	if ((region = strchr(s, '@')) != NULL)
@@ -386,6 +413,8 @@ tool_request(struct tool *t, const char *spec)
 	    aws_request_get(req, "DryRun") == NULL)
 		aws_request_add(req, "DryRun", "true");
 	req->safety = AWS_SAFE_AUTO;
+	req->role = (enum aws_role)role;
+	req->evidence = (enum aws_evidence)evidence;
 	free(s);
 	return req;
 }
@@ -495,6 +524,8 @@ main(int argc, char *argv[])
 		{ "coverage", required_argument, NULL, 'C' },
 		{ "cycles", required_argument, NULL, 'N' },
 		{ "test-rate", required_argument, NULL, 'X' },
+		{ "role", required_argument, NULL, 'O' },
+		{ "evidence", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct tool		 t;
@@ -547,6 +578,16 @@ main(int argc, char *argv[])
 		case 'C': tool_coverage_opt(&cp, optarg); coverage = 1; break;
 		case 'N': t.ncycles = atoi(optarg); break;
 		case 'X': test_rate = atof(optarg); break;
+		case 'O':
+			if ((ch = aws_role_parse(optarg)) == -1)
+				usage();
+			t.role = (enum aws_role)ch;
+			break;
+		case 'E':
+			if ((ch = aws_evidence_parse(optarg)) == -1)
+				usage();
+			t.evidence = (enum aws_evidence)ch;
+			break;
 		default: usage();
 		}
 	}

@@ -513,6 +513,12 @@ test_migration(void **state)
 	assert_true(runs[0]->entries[0]->deadline == 1795600901);
 	assert_int_equal(runs[0]->entries[1]->verdict, VERDICT_LOGGED);
 	assert_int_equal(runs[0]->entries[1]->seq, 7);
+	/* The layout had no roles or evidence levels: from read_only, and
+	 * documented. */
+	assert_int_equal(runs[0]->entries[0]->role, AWS_ROLE_SIGNAL);
+	assert_int_equal(runs[0]->entries[0]->evidence,
+	    AWS_EVIDENCE_DOCUMENTED);
+	assert_int_equal(runs[0]->entries[1]->not_found, 0);
 	assert_int_equal(ledger_last_seq(l), 41);
 	assert_true(ledger_sched_get(l, "nightly") == 1795600000.5);
 	assert_true(ledger_event_used(l, "ev-9"));
@@ -528,6 +534,129 @@ test_migration(void **state)
 	runs = ledger_runs(l, &n);
 	assert_int_equal(n, 1);
 	assert_int_equal(runs[0]->nentries, 2);
+	ledger_free(l);
+	rmtree(dir);
+	free(dir);
+}
+
+/*
+ * Schema 2 (#11): every row's role, evidence level and not_found survive
+ * a reload; a database of schema 1 is migrated with the documented
+ * defaults (the role the read-only flag gives, evidence documented, a
+ * missing row not found).
+ */
+static void
+test_role_evidence(void **state)
+{
+	struct expectation	 x;
+	struct ledger		*l;
+	struct ledger_run	**runs;
+	struct ledger_entry	*e;
+	char			*dir = tmpdir(), *path;
+	size_t			 n;
+	sqlite3			*h;
+
+	l = open_ok(dir);
+	fill(&x, RUN_A, "DescribeVpcs", "r0", 1000);
+	x.read_only = 1;			/* DEFAULT: context */
+	ledger_add(l, &x, 1900);
+	fill(&x, RUN_A, "GetBucketPolicy", "r1", 1000);
+	x.read_only = 1;
+	x.role = AWS_ROLE_SIGNAL;		/* a read-only signal call */
+	x.evidence = AWS_EVIDENCE_ASSUMED;
+	e = ledger_add(l, &x, 1900);
+	assert_int_equal(ledger_decide(e, VERDICT_UNVERIFIED, NULL, "absent",
+	    1950), 0);
+	e->not_found = 1;
+	fill(&x, RUN_A, "CreateVpc", "r2", 1000);	/* DEFAULT: signal */
+	x.evidence = AWS_EVIDENCE_OBSERVED;
+	e = ledger_add(l, &x, 1900);
+	assert_int_equal(ledger_decide(e, VERDICT_MISSING, NULL, "absent",
+	    1950), 0);
+	e->not_found = 1;
+	commit_ok(l);
+	assert_int_equal(db_count(l, "SELECT count(*) FROM expectations WHERE "
+	    "role = 'context' AND evidence = 'documented' AND not_found = 0"),
+	    1);
+	assert_int_equal(db_count(l, "SELECT count(*) FROM expectations WHERE "
+	    "role = 'signal' AND evidence = 'assumed' AND not_found = 1"), 1);
+	ledger_free(l);
+
+	l = open_ok(dir);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(runs[0]->nentries, 3);
+	e = runs[0]->entries[0];
+	assert_int_equal(e->role, AWS_ROLE_CONTEXT);
+	assert_int_equal(e->evidence, AWS_EVIDENCE_DOCUMENTED);
+	assert_int_equal(e->not_found, 0);
+	assert_false(ledger_entry_unconfirmed(e));
+	e = runs[0]->entries[1];
+	assert_int_equal(e->role, AWS_ROLE_SIGNAL);
+	assert_int_equal(e->evidence, AWS_EVIDENCE_ASSUMED);
+	assert_true(ledger_entry_unconfirmed(e));
+	e = runs[0]->entries[2];
+	assert_int_equal(e->role, AWS_ROLE_SIGNAL);
+	assert_int_equal(e->evidence, AWS_EVIDENCE_OBSERVED);
+	assert_int_equal(e->not_found, 1);
+	assert_false(ledger_entry_unconfirmed(e));	/* missing: a gap */
+	{
+		struct ledger_counts	 c;
+
+		ledger_run_counts(runs[0], &c);
+		assert_int_equal(c.context, 1);
+		assert_int_equal(c.signal, 2);
+		assert_int_equal(c.unverified, 1);
+		assert_int_equal(c.unconfirmed, 1);
+		assert_int_equal(c.missing, 1);
+	}
+	ledger_free(l);
+
+	/* Back to schema 1 (its columns exactly), with open alert gaps on a
+	 * context call's event and a signal call's, then opened again. */
+	path = xprintf("%s/%s", dir, DB_FILE);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "ALTER TABLE expectations DROP "
+	    "COLUMN role; ALTER TABLE expectations DROP COLUMN evidence; "
+	    "ALTER TABLE expectations DROP COLUMN not_found; "
+	    "UPDATE expectations SET verdict = 'logged', decided_at = 1950, "
+	    "event_id = 'ev-0', coverage = 'uncovered' WHERE idx = 0; "
+	    "INSERT INTO event_state (account, region, event_source, "
+	    "event_name, first_seen, last_seen, alert_gap_since, "
+	    "alert_gap_runs, alert_gap_kind) VALUES "
+	    "('prod', 'eu-west-1', 'ec2.amazonaws.com', 'DescribeVpcs', 1, 2, "
+	    "1, 5, 'new'), "
+	    "('prod', 'eu-west-1', 'ec2.amazonaws.com', 'CreateVpc', 1, 2, "
+	    "1, 5, 'new'); "
+	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	free(path);
+	l = open_ok(dir);
+	assert_int_equal(ledger_corrupt_count(l), 0);
+	assert_int_equal(db_count(l, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(runs[0]->nentries, 3);
+	/* read_only 1: context (the explicit signal role is not known to
+	 * schema 1); evidence documented; missing rows not found. */
+	assert_int_equal(runs[0]->entries[0]->role, AWS_ROLE_CONTEXT);
+	assert_int_equal(runs[0]->entries[1]->role, AWS_ROLE_CONTEXT);
+	assert_int_equal(runs[0]->entries[2]->role, AWS_ROLE_SIGNAL);
+	for (n = 0; n < 3; n++)
+		assert_int_equal(runs[0]->entries[n]->evidence,
+		    AWS_EVIDENCE_DOCUMENTED);
+	assert_int_equal(runs[0]->entries[1]->not_found, 0);
+	assert_false(ledger_entry_unconfirmed(runs[0]->entries[1]));
+	assert_int_equal(runs[0]->entries[2]->not_found, 1);
+	/* A context call checked by version 1, not reported yet: not
+	 * judged. */
+	assert_int_equal(runs[0]->entries[0]->coverage, COVERAGE_CONTEXT);
+	/* The context call's open alert gap is closed, the signal call's
+	 * stays. */
+	assert_int_equal(db_count(l, "SELECT count(*) FROM event_state WHERE "
+	    "alert_gap_since IS NOT NULL"), 1);
+	assert_int_equal(db_count(l, "SELECT alert_gap_runs FROM event_state "
+	    "WHERE event_name = 'CreateVpc'"), 5);
 	ledger_free(l);
 	rmtree(dir);
 	free(dir);
@@ -732,6 +861,10 @@ test_names(void **state)
 	assert_int_equal(coverage_from_name("uncovered", &c), 0);
 	assert_int_equal(c, COVERAGE_UNCOVERED);
 	assert_int_equal(coverage_from_name("partly", &c), -1);
+	assert_int_equal(coverage_from_name("context", &c), 0);
+	assert_int_equal(c, COVERAGE_CONTEXT);
+	assert_string_equal(ledger_role_name(AWS_ROLE_CONTEXT), "context");
+	assert_string_equal(ledger_role_name(AWS_ROLE_SIGNAL), "signal");
 }
 
 int
@@ -743,6 +876,7 @@ main(void)
 		cmocka_unit_test(test_damaged_database),
 		cmocka_unit_test(test_hostile_rows),
 		cmocka_unit_test(test_migration),
+		cmocka_unit_test(test_role_evidence),
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_sched_memory),
 		cmocka_unit_test(test_seq_and_prune),

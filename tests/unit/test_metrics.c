@@ -99,12 +99,12 @@ seed(struct db *d)
 	    "finished, summary_seq) VALUES ('" RUN_A "', 'network-changes', "
 	    "'prod', 'nc', 1000.5, 1001, 3)");
 	exec(d, "INSERT INTO expectations (run_id, idx, region, event_source, "
-	    "event_name, read_only, fired_at, deadline, verdict, found_at, "
-	    "seq) VALUES "
+	    "event_name, read_only, role, fired_at, deadline, verdict, "
+	    "found_at, seq) VALUES "
 	    "('" RUN_A "', 0, 'us-east-1', 'ec2.amazonaws.com', 'CreateVpc', "
-	    "0, 1000, 2000, 'logged', 1045, 1), "
+	    "0, 'signal', 1000, 2000, 'logged', 1045, 1), "
 	    "('" RUN_A "', 1, 'us-east-1', 'ec2.amazonaws.com', "
-	    "'DescribeRegions', 1, 1000, 2000, 'logged', 1400, 2)");
+	    "'DescribeRegions', 1, 'context', 1000, 2000, 'logged', 1400, 2)");
 	exec(d, "INSERT INTO runs (run_id, scenario, account, entry, started, "
 	    "finished, failed, summary_seq) VALUES ('" RUN_B "', "
 	    "'network-changes', 'pr\"od', 'nc', 2000, 2001, 1, 6)");

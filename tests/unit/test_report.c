@@ -19,11 +19,15 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "coverage.h"
+#include "db.h"
+#include "history.h"
 #include "ledger.h"
 #include "log.h"
 #include "msgid.h"
 #include "report.h"
 #include "util.h"
+#include "verify.h"
 #include "xmalloc.h"
 
 #include <sys/wait.h>
@@ -415,6 +419,151 @@ test_fields_and_priorities(void **state)
 	report_fields_free(f);
 	m = report_summary_message(e->run);
 	assert_non_null(strstr(m, "(halted)"));
+	free(m);
+	ledger_free(l);
+}
+
+/*
+ * #11 in the records: every verdict names its role and evidence; a call
+ * not found whose recording is only assumed is unverified at notice with
+ * its own MESSAGE_ID (never a logging gap); a context call's alert
+ * coverage is "context" - no alert gap, no remediation, not counted in the
+ * summary's alert coverage, not judged by the history.
+ */
+static void
+test_roles_and_evidence(void **state)
+{
+	struct ledger		*l = ledger_open(NULL, NULL);
+	struct ledger_entry	*e, *ctx;
+	struct history_verdict	 hv;
+	struct history_result	 hr;
+	char			**f, *m, *cause = NULL;
+	json_t			*o;
+
+	/* A documented signal call, missing: the logging gap as before. */
+	e = add(l, RUN_A, "CreateVpc", "req-1", 1000);
+	assert_int_equal(verify_decide_absent(e, "not found", 1900),
+	    VERDICT_MISSING);
+	assert_int_equal(report_verdict_priority(e), LOG_WARNING);
+	assert_string_equal(report_verdict_msgid(e), MSGID_MISSING);
+	f = report_verdict_fields(e, NULL);
+	assert_true(has_field(f, "CLOUDSAGA_ROLE=signal"));
+	assert_true(has_field(f, "CLOUDSAGA_EVIDENCE=documented"));
+	report_fields_free(f);
+	o = report_verdict_json(e, 2000);
+	assert_string_equal(str(o, "role"), "signal");
+	assert_string_equal(str(o, "evidence"), "documented");
+	assert_true(json_is_true(json_object_get(o, "not_found")));
+	json_decref(o);
+
+	/* Assumed, not found: unverified, notice, its own MESSAGE_ID. */
+	e = add(l, RUN_A, "PutBucketPolicy", "req-2", 1000);
+	e->evidence = AWS_EVIDENCE_ASSUMED;
+	assert_int_equal(verify_decide_absent(e, "not found by a complete "
+	    "lookup", 1900), VERDICT_UNVERIFIED);
+	assert_int_equal(report_verdict_priority(e), LOG_NOTICE);
+	assert_string_equal(report_verdict_msgid(e), MSGID_UNCONFIRMED);
+	f = report_verdict_fields(e, NULL);
+	assert_true(has_field(f, "CLOUDSAGA_VERDICT=unverified"));
+	assert_true(has_field(f, "CLOUDSAGA_EVIDENCE=assumed"));
+	report_fields_free(f);
+	m = report_verdict_message(e, NULL);
+	assert_non_null(strstr(m, "only assumed"));
+	assert_null(strstr(m, "logging gap: "));
+	free(m);
+	o = report_verdict_json(e, 2000);
+	assert_string_equal(str(o, "verdict"), "unverified");
+	assert_string_equal(str(o, "evidence"), "assumed");
+	assert_true(json_is_true(json_object_get(o, "not_found")));
+	assert_non_null(strstr(str(o, "reason"), "only assumed"));
+	json_decref(o);
+	/* ...and the history makes no gap of it. */
+	memset(&hv, 0, sizeof(hv));
+	hv.account = "prod";
+	hv.region = "us-east-1";
+	hv.event_source = "s3.amazonaws.com";
+	hv.event_name = "PutBucketPolicy";
+	hv.verdict = verdict_name(e->verdict);
+	hv.time = 1900;
+	assert_int_equal(db_begin(ledger_db(l), &cause), 0);
+	assert_int_equal(history_note(ledger_db(l), NULL, &hv, &hr, &cause),
+	    0);
+	assert_int_equal(hr.gap, HISTORY_NONE);
+	/* Unverified because lookups failed: the warning it always was. */
+	e = add(l, RUN_A, "GetBucketAcl", "req-3", 1000);
+	e->evidence = AWS_EVIDENCE_ASSUMED;
+	ledger_decide(e, VERDICT_UNVERIFIED, NULL, "no lookup completed",
+	    2100);
+	assert_int_equal(report_verdict_priority(e), LOG_WARNING);
+	assert_string_equal(report_verdict_msgid(e), MSGID_UNVERIFIED);
+
+	/* A context call, logged: coverage "context", never an alert gap. */
+	ctx = add(l, RUN_A, "DescribeVpcs", "req-4", 1000);
+	assert_int_equal(ctx->role, AWS_ROLE_SIGNAL);	/* read_only 0 */
+	ctx->role = AWS_ROLE_CONTEXT;
+	assert_int_equal(coverage_mark_context(ctx), 0);	/* not logged */
+	logged(ctx, "ev-4", 30);
+	assert_int_equal(coverage_mark_context(ctx), 1);
+	assert_int_equal(ctx->coverage, COVERAGE_CONTEXT);
+	assert_int_equal(coverage_mark_context(ctx), 0);	/* once */
+	assert_int_equal(report_verdict_priority(ctx), LOG_INFO);
+	assert_string_equal(report_verdict_msgid(ctx), MSGID_LOGGED);
+	f = report_verdict_fields(ctx, NULL);
+	assert_true(has_field(f, "CLOUDSAGA_ROLE=context"));
+	assert_true(has_field(f, "CLOUDSAGA_COVERAGE=context"));
+	assert_false(has_key(f, "CLOUDSAGA_REMEDIATION"));
+	assert_false(has_key(f, "CLOUDSAGA_EVENT_PATTERN"));
+	report_fields_free(f);
+	o = report_verdict_json(ctx, 2000);
+	assert_string_equal(str(o, "role"), "context");
+	assert_string_equal(str(o, "coverage"), "context");
+	assert_null(json_object_get(o, "remediation"));
+	assert_null(json_object_get(o, "not_found"));
+	json_decref(o);
+	/* A signal call checked and uncovered beside it. */
+	e = add(l, RUN_A, "CreateSecurityGroup", "req-5", 1000);
+	logged(e, "ev-5", 30);
+	assert_int_equal(coverage_mark_context(e), 0);
+	ledger_set_coverage(e, COVERAGE_UNCOVERED, NULL, "no rule matches");
+	/* The history judges the alert coverage of signal calls only, even
+	 * when told "uncovered" for a context call. */
+	hv.event_source = "ec2.amazonaws.com";
+	hv.event_name = "DescribeVpcs";
+	hv.verdict = "logged";
+	hv.coverage = "uncovered";
+	hv.context = 1;
+	assert_int_equal(history_note(ledger_db(l), NULL, &hv, &hr, &cause),
+	    0);
+	assert_int_equal(hr.gap, HISTORY_OK);
+	assert_int_equal(hr.alert, HISTORY_NONE);
+	hv.context = 0;
+	hv.event_name = "CreateSecurityGroup";
+	assert_int_equal(history_note(ledger_db(l), NULL, &hv, &hr, &cause),
+	    0);
+	assert_int_equal(hr.alert, HISTORY_NEW);
+	assert_int_equal(db_commit(ledger_db(l), &cause), 0);
+
+	/* The summary: alert coverage of signal calls only. */
+	ledger_run_end(e->run, 1010, 0);
+	o = report_summary_json(e->run, 2000);
+	assert_int_equal(json_integer_value(json_object_get(o, "expected")),
+	    5);
+	assert_int_equal(json_integer_value(json_object_get(o, "context")),
+	    1);
+	assert_int_equal(json_integer_value(json_object_get(o, "signal")), 4);
+	assert_int_equal(json_integer_value(json_object_get(o,
+	    "unconfirmed")), 1);
+	assert_int_equal(json_integer_value(json_object_get(o, "covered")),
+	    0);
+	assert_int_equal(json_integer_value(json_object_get(o, "uncovered")),
+	    1);
+	json_decref(o);
+	f = report_summary_fields(e->run);
+	assert_true(has_field(f, "CLOUDSAGA_UNCONFIRMED=1"));
+	report_fields_free(f);
+	m = report_summary_message(e->run);
+	assert_non_null(strstr(m, "alerts on signal calls: 0 covered, 1 "
+	    "uncovered"));
 	free(m);
 	ledger_free(l);
 }
@@ -990,6 +1139,7 @@ main(void)
 		cmocka_unit_test(test_verdict_json),
 		cmocka_unit_test(test_summary_and_call_json),
 		cmocka_unit_test(test_fields_and_priorities),
+		cmocka_unit_test(test_roles_and_evidence),
 		cmocka_unit_test(test_flat_record),
 		cmocka_unit_test(test_file_lines),
 		cmocka_unit_test(test_replay_owed),

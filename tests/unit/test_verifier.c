@@ -22,6 +22,7 @@
 
 #include "client.h"
 #include "creds.h"
+#include "db.h"
 #include "http.h"
 #include "ledger.h"
 #include "log.h"
@@ -212,8 +213,22 @@ env_free(struct env *e)
 
 /* An expectation of call `seq` (answered by attempt 1), fired now. */
 static struct ledger_entry *
+env_expect_ev(struct env *e, int seq, const char *name,
+    const char *request_id, const char *error_code, double fired_at,
+    enum aws_evidence evidence);
+
+static struct ledger_entry *
 env_expect(struct env *e, int seq, const char *name, const char *request_id,
     const char *error_code, double fired_at)
+{
+	return env_expect_ev(e, seq, name, request_id, error_code, fired_at,
+	    AWS_EVIDENCE_DOCUMENTED);
+}
+
+static struct ledger_entry *
+env_expect_ev(struct env *e, int seq, const char *name,
+    const char *request_id, const char *error_code, double fired_at,
+    enum aws_evidence evidence)
 {
 	struct expectation	 x;
 	struct ledger_entry	*row;
@@ -234,6 +249,7 @@ env_expect(struct env *e, int seq, const char *name, const char *request_id,
 	x.user_agent = seq >= 0 ? ua : (char *)"cloudsagad/0.1.0 run/" RUN_A;
 	x.fired_at = fired_at > 0 ? fired_at : now_real();
 	x.fired_mono = fired_at > 0 ? 0 : now_mono();
+	x.evidence = evidence;
 	row = verifier_add(e->v, &x);
 	e->want++;
 	return row;
@@ -295,6 +311,58 @@ test_complete_lookup(void **state)
 	assert_string_equal(found->match, "request-id");
 	assert_int_equal(gap->verdict, VERDICT_MISSING);
 	assert_non_null(strstr(gap->reason, "complete lookup"));
+	env_free(e);
+}
+
+/*
+ * #11: the same complete lookups after the deadline, for calls whose
+ * recording is only assumed: not found is unverified (its own reason,
+ * not_found, stored so), never missing; found is logged as any call.
+ */
+static void
+test_assumed_evidence(void **state)
+{
+	struct env		*e = env_new(M_RECORDS, 0, 0);
+	struct ledger_entry	*absent, *found, *gap;
+	struct verify_stats	 st;
+
+	absent = env_expect_ev(e, 1, "CreateVpc", "req-absent",
+	    "Client.DryRunOperation", 0, AWS_EVIDENCE_ASSUMED);
+	found = env_expect_ev(e, 2, "CreateVpc", "req-found",
+	    "Client.DryRunOperation", 0, AWS_EVIDENCE_ASSUMED);
+	gap = env_expect_ev(e, 3, "CreateVpc", "req-gap",
+	    "Client.DryRunOperation", 0, AWS_EVIDENCE_OBSERVED);
+	env_record(e, "ev-found", "CreateVpc", "req-found", 2, 1,
+	    "Client.DryRunOperation");
+	env_run(e);
+	assert_int_equal(found->verdict, VERDICT_LOGGED);
+	assert_int_equal(found->not_found, 0);
+	assert_int_equal(absent->verdict, VERDICT_UNVERIFIED);
+	assert_int_equal(absent->not_found, 1);
+	assert_true(ledger_entry_unconfirmed(absent));
+	assert_non_null(strstr(absent->reason, "complete lookup"));
+	assert_non_null(strstr(absent->reason, "only assumed"));
+	assert_int_equal(gap->verdict, VERDICT_MISSING);
+	assert_int_equal(gap->not_found, 1);
+	verifier_stats(e->v, &st);
+	assert_int_equal(st.missing, 1);
+	assert_int_equal(st.unverified, 1);
+	/* Committed as decided. */
+	{
+		sqlite3_stmt	*q;
+
+		assert_int_equal(sqlite3_prepare_v2(db_handle(ledger_db(
+		    e->ledger)), "SELECT verdict, evidence, not_found FROM "
+		    "expectations WHERE request_id = 'req-absent'", -1, &q,
+		    NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(q, 0),
+		    "unverified");
+		assert_string_equal((const char *)sqlite3_column_text(q, 1),
+		    "assumed");
+		assert_int_equal(sqlite3_column_int(q, 2), 1);
+		sqlite3_finalize(q);
+	}
 	env_free(e);
 }
 
@@ -424,6 +492,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_complete_lookup),
+		cmocka_unit_test(test_assumed_evidence),
 		cmocka_unit_test(test_decoy),
 		cmocka_unit_test(test_page_cap),
 		cmocka_unit_test(test_no_events),

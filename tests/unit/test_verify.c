@@ -741,6 +741,54 @@ test_judge(void **state)
 	assert_int_equal(verify_judge(D, 0, 1e12, grace), VERDICT_UNVERIFIED);
 }
 
+/*
+ * #11: not found by a complete lookup after the deadline is a logging gap
+ * only when CloudTrail is known to record the call; when that is only
+ * assumed the row is unverified, with its own reason, marked not found.
+ */
+static void
+test_absent_evidence(void **state)
+{
+	struct ledger_entry	*e;
+
+	assert_int_equal(verify_absent_verdict(AWS_EVIDENCE_DOCUMENTED),
+	    VERDICT_MISSING);
+	assert_int_equal(verify_absent_verdict(AWS_EVIDENCE_OBSERVED),
+	    VERDICT_MISSING);
+	assert_int_equal(verify_absent_verdict(AWS_EVIDENCE_ASSUMED),
+	    VERDICT_UNVERIFIED);
+
+	e = row(RUN_A, "PutBucketPolicy", "req-1", NULL, 1000);
+	e->evidence = AWS_EVIDENCE_ASSUMED;
+	assert_int_equal(verify_decide_absent(e, "not found by a complete "
+	    "lookup", 1950), VERDICT_UNVERIFIED);
+	assert_int_equal(e->verdict, VERDICT_UNVERIFIED);
+	assert_int_equal(e->not_found, 1);
+	assert_true(ledger_entry_unconfirmed(e));
+	assert_non_null(strstr(e->reason, "not found by a complete lookup"));
+	assert_non_null(strstr(e->reason, "only assumed"));
+	/* A verdict is final. */
+	assert_int_equal(verify_decide_absent(e, "again", 1960),
+	    VERDICT_PENDING);
+	assert_int_equal(e->verdict, VERDICT_UNVERIFIED);
+
+	e = row(RUN_A, "CreateVpc", "req-2", NULL, 1000);
+	e->evidence = AWS_EVIDENCE_OBSERVED;
+	assert_int_equal(verify_decide_absent(e, "not found", 1950),
+	    VERDICT_MISSING);
+	assert_int_equal(e->verdict, VERDICT_MISSING);
+	assert_int_equal(e->not_found, 1);
+	assert_false(ledger_entry_unconfirmed(e));
+	assert_string_equal(e->reason, "not found");
+
+	/* Unverified for another reason (lookups failed) is not it. */
+	e = row(RUN_A, "GetBucketAcl", "req-3", NULL, 1000);
+	e->evidence = AWS_EVIDENCE_ASSUMED;
+	assert_int_equal(ledger_decide(e, VERDICT_UNVERIFIED, NULL,
+	    "no lookup completed", 1950), 0);
+	assert_false(ledger_entry_unconfirmed(e));
+}
+
 static double
 next_poll(const struct verify_item *it, size_t n, double last,
     const struct verify_params *p)
@@ -816,6 +864,8 @@ main(void)
 		cmocka_unit_test(test_page_read),
 		cmocka_unit_test_setup_teardown(test_plan, setup, teardown),
 		cmocka_unit_test(test_judge),
+		cmocka_unit_test_setup_teardown(test_absent_evidence, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_schedule, setup, teardown),
 	};
 
