@@ -619,6 +619,8 @@ test_role_evidence(void **state)
 	assert_int_equal(sqlite3_exec(h, "ALTER TABLE expectations DROP "
 	    "COLUMN role; ALTER TABLE expectations DROP COLUMN evidence; "
 	    "ALTER TABLE expectations DROP COLUMN not_found; "
+	    "DROP TABLE metrics; DROP INDEX expectations_seq; "
+	    "DROP INDEX runs_summary_seq; "
 	    "UPDATE expectations SET verdict = 'logged', decided_at = 1950, "
 	    "event_id = 'ev-0', coverage = 'uncovered' WHERE idx = 0; "
 	    "INSERT INTO event_state (account, region, event_source, "
