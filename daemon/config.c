@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "config_org.h"
 #include "endpoint.h"
 #include "custom.h"
 #include "log.h"
@@ -904,7 +905,7 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 	static const char *const keys[] = { "state_dir", "report_file",
 	    "log_level", "drain_timeout", "max_connections",
 	    "http_connect_timeout", "http_timeout",
-	    "max_connections_per_host", NULL };
+	    "max_connections_per_host", "shard", NULL };
 	struct config_daemon	*d = &p->cfg->daemon;
 	const config_setting_t	*g, *sc = NULL;
 	char			*rf = NULL, a[32], b[32];
@@ -943,6 +944,8 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 		config_get_int(p, g, "daemon", "max_connections_per_host", 1,
 		    4096, &d->max_connections_per_host);
 	}
+	config_org_parse_shard(&(struct config_org_env){ p, config_err,
+	    config_warn, p->cfg }, g, d);
 	config_strip_slashes(d->state_dir);
 	if (rf == NULL)
 		d->report_file = xprintf("%s/report.jsonl", d->state_dir);
@@ -1023,7 +1026,7 @@ config_parse_account(struct config_parse *p, const config_setting_t *g,
     int idx, struct config_account *acct)
 {
 	static const char *const keys[] = { "name", "role_arn", "external_id",
-	    "session_duration", "regions", NULL };
+	    "session_duration", "regions", "organization", NULL };
 	static const char *const rkeys[] = { "include", "exclude", NULL };
 	const config_setting_t	*s, *rg;
 	const char		*part = p->cfg->aws.partition;
@@ -1086,6 +1089,8 @@ config_parse_account(struct config_parse *p, const config_setting_t *g,
 				    "%s: \"%s\" is both included and excluded",
 				    rpath, acct->exclude[i]);
 	}
+	config_org_parse_account(&(struct config_org_env){ p, config_err,
+	    config_warn, p->cfg }, g, path, acct);
 }
 
 static void
@@ -1802,6 +1807,7 @@ config_free(struct config *c)
 		freezero_str(c->accounts[i].external_id);
 		strv_free(c->accounts[i].include);
 		strv_free(c->accounts[i].exclude);
+		config_org_free(c->accounts[i].org);
 	}
 	free(c->accounts);
 	for (i = 0; i < c->nknown_gaps; i++) {
@@ -2085,6 +2091,7 @@ config_print(FILE *f, const struct config *c)
 	config_print_kv_dur(f, 8, "http_timeout", c->daemon.http_timeout);
 	fprintf(f, "\tmax_connections_per_host = %d;\n",
 	    c->daemon.max_connections_per_host);
+	config_org_print_shard(f, &c->daemon);
 	fputs("};\n\n", f);
 
 	fputs("aws = {\n", f);
@@ -2137,6 +2144,7 @@ config_print(FILE *f, const struct config *c)
 		config_print_strv(f, 24, "include", a->include);
 		config_print_strv(f, 24, "exclude", a->exclude);
 		fputs("\t\t};\n", f);
+		config_org_print_account(f, a);
 		fputs("\t}", f);
 	}
 	fputs("\n);\n\n", f);
