@@ -48,6 +48,8 @@ TABLE_GROUPS = {
     ("config.c", "config_parse_known_gaps", "keys"): "known_gaps",
     ("config.c", "config_parse_entry", "keys"): "schedule",
     ("config.c", "config_parse_root", "keys"): "",
+    ("config_org.c", "config_org_parse_account", "keys"):
+        "accounts.organization",
     ("custom.c", None, "custom_scenario_keys"): "scenarios",
     ("custom.c", None, "custom_step_keys"): "scenarios.steps",
 }
@@ -119,7 +121,7 @@ def check_options(problems):
 def table_keys():
     keys = set()
     for (fname, func, var), group in TABLE_GROUPS.items():
-        src = read("daemon" if fname == "config.c" else "scenarios", fname)
+        src = read("scenarios" if fname == "custom.c" else "daemon", fname)
         body = src
         if func is not None:
             m = re.search(r"^%s\(.*?^\}" % func, src, re.S | re.M)
