@@ -306,6 +306,22 @@ def run(sb, tmp, regions, a, idle_kb, seed_s, bt):
     conns = max(s["conns"] for s in samples)
     rss_loaded, rows = loaded if loaded else (0, 0)
     per_row = ((rss_loaded - idle_kb) * 1024 / rows) if rows > 0 else 0
+    # Marginal: VmRSS against pending rows while the rows pile up (least
+    # squares over the samples before the peak), each run's own state
+    # included in its rows' share.
+    pts = []
+    for s in samples:
+        if s["pending"] > 0:
+            pts.append((s["pending"], s["rss"] * 1024))
+        if s["pending"] == rows:
+            break
+    slope = 0.0
+    if len(pts) >= 3:
+        mx = sum(p[0] for p in pts) / len(pts)
+        my = sum(p[1] for p in pts) / len(pts)
+        sxx = sum((p[0] - mx) ** 2 for p in pts)
+        if sxx > 0:
+            slope = sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
 
     B.heading("scale: one cycle over an organisation of %d accounts x %d "
               "regions" % (a.accounts, len(regions)), [
@@ -330,6 +346,8 @@ def run(sb, tmp, regions, a, idle_kb, seed_s, bt):
             rows, sum(verdicts.values()))],
         ["bytes per pending row (upper bound; target <= 512)",
          "%.0f" % per_row],
+        ["bytes per pending row, marginal (%d samples)" % len(pts),
+         "%.0f" % slope if slope else "-"],
         ["LookupEvents calls / account-regions polled",
          "%d / %d" % (calls, groups)],
         ["LookupEvents max per account-region in 1 s / 5 s",
