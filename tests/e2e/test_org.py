@@ -19,6 +19,8 @@ ground truth (`/_sandbox/events`):
 * ListAccounts refused (the organisation account's role_arn is a member's
   role: a member may not list the organisation) is one could-not-test
   record for the organisation;
+* an account closed and one created between cycles are logged once each
+  (notice), and the closed one is not tested any more;
 * two instances with shard = "1/2" and "2/2" split the members disjointly
   and together cover every one, as the documented hash says;
 * -n prints the share of listed accounts.
@@ -244,6 +246,64 @@ class OrgTest(unittest.TestCase):
         self.assertFalse(got[1] & got[2])
         self.assertEqual(got[1] | got[2], set(members))
         self.assertIn("left to other shards", daemons[0].stderr())
+
+    def test_membership_changes_logged_once(self):
+        # An organisation of its own (a second sandbox): one member closed
+        # and one created between cycles.
+        import boto3
+        with Sandbox() as sb:
+            def seed(n):
+                out = subprocess.run(
+                    [os.path.join(SRC, "tests", "sandbox", "seed"),
+                     "--endpoint", sb.url, "org", "--accounts", str(n),
+                     "--role-name", ROLE], check=True, env=clean_env(),
+                    capture_output=True, text=True)
+                return [a["id"] for a in json.loads(out.stdout)["accounts"]]
+            first = seed(2)
+            d = os.path.join(self.dir, "members")
+            os.makedirs(d)
+            conf = os.path.join(d, "cloudsagad.conf")
+            with open(conf, "w") as f:
+                f.write((CONF % {"dir": d, "daemon": "", "acct": "",
+                                 "role": ROLE, "org": ""}).replace(
+                    'every = "1h"', 'every = "10s"'))
+            daemon = Daemon(conf, sb)
+            self.daemons.append(daemon)
+            names = ["org/" + i for i in first + [MANAGEMENT]]
+            self.wait("members", lambda ls: self.accounts_done(ls, names),
+                      daemon, timeout=90)
+            env = clean_env(AWS_ENDPOINT_URL=sb.url)
+            org = boto3.client(
+                "organizations", region_name="us-east-1",
+                endpoint_url=sb.url,
+                aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+            org.close_account(AccountId=first[0])
+            added = seed(1)[0]
+            self.wait("members", lambda ls: self.accounts_done(
+                ls, ["org/" + added]), daemon, timeout=90)
+            # The listing that found the new member came after the close,
+            # and after every run of the cycle before (an entry does not
+            # start while busy): the closed member's count is final.
+            def closed_runs():
+                return len([x for x in self.report("members")
+                            if x["kind"] == "summary" and
+                            x["account"] == "org/" + first[0]])
+            c1 = closed_runs()
+            # One more cycle after the change: still logged once.
+            n0 = len([x for x in self.report("members")
+                      if x["kind"] == "summary"])
+            self.wait("members", lambda ls: len(
+                [x for x in ls if x["kind"] == "summary"]) >= n0 + 3,
+                daemon, timeout=90)
+            err = daemon.stderr()
+            self.assertEqual(err.count("account %s is new" % added), 1, err)
+            self.assertEqual(err.count("account %s is no longer listed"
+                                       % first[0]), 1, err)
+            self.assertNotIn("account %s is new" % first[1], err)
+            # The closed member is not tested any more.
+            self.assertGreaterEqual(c1, 1)
+            self.assertEqual(closed_runs(), c1)
 
     def test_check_prints_share(self):
         ids = ["210987654321", "345678901234", "456789012345",
