@@ -212,7 +212,7 @@ config_org_print_account(FILE *f, const struct config_account *a)
 	fputs("\t\t\texclude = [", f);
 	for (i = 0; o->exclude != NULL && o->exclude[i] != NULL; i++)
 		fprintf(f, "%s \"%s\"", i > 0 ? "," : "", o->exclude[i]);
-	fputs(i > 0 ? " ];\n" : " ];\n", f);
+	fputs(" ];\n", f);
 	fputs("\t\t};\n", f);
 }
 

@@ -817,7 +817,7 @@ pipeline_run_set_userdata(struct pipeline_run *pr, void *u)
 	pr->userdata = u;
 }
 
-/* ---- organisations ----------------------------------------------------------- */
+/* ---- organisations ---------------------------------------------------- */
 
 static void
 pipeline_org_free(struct pipeline_org *po)

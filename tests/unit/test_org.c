@@ -398,7 +398,7 @@ test_list_accounts(void **state)
 	pthread_mutex_destroy(&f.lock);
 }
 
-/* ---- membership log ---------------------------------------------------------- */
+/* ---- membership log --------------------------------------------------- */
 
 static void
 test_seen(void **state)
