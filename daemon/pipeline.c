@@ -630,6 +630,11 @@ pipeline_hook_done(struct run *run, int halted, void *arg)
 	pr->halted = halted;
 	ledger_run_end(pr->lrun, now, halted);
 	pipeline_could_not_test(pr, run);
+	/* The run's own AssumeRole session was for its calls only (the
+	 * verifier and the alert checks use the account's long-lived
+	 * credentials): not held while the run verifies (bench/scale). */
+	creds_provider_free(pr->own_creds);
+	pr->own_creds = NULL;
 
 	if (pr->nheld > 0) {
 		/* One-shot: the first poll one interval after the last call. */
