@@ -35,7 +35,7 @@ import tempfile
 import time
 import unittest
 
-from harness import CLOUDSAGAD, SRC, Sandbox, clean_env, cloudsagad
+from harness import CLOUDSAGAD, SRC, Sandbox, aws_cli, clean_env, cloudsagad
 
 ROLE = "cloudsaga-audit"
 MANAGEMENT = "123456789012"     # the fake key's account in moto
@@ -250,7 +250,6 @@ class OrgTest(unittest.TestCase):
     def test_membership_changes_logged_once(self):
         # An organisation of its own (a second sandbox): one member closed
         # and one created between cycles.
-        import boto3
         with Sandbox() as sb:
             def seed(n):
                 out = subprocess.run(
@@ -272,13 +271,10 @@ class OrgTest(unittest.TestCase):
             names = ["org/" + i for i in first + [MANAGEMENT]]
             self.wait("members", lambda ls: self.accounts_done(ls, names),
                       daemon, timeout=90)
-            env = clean_env(AWS_ENDPOINT_URL=sb.url)
-            org = boto3.client(
-                "organizations", region_name="us-east-1",
-                endpoint_url=sb.url,
-                aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
-            org.close_account(AccountId=first[0])
+            # The aws CLI with a scrubbed environment (whatever the caller
+            # exported).
+            aws_cli(sb.url, "organizations", "close-account",
+                    "--account-id", first[0])
             added = seed(1)[0]
             self.wait("members", lambda ls: self.accounts_done(
                 ls, ["org/" + added]), daemon, timeout=90)
