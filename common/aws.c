@@ -83,6 +83,12 @@ static const struct aws_service aws_service_table[] = {
 	{ "bedrock", "bedrock-runtime", "bedrock", "BEDROCK_RUNTIME",
 	    "bedrock.amazonaws.com",
 	    AWS_PROTO_RESTJSON, "2023-09-30", NULL, NULL, 0, NULL },
+	/* #13 Organizations discovery (daemon/org.c): JSON 1.1, global; its
+	 * host per partition is in common/endpoint.c (endpoint_global_hosts),
+	 * its events land in us-east-1 (aws partition). */
+	{ "organizations", "organizations", "organizations", "ORGANIZATIONS",
+	    "organizations.amazonaws.com", AWS_PROTO_JSON, "2016-11-28",
+	    "AWSOrganizationsV20161128", "1.1", 1, NULL },
 	{ NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL },
 };
 

@@ -33,6 +33,43 @@ static const struct endpoint_partition endpoint_partitions[] = {
 	    "us-gov-west-1" },
 };
 
+/*
+ * Global services other than IAM: their one endpoint per partition and its
+ * signing region (botocore 1.43's endpoints.json, "partitionEndpoint").
+ * A global service not listed here uses IAM's host and region.
+ */
+static const struct {
+	const char	*service;	/* aws_service.id */
+	const char	*partition;
+	const char	*host;
+	const char	*region;
+} endpoint_global_hosts[] = {
+	{ "organizations", "aws", "organizations.us-east-1.amazonaws.com",
+	    "us-east-1" },
+	{ "organizations", "aws-cn",
+	    "organizations.cn-northwest-1.amazonaws.com.cn", "cn-northwest-1" },
+	{ "organizations", "aws-us-gov",
+	    "organizations.us-gov-west-1.amazonaws.com", "us-gov-west-1" },
+};
+
+/* The global host of svc in part (NULL: IAM's), its region in *region. */
+static const char *
+endpoint_global_host(const struct aws_service *svc,
+    const struct endpoint_partition *part, const char **region)
+{
+	size_t	 i;
+
+	for (i = 0; i < nitems(endpoint_global_hosts); i++)
+		if (strcmp(endpoint_global_hosts[i].service, svc->id) == 0 &&
+		    strcmp(endpoint_global_hosts[i].partition,
+		    part->name) == 0) {
+			*region = endpoint_global_hosts[i].region;
+			return endpoint_global_hosts[i].host;
+		}
+	*region = part->iam_region;
+	return NULL;
+}
+
 static const struct endpoint_partition *
 endpoint_partition_find(const char *name)
 {
@@ -468,7 +505,7 @@ endpoint_resolve(const struct aws_service *svc, const char *region,
 {
 	const struct endpoint_partition	*part;
 	struct aws_endpoint		 ep;
-	const char			*pname, *url = NULL;
+	const char			*pname, *url = NULL, *ghost, *gregion;
 	char				*src = NULL;
 	int				 s3, rc;
 
@@ -491,7 +528,8 @@ endpoint_resolve(const struct aws_service *svc, const char *region,
 
 	memset(&ep, 0, sizeof(ep));
 	ep.signing_name = svc->signing_name;
-	ep.signing_region = xstrdup(svc->global ? part->iam_region : region);
+	ghost = svc->global ? endpoint_global_host(svc, part, &gregion) : NULL;
+	ep.signing_region = xstrdup(svc->global ? gregion : region);
 
 	if ((rc = endpoint_override(svc, opts, &url, &src, cause)) < 0) {
 		endpoint_free(&ep);
@@ -511,7 +549,7 @@ endpoint_resolve(const struct aws_service *svc, const char *region,
 	}
 
 	if (svc->global)
-		ep.host = xstrdup(part->iam_host);
+		ep.host = xstrdup(ghost != NULL ? ghost : part->iam_host);
 	else if (s3 && bucket != NULL && endpoint_bucket_virtual(bucket))
 		ep.host = xprintf("%s.%s.%s.%s", bucket, svc->endpoint_prefix,
 		    region, part->dns_suffix);

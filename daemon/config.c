@@ -28,6 +28,8 @@
 #include "buf.h"
 #include "config.h"
 #include "config_kit.h"
+#include "config_org.h"
+#include "endpoint.h"
 #include "custom.h"
 #include "endpoint.h"
 #include "log.h"
@@ -146,7 +148,7 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 	static const char *const keys[] = { "state_dir", "report_file",
 	    "log_level", "drain_timeout", "max_connections",
 	    "http_connect_timeout", "http_timeout",
-	    "max_connections_per_host", "metrics_file", NULL };
+	    "max_connections_per_host", "metrics_file", "shard", NULL };
 	struct config_daemon	*d = &p->cfg->daemon;
 	const config_setting_t	*g, *sc = NULL, *ms = NULL;
 	char			*rf = NULL, *mf = NULL, a[32], b[32];
@@ -188,6 +190,8 @@ config_parse_daemon(struct config_parse *p, const config_setting_t *root)
 		    config_check_file_path, &mf);
 		ms = config_setting_get_member(g, "metrics_file");
 	}
+	config_org_parse_shard(&(struct config_org_env){ p, config_err,
+	    config_warn, p->cfg }, g, d);
 	config_strip_slashes(d->state_dir);
 	if (rf == NULL)
 		d->report_file = xprintf("%s/report.jsonl", d->state_dir);
@@ -277,7 +281,7 @@ config_parse_account(struct config_parse *p, const config_setting_t *g,
     int idx, struct config_account *acct)
 {
 	static const char *const keys[] = { "name", "role_arn", "external_id",
-	    "session_duration", "regions", NULL };
+	    "session_duration", "regions", "organization", NULL };
 	static const char *const rkeys[] = { "include", "exclude", NULL };
 	const config_setting_t	*s, *rg;
 	const char		*part = p->cfg->aws.partition;
@@ -340,6 +344,8 @@ config_parse_account(struct config_parse *p, const config_setting_t *g,
 				    "%s: \"%s\" is both included and excluded",
 				    rpath, acct->exclude[i]);
 	}
+	config_org_parse_account(&(struct config_org_env){ p, config_err,
+	    config_warn, p->cfg }, g, path, acct);
 }
 
 static void
@@ -983,6 +989,7 @@ config_free(struct config *c)
 		freezero_str(c->accounts[i].external_id);
 		strv_free(c->accounts[i].include);
 		strv_free(c->accounts[i].exclude);
+		config_org_free(c->accounts[i].org);
 	}
 	free(c->accounts);
 	for (i = 0; i < c->nknown_gaps; i++) {

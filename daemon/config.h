@@ -60,6 +60,8 @@ struct config_daemon {
 	double		 http_timeout;		/* per attempt, whole transfer */
 	int		 max_connections_per_host;
 	char		*metrics_file;	/* absolute; NULL: no metrics */
+	int		 shard_k, shard_n;	/* shard = "K/N"; 1/1: all
+						   (daemon/config_org.c) */
 };
 
 struct config_aws {
@@ -73,6 +75,7 @@ struct config_aws {
 						   in common/endpoint.c */
 };
 
+struct config_org;
 struct config_account {
 	char		*name;
 	char		*role_arn;	/* NULL: the ambient credentials chain */
@@ -82,6 +85,9 @@ struct config_account {
 	char		**exclude;	/* NULL-terminated, possibly empty */
 	int		 implicit;	/* made up: the config has no accounts */
 	int		 line;
+	/* An organisation: its members are discovered each cycle
+	 * (daemon/org.h, parsed in daemon/config_org.c); NULL: one account. */
+	struct config_org *org;
 };
 
 struct config_verify {

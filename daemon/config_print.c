@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "config_org.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -235,6 +236,7 @@ config_print(FILE *f, const struct config *c)
 		    c->daemon.metrics_file);
 	else
 		fputs("\t# metrics_file: no Prometheus metrics\n", f);
+	config_org_print_shard(f, &c->daemon);
 	fputs("};\n\n", f);
 
 	fputs("aws = {\n", f);
@@ -287,6 +289,7 @@ config_print(FILE *f, const struct config *c)
 		config_print_strv(f, 24, "include", a->include);
 		config_print_strv(f, 24, "exclude", a->exclude);
 		fputs("\t\t};\n", f);
+		config_org_print_account(f, a);
 		fputs("\t}", f);
 	}
 	fputs("\n);\n\n", f);

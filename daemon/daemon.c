@@ -12,10 +12,12 @@
 
 #include "buf.h"
 #include "config.h"
+#include "config_org.h"
 #include "daemon.h"
 #include "ledger.h"
 #include "log.h"
 #include "notify.h"
+#include "org.h"
 #include "pipeline.h"
 #include "scenario.h"
 #include "schedule.h"
@@ -244,9 +246,35 @@ daemon_busy(struct daemon *d, const char *name, int create)
 	return &d->busy[d->nbusy++];
 }
 
+/* An organisation's member run started: the entry waits for it too. */
+static void
+daemon_org_started(struct pipeline_run *pr, void *arg)
+{
+	struct daemon		*d = arg;
+	struct daemon_busy	*b;
+
+	if ((b = daemon_busy(d, pipeline_run_entry(pr), 0)) != NULL)
+		b->runs++;
+}
+
+/* An organisation's listing is over (its runs counted already). */
+static void
+daemon_org_listed(const char *entry, size_t started, void *arg)
+{
+	struct daemon		*d = arg;
+	struct daemon_busy	*b;
+
+	(void)started;
+	if ((b = daemon_busy(d, entry, 0)) != NULL && b->runs > 0 &&
+	    --b->runs == 0)
+		daemon_entry_done(d, entry);
+}
+
 void
 daemon_run_entry(struct daemon *d, const struct config_entry *e)
 {
+	struct pipeline_org_hooks	 oh = { daemon_org_started,
+					    daemon_org_listed, d };
 	struct pipeline_run_opts	 o;
 	struct daemon_busy		*b;
 	char				*cause = NULL;
@@ -264,12 +292,29 @@ daemon_run_entry(struct daemon *d, const struct config_entry *e)
 			if (e->accounts[j] == NULL)
 				continue;
 		}
+		if (!org_shard_takes_account(d->cfg, a))
+			continue;	/* another instance's (shard) */
 		memset(&o, 0, sizeof(o));
 		o.scenario = e->scenario;
 		o.account = a->name;
 		o.regions = (const char *const *)e->regions;
 		o.settings = e->settings;
 		o.entry = e->name;
+		if (a->org != NULL) {
+			/* The listing keeps the entry busy until its runs
+			 * are started (daemon_org_listed). */
+			b->runs++;
+			started++;
+			if (pipeline_start_org(d->pipeline, &o, &oh,
+			    &cause) == -1) {
+				log_warnx("%s: %s", e->name, cause);
+				free(cause);
+				cause = NULL;
+				b->runs--;
+				started--;
+			}
+			continue;
+		}
 		if (pipeline_start(d->pipeline, &o, &cause) == NULL) {
 			log_warnx("%s: cannot start %s for account %s: %s",
 			    e->name, e->scenario, a->name, cause);
@@ -567,6 +612,7 @@ daemon_check_config(const char *path, int print)
 		if (cfg->warnings != NULL)
 			fprintf(stderr, "%s\n", cfg->warnings);
 		printf("configuration OK\n");
+		config_org_print_share(stdout, cfg);
 	}
 	config_free(cfg);
 	return fflush(stdout) == 0 ? 0 : 1;

@@ -143,6 +143,26 @@ struct pipeline_run_opts {
 /* Start a run; NULL + *cause (unknown scenario or account). */
 struct pipeline_run *pipeline_start(struct pipeline *,
 		    const struct pipeline_run_opts *, char **cause);
+/*
+ * An organisation account (daemon/org.h): list its ACTIVE accounts
+ * (Organizations ListAccounts, with the account's credentials), then start
+ * one run per member "ORG/ID" that is not excluded and falls in this
+ * instance's shard, with o's scenario, regions, settings and entry
+ * (o->account names the organisation).  started runs once per run, at
+ * once; listed once at the end with the number of runs started (0 when
+ * the listing failed: then a could-not-test record for the organisation
+ * has been queued).  No callback when the pipeline drains or is freed
+ * first.  -1 + *cause when o->account is not an organisation.
+ */
+struct pipeline_org_hooks {
+	void	(*started)(struct pipeline_run *, void *arg);
+	void	(*listed)(const char *entry, size_t started, void *arg);
+	void	*arg;
+};
+int		 pipeline_start_org(struct pipeline *,
+		    const struct pipeline_run_opts *,
+		    const struct pipeline_org_hooks *, char **cause);
+
 /* Stop a run's calls (SIGINT in the one-shot CLI); verification goes on. */
 void		 pipeline_abort(struct pipeline_run *, const char *why);
 

@@ -49,6 +49,7 @@ TABLE_GROUPS = {
     ("config_parse_known_gaps", "keys"): "known_gaps",
     ("config_parse_entry", "keys"): "schedule",
     ("config_parse_root", "keys"): "",
+    ("config_org_parse_account", "keys"): "accounts.organization",
     (None, "config_custom_scenario_keys"): "scenarios",
     (None, "config_custom_step_keys"): "scenarios.steps",
 }

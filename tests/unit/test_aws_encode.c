@@ -77,6 +77,10 @@ test_service_table(void **state)
 		    AWS_PROTO_RESTJSON, NULL, 0 },
 		{ "s3", "s3", "S3", "s3.amazonaws.com", "2006-03-01",
 		    AWS_PROTO_RESTXML, NULL, 0 },
+		/* #13 Organizations discovery */
+		{ "organizations", "organizations", "ORGANIZATIONS",
+		    "organizations.amazonaws.com", "2016-11-28", AWS_PROTO_JSON,
+		    "AWSOrganizationsV20161128", 1 },
 	};
 	const struct aws_service	*s;
 	size_t				 i, n;
