@@ -35,6 +35,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -75,16 +76,39 @@ class Kill9(unittest.TestCase):
         self.err.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def start(self, sb):
+    def start(self, sb, notify=None):
         self.err.seek(0, os.SEEK_END)
         self.err.write("---- start\n")
         self.err.flush()
+        extra = {"NOTIFY_SOCKET": notify} if notify else {}
         self.proc = subprocess.Popen(
             [CLOUDSAGAD, "-c", self.conf],
-            env=clean_env(AWS_ENDPOINT_URL=sb.url),
+            env=clean_env(AWS_ENDPOINT_URL=sb.url, **extra),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=self.err)
         return time.monotonic()
+
+    def start_ready(self, sb, timeout=60):
+        """Start and wait for READY=1: the daemon handles SIGTERM from
+        then on (before it, SIGTERM's default action would kill it)."""
+        path = os.path.join(self.dir, "notify")
+        ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        ns.bind(path)
+        ns.settimeout(0.2)
+        try:
+            t0 = self.start(sb, notify=path)
+            while time.monotonic() - t0 < timeout:
+                self.alive()
+                try:
+                    msg = ns.recv(4096).decode()
+                except socket.timeout:
+                    continue
+                if "READY=1" in msg.split("\n"):
+                    return t0
+            self.fail("no READY=1 within %ds" % timeout)
+        finally:
+            ns.close()
+            os.unlink(path)
 
     def alive(self):
         if self.proc.poll() is not None:
@@ -172,8 +196,8 @@ class Kill9(unittest.TestCase):
                          self.report_size()))
             # The last start: runs undisturbed until every run started
             # before it is reported, then SIGTERM.
-            self.start(sb)
             t_last = time.time()
+            self.start_ready(sb)
             decided = self.wait_for(lambda: not self.query(
                 "SELECT 1 FROM runs WHERE started < %f AND "
                 "(summary_reported = 0 OR finished IS NULL) UNION ALL "
