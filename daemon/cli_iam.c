@@ -26,6 +26,7 @@
 #include "custom.h"
 #include "http.h"
 #include "log.h"
+#include "org.h"
 #include "scenario.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -270,6 +271,39 @@ cli_iam_statement(json_t *stmts, const char *sid, struct cli_iam_set *s,
 	    "Resource", "*"));
 }
 
+/*
+ * Organisations (daemon/org.c): the account that lists an organisation
+ * needs organizations:ListAccounts and sts:AssumeRole on its members' role
+ * (every member role also needs the statements above).
+ */
+static void
+cli_iam_org(const struct config *cfg, json_t *stmts)
+{
+	const struct config_account	*a;
+	json_t				*roles = NULL;
+	const char			*part;
+	size_t				 i;
+
+	for (i = 0; i < cfg->naccounts; i++) {
+		a = &cfg->accounts[i];
+		if (a->org == NULL || a->org->role_name == NULL)
+			continue;
+		if (roles == NULL)
+			roles = json_array();
+		part = cfg->aws.partition != NULL ? cfg->aws.partition : "aws";
+		json_array_append_new(roles, json_sprintf("arn:%s:iam::*:role/%s",
+		    part, a->org->role_name));
+	}
+	if (roles == NULL)
+		return;
+	json_array_append_new(stmts, json_pack("{s:s, s:s, s:[s], s:s}",
+	    "Sid", "OrganizationDiscovery", "Effect", "Allow", "Action",
+	    "organizations:ListAccounts", "Resource", "*"));
+	json_array_append_new(stmts, json_pack("{s:s, s:s, s:[s], s:o}",
+	    "Sid", "OrganizationMembers", "Effect", "Allow", "Action",
+	    "sts:AssumeRole", "Resource", roles));
+}
+
 json_t *
 cli_iam_permissions(const struct config *cfg)
 {
@@ -295,6 +329,7 @@ cli_iam_permissions(const struct config *cfg)
 	cli_iam_statement(stmts, "Verification", &ver, &seen);
 	cli_iam_statement(stmts, "Scenarios", &scen, &seen);
 	cli_iam_statement(stmts, "AlertCoverage", &cov, &seen);
+	cli_iam_org(cfg, stmts);
 	cli_iam_set_free(&scen);
 	cli_iam_set_free(&ver);
 	cli_iam_set_free(&cov);

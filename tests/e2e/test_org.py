@@ -329,6 +329,33 @@ class OrgTest(unittest.TestCase):
             self.assertEqual(p.returncode, 1, bad)
             self.assertIn(":1: daemon.shard", p.stderr)
 
+    def test_iam_policy_lists_and_assumes(self):
+        """--iam-policy: the listing account may list the organisation and
+        assume the members' role; no organisation, no such statements."""
+        path = os.path.join(self.dir, "iam.conf")
+        body = ('accounts = ( { name = "org"; organization = { '
+                'role_name = "audit/cloudsaga"; }; } );\n'
+                'schedule = ( { name = "nc"; scenario = "network-changes"; '
+                'accounts = [ "org" ]; every = "1h"; } );\n')
+        with open(path, "w") as f:
+            f.write(body)
+        p = cloudsagad("--iam-policy", "-c", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        st = {s["Sid"]: s for s in json.loads(p.stdout)["Statement"]}
+        self.assertEqual(st["OrganizationDiscovery"]["Action"],
+                         ["organizations:ListAccounts"])
+        self.assertEqual(st["OrganizationMembers"]["Action"],
+                         ["sts:AssumeRole"])
+        self.assertEqual(st["OrganizationMembers"]["Resource"],
+                         ["arn:aws:iam::*:role/audit/cloudsaga"])
+        with open(path, "w") as f:
+            f.write(body.replace('organization = { role_name = '
+                                 '"audit/cloudsaga"; }; ', ''))
+        p = cloudsagad("--iam-policy", "-c", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        sids = {s["Sid"] for s in json.loads(p.stdout)["Statement"]}
+        self.assertNotIn("OrganizationDiscovery", sids)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
