@@ -65,11 +65,13 @@ ASAN_CEILING_MIB = 192
 PHASE1 = 20.0
 HEAL_AT = 10.0
 HUP_AT = 6.0
+DRAIN = 5
+STUB_MAX = 30       # metadata requests while broken (10 s): no hot loop
 SEED = 10
 
 CONF = """
 daemon = { state_dir = "%(dir)s/state"; report_file = "%(dir)s/state/report.jsonl";
-  drain_timeout = "5s"; http_timeout = "5s"; http_connect_timeout = "2s"; };
+  drain_timeout = "%(drain)ds"; http_timeout = "5s"; http_connect_timeout = "2s"; };
 verify = { initial_delay = "1s"; interval = "1s"; deadline = "5s"; };
 coverage = { eventbridge = false; };
 schedule = ( { name = "fm"; scenario = "network-changes"; every = "6s"; jitter = "0s"; regions = [ "%(region)s" ]; } );
@@ -153,6 +155,8 @@ CASES = [
          could_not_test=True, logged=True),
     Case("imds-malformed", "ap-southeast-3", creds="imds", stub="malformed",
          could_not_test=True, logged=True),
+    Case("imds-expired", "ap-south-2", creds="imds", stub="expired",
+         logged=True),
     Case("container-reset", "me-central-1", creds="container", stub="reset",
          could_not_test=True, logged=True),
     Case("container-huge", "eu-central-2", creds="container", stub="huge",
@@ -206,6 +210,7 @@ class Daemon:
             stderr=self.err)
         self.hwm = 0
         self.rss_max = 0
+        self.stop_took = None
         self.stop_ev = threading.Event()
         self.threads = [threading.Thread(target=self._listen, daemon=True),
                         threading.Thread(target=self._sample, daemon=True)]
@@ -261,9 +266,11 @@ class Daemon:
         m = vm(self.proc.pid)
         if m is not None:
             self.hwm = max(self.hwm, m[1])
+        t0 = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         try:
             rc = self.proc.wait(timeout)
+            self.stop_took = time.monotonic() - t0
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -297,7 +304,8 @@ class CaseRun:
         os.makedirs(os.path.join(self.dir, "state"), mode=0o700)
         self.conf = os.path.join(self.dir, "cloudsagad.conf")
         with open(self.conf, "w") as f:
-            f.write(CONF % {"dir": self.dir, "region": case.region})
+            f.write(CONF % {"dir": self.dir, "region": case.region,
+                            "drain": DRAIN})
         self.problems = []
         self.info = {}
         self.stub = None
@@ -428,6 +436,12 @@ class CaseRun:
             self.problem("phase 2: SIGTERM gave exit %s: %s" % (
                 rc, d.stderr()))
         self.info["seconds"] = time.monotonic() - t0
+        for i, d in enumerate(self.daemons, 1):
+            if d.stop_took is not None and d.stop_took > DRAIN + 5:
+                self.problem("daemon %d took %.1f s to stop (drain "
+                             "timeout %d s)" % (i, d.stop_took, DRAIN))
+        if not self.info.get("status2"):
+            self.problem("no STATUS= on the notify socket")
         self.check()
 
     # ---- the checks ----------------------------------------------------
@@ -536,6 +550,10 @@ class CaseRun:
         if c.missing and not count["missing"]:
             self.problem("no missing verdict although CreateVpc records "
                          "are dropped")
+        if c.stub is not None and \
+                self.info.get("stub_before_heal", 0) > STUB_MAX:
+            self.problem("%d metadata requests in %.0f s: a hot loop" % (
+                self.info["stub_before_heal"], HEAL_AT))
         if c.stub is not None and self.stub.count("imds-creds") + \
                 self.stub.count("container-creds") == 0:
             self.problem("the metadata stub was never asked for "
@@ -611,16 +629,17 @@ class FaultMatrix(unittest.TestCase):
                   len(runs), cls.elapsed, CLOUDSAGAD,
                   " (ASan)" if cls.asan else "",
                   ASAN_CEILING_MIB if cls.asan else MEM_CEILING_MIB))
-        print("%-22s %-15s %7s %6s %5s %8s  %-40s %s" % (
-            "case", "region", "VmHWM", "SIGHUP", "CNT", "lookups",
-            "verdicts", "result"))
+        print("%-22s %-17s %7s %6s %4s %7s %5s  %-34s %s" % (
+            "case", "region/sandbox", "VmHWM", "SIGHUP", "CNT", "lookups",
+            "stub", "verdicts", "result"))
         for r in runs:
             v = r.info.get("verdicts", {})
-            print("%-22s %-15s %6.1fM %6s %5s %8s  %-40s %s" % (
+            print("%-22s %-17s %6.1fM %6s %4s %7s %5s  %-34s %s" % (
                 r.case.name, r.case.region + "/" + r.case.sandbox,
                 r.info.get("hwm_mib", 0), r.info.get("sighup", "-"),
                 r.info.get("could_not_test", "-"),
                 r.info.get("lookups", "-"),
+                r.info.get("stub_before_heal", "-"),
                 ", ".join("%s %d" % kv for kv in sorted(v.items())) or "-",
                 "ok" if not r.problems else "FAIL (%d)" % len(r.problems)))
         sys.stdout.flush()
