@@ -39,7 +39,8 @@ the machine's clock (`--skew -600`) with 7.5 MiB `huge` answers (under the
 8 MiB body limit: the decoders' value caps must hold).
 
 CLOUDSAGAD picks the binary (e.g. an ASan+UBSan build's).
-CLOUDSAGA_FAULT_CASES=name,name runs a subset.
+CLOUDSAGA_FAULT_CASES=name,name runs a subset; CLOUDSAGA_KEEP=1 keeps the
+state directories and the daemons' stderr.
 """
 import collections
 import json
@@ -74,14 +75,19 @@ daemon = { state_dir = "%(dir)s/state"; report_file = "%(dir)s/state/report.json
   drain_timeout = "%(drain)ds"; http_timeout = "5s"; http_connect_timeout = "2s"; };
 verify = { initial_delay = "1s"; interval = "1s"; deadline = "5s"; };
 coverage = { eventbridge = false; };
+%(accounts)s
 schedule = ( { name = "fm"; scenario = "network-changes"; every = "6s"; jitter = "0s"; regions = [ "%(region)s" ]; } );
 """
+
+ACCOUNTS = """accounts = ( { name = "role"; role_arn = "arn:aws:iam::123456789012:role/cloudsagad-fault";
+  regions = { include = [ "%(region)s" ]; }; } );"""
 
 
 class Case:
     def __init__(self, name, region, fault=None, sandbox="A", creds="env",
                  stub=None, broken_lookups=False, could_not_test=False,
-                 no_verdicts=False, logged=False, missing=False):
+                 no_verdicts=False, logged=False, missing=False,
+                 role=False):
         self.name = name
         self.region = region
         self.fault = fault          # sandbox fault specs, region-scoped
@@ -93,6 +99,7 @@ class Case:
         self.no_verdicts = no_verdicts
         self.logged = logged
         self.missing = missing
+        self.role = role            # an account reached by AssumeRole
 
 
 def F(service, region, kind, share):
@@ -119,6 +126,9 @@ CASES = [
          P("ec2", "eu-west-2", "truncated", "0.4")),
     Case("ec2-huge-xml-40m", "eu-west-3",
          P("ec2", "eu-west-3", "huge", "0.4")),
+    Case("ec2-empty", "ap-southeast-4",
+         P("ec2", "ap-southeast-4", "empty", "0.4")),
+    Case("ec2-slow", "mx-central-1", P("ec2", "mx-central-1", "slow", "0.3")),
     Case("ec2-expired", "eu-central-1", F("ec2", "eu-central-1", "expired",
                                           "1"),
          could_not_test=True, no_verdicts=True),
@@ -142,6 +152,10 @@ CASES = [
     Case("lookup-drip", "ap-southeast-2",
          F("cloudtrail", "ap-southeast-2", "drip", "1"),
          broken_lookups=True),
+    Case("lookup-empty", "ca-west-1",
+         F("cloudtrail", "ca-west-1", "empty", "1"), broken_lookups=True),
+    Case("lookup-slow", "eu-south-2",
+         F("cloudtrail", "eu-south-2", "slow", "1"), broken_lookups=True),
     Case("lookup-expired", "sa-east-1",
          F("cloudtrail", "sa-east-1", "expired", "1"), broken_lookups=True),
     # the credential endpoints: broken for 10 s, then healed
@@ -155,6 +169,12 @@ CASES = [
          could_not_test=True, logged=True),
     Case("imds-malformed", "ap-southeast-3", creds="imds", stub="malformed",
          could_not_test=True, logged=True),
+    # an account behind AssumeRole: the first AssumeRole attempts fail,
+    # then the assumed keys are refused as expired (fetched again)
+    Case("role-sts-500-expired", "ap-southeast-5",
+         ["sts/AssumeRole:500:2x"] +
+         F("ec2", "ap-southeast-5", "expired", "2x"), role=True,
+         logged=True, missing=True),
     Case("imds-expired", "ap-south-2", creds="imds", stub="expired",
          logged=True),
     Case("container-reset", "me-central-1", creds="container", stub="reset",
@@ -305,7 +325,8 @@ class CaseRun:
         self.conf = os.path.join(self.dir, "cloudsagad.conf")
         with open(self.conf, "w") as f:
             f.write(CONF % {"dir": self.dir, "region": case.region,
-                            "drain": DRAIN})
+                            "drain": DRAIN, "accounts": ACCOUNTS % {
+                                "region": case.region} if case.role else ""})
         self.problems = []
         self.info = {}
         self.stub = None
@@ -571,7 +592,7 @@ class FaultMatrix(unittest.TestCase):
         cls.asan = is_asan(CLOUDSAGAD)
         cls.top = tempfile.mkdtemp(prefix="cloudsagad-faults.")
         common = ["--drop", "CreateVpc", "--seed", SEED, "--drip-seconds",
-                  "30"]
+                  "30", "--slow-seconds", "8"]
         sb = {}
         t0 = time.monotonic()
         try:
@@ -593,17 +614,19 @@ class FaultMatrix(unittest.TestCase):
             for t in threads:
                 t.join(300)
             stats = {k: s.admin("stats") for k, s in sb.items()}
+            config = {k: s.admin("config") for k, s in sb.items()}
         finally:
             for s in sb.values():
                 s.stop()
         cls.elapsed = time.monotonic() - t0
         for r in runs:
-            cls.check_stats(r, stats[r.case.sandbox])
+            cls.check_stats(r, stats[r.case.sandbox],
+                            config[r.case.sandbox])
             cls.results[r.case.name] = r
         cls.print_matrix(runs)
 
     @classmethod
-    def check_stats(cls, r, stats):
+    def check_stats(cls, r, stats, config):
         c = r.case
         le = stats.get("lookup_events", {}).get("123456789012/" + c.region)
         secs = r.info.get("seconds", 0)
@@ -613,14 +636,19 @@ class FaultMatrix(unittest.TestCase):
             if le["calls"] > 2 * secs + 6:
                 r.problem("%d LookupEvents in %.0f s: above the pacing"
                           % (le["calls"], secs))
-        if c.fault:
-            svc, rest = c.fault[0].split("@", 1)
-            kind = rest.split(":")[1]
-            fired = stats.get("faults", {}).get("%s/%s" % (svc, kind))
-            r.info["fired"] = fired
+        rules = {f["spec"]: f for f in config.get("faults", [])}
+        for spec in c.fault or []:
+            svc = spec.split(":")[0].split("@")[0].split("/")[0]
+            kind = spec.split(":")[1]
+            rule = rules.get(spec, {})
+            if rule.get("count"):
+                # a count rule: spent when it fired
+                fired = rule["remaining"] < rule["count"]
+            else:
+                fired = stats.get("faults", {}).get("%s/%s" % (svc, kind))
             if not fired:
                 r.problem("the fault %s never fired (sandbox stats: %s)"
-                          % (c.fault, stats.get("faults")))
+                          % (spec, stats.get("faults")))
 
     @classmethod
     def print_matrix(cls, runs):
@@ -646,7 +674,8 @@ class FaultMatrix(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        if all(not r.problems for r in cls.results.values()):
+        if all(not r.problems for r in cls.results.values()) and \
+                not os.environ.get("CLOUDSAGA_KEEP"):
             shutil.rmtree(cls.top, ignore_errors=True)
         else:
             print("state and stderr kept in %s" % cls.top)
