@@ -36,7 +36,9 @@ Then, for the case:
 The sandbox drops CreateVpc records (a true logging gap in every run) so
 that complete lookups do find `missing`; sandbox B runs 10 minutes behind
 the machine's clock (`--skew -600`) with 7.5 MiB `huge` answers (under the
-8 MiB body limit: the decoders' value caps must hold).
+8 MiB body limit: the decoders' value caps must hold); sandbox C checks
+signatures and runs 20 minutes ahead (AWS refuses requests more than 15
+minutes off: the client must learn the server's clock from the refusal).
 
 CLOUDSAGAD picks the binary (e.g. an ASan+UBSan build's).
 CLOUDSAGA_FAULT_CASES=name,name runs a subset; CLOUDSAGA_KEEP=1 keeps the
@@ -92,7 +94,7 @@ class Case:
         self.region = region
         self.fault = fault          # sandbox fault specs, region-scoped
         self.sandbox = sandbox
-        self.creds = creds          # env | imds | container
+        self.creds = creds          # env | imds | container | signed
         self.stub = stub            # the metadata stub's mode until healed
         self.broken_lookups = broken_lookups
         self.could_not_test = could_not_test
@@ -188,6 +190,10 @@ CASES = [
          broken_lookups=True),
     Case("ec2-huge-xml-7m", "us-west-2",
          F("ec2", "us-west-2", "huge", "0.5"), sandbox="B"),
+    # sandbox C: signatures checked, its clock 20 minutes ahead: every
+    # request is refused as skewed until the client corrects its clock
+    Case("clock-skew-signed", "us-east-1", sandbox="C", creds="signed",
+         logged=True, missing=True),
 ]
 
 
@@ -339,9 +345,12 @@ class CaseRun:
         env = clean_env(AWS_ENDPOINT_URL=self.sb.url)
         if self.asan and "ASAN_OPTIONS" not in os.environ:
             env["ASAN_OPTIONS"] = "quarantine_size_mb=32"
-        if self.case.creds != "env":
+        if self.case.creds in ("imds", "container"):
             del env["AWS_ACCESS_KEY_ID"]
             del env["AWS_SECRET_ACCESS_KEY"]
+        if self.case.creds == "signed":
+            env["AWS_ACCESS_KEY_ID"] = self.sb.extra["access_key_id"]
+            env["AWS_SECRET_ACCESS_KEY"] = self.sb.extra["secret_access_key"]
         if self.case.creds == "imds":
             del env["AWS_EC2_METADATA_DISABLED"]
             env["AWS_EC2_METADATA_SERVICE_ENDPOINT"] = self.stub.url
@@ -387,7 +396,7 @@ class CaseRun:
 
     def _run(self):
         c = self.case
-        if c.creds != "env":
+        if c.stub is not None:
             self.stub = MetadataStub(c.stub)
         t0 = time.monotonic()
         d = self.start("1")
@@ -594,18 +603,36 @@ class FaultMatrix(unittest.TestCase):
         common = ["--drop", "CreateVpc", "--seed", SEED, "--drip-seconds",
                   "30", "--slow-seconds", "8"]
         sb = {}
+        starts = []
+        failed = []
+
+        def start_sandbox(name, args):
+            try:
+                sb[name] = Sandbox(*args)
+            except Exception as e:
+                failed.append(e)
         t0 = time.monotonic()
         try:
             for name, extra in (("A", []),
                                 ("B", ["--skew", "-600", "--huge-mib",
-                                       "7.5"])):
+                                       "7.5"]),
+                                ("C", ["--skew", "1200",
+                                       "--verify-signatures"])):
                 faults = []
                 for c in cases:
                     if c.sandbox == name and c.fault:
                         for f in c.fault:
                             faults += ["--fault", f]
                 if any(c.sandbox == name for c in cases):
-                    sb[name] = Sandbox(*(common + extra + faults))
+                    starts.append(threading.Thread(
+                        target=start_sandbox,
+                        args=(name, common + extra + faults)))
+            for t in starts:
+                t.start()
+            for t in starts:
+                t.join()
+            if failed:
+                raise failed[0]
             runs = [CaseRun(c, cls.top, sb, cls.asan) for c in cases]
             threads = [threading.Thread(target=r.run, daemon=True)
                        for r in runs]
