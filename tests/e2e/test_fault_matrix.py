@@ -159,6 +159,11 @@ CASES = [
          F("cloudtrail", "ca-west-1", "empty", "1"), broken_lookups=True),
     Case("lookup-slow", "eu-south-2",
          F("cloudtrail", "eu-south-2", "slow", "1"), broken_lookups=True),
+    # some lookups fail, some complete: `missing` only from complete ones
+    Case("lookup-mixed", "il-central-1",
+         F("cloudtrail", "il-central-1", "truncated", "0.3") +
+         F("cloudtrail", "il-central-1", "500", "0.3") +
+         F("cloudtrail", "il-central-1", "badrecord", "0.3"), logged=True),
     Case("lookup-expired", "sa-east-1",
          F("cloudtrail", "sa-east-1", "expired", "1"), broken_lookups=True),
     # the credential endpoints: broken for 10 s, then healed
