@@ -159,6 +159,10 @@ CASES = [
          F("cloudtrail", "ca-west-1", "empty", "1"), broken_lookups=True),
     Case("lookup-slow", "eu-south-2",
          F("cloudtrail", "eu-south-2", "slow", "1"), broken_lookups=True),
+    # every page's first record damaged: that query is incomplete, yet an
+    # empty page (the dropped CreateVpc) is a complete lookup
+    Case("lookup-badrecord", "ap-southeast-6",
+         F("cloudtrail", "ap-southeast-6", "badrecord", "1"), missing=True),
     # some lookups fail, some complete: `missing` only from complete ones
     Case("lookup-mixed", "il-central-1",
          F("cloudtrail", "il-central-1", "truncated", "0.3") +
