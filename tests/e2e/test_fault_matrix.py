@@ -11,7 +11,7 @@ Per case, in order:
   1. start; READY=1 within 60 s;
   2. faults for 20 s (the metadata stubs heal after 10 s); at 6 s SIGHUP,
      answered with RELOADING=1 then READY=1; the process stays alive;
-  3. SIGTERM: exit status 0 within the drain timeout;
+  3. SIGTERM: exit status 0 within the drain timeout (5 s) plus 5 s;
   4. restart on the same state, faults still on; wait until every run
      started before the restart has its summary reported, the outbox is
      empty and the report holds each kind of record the case expects
@@ -32,7 +32,9 @@ Then, for the case:
     reported run one summary line, no undecided row in a summarised run;
   - LookupEvents never above the pacing (2 per second per region);
   - what the fault must do: could-not-test lines where calls fail, logged
-    verdicts again once the metadata endpoint heals, the fault fired.
+    verdicts again once the metadata endpoint heals, every fault rule
+    fired (a count rule spent, a share rule counted in the sandbox stats);
+    a broken metadata endpoint asked at most STUB_MAX times in 10 s.
 
 The sandbox drops CreateVpc records (a true logging gap in every run) so
 that complete lookups do find `missing`; sandbox B runs 10 minutes behind
