@@ -14,6 +14,7 @@
  */
 #include <sys/queue.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,16 @@
 #include "sigv4.h"
 #include "util.h"
 #include "xmalloc.h"
+
+/*
+ * Following the server's clock (client_follow_date): a disagreement under
+ * CLIENT_CLOCK_DRIFT is left alone (the LookupEvents windows have
+ * verify.skew of margin, 5 minutes by default), and an answer that took
+ * longer than CLIENT_CLOCK_SLOW does not place the server's time closely
+ * enough.
+ */
+#define CLIENT_CLOCK_DRIFT	60.0
+#define CLIENT_CLOCK_SLOW	10.0
 
 enum call_state {
 	CALL_START,
@@ -584,6 +595,32 @@ code_is_expired_token(const char *code)
 	    strcmp(code, "RequestExpiredToken") == 0);
 }
 
+/*
+ * The server's clock from an answer's Date (whole seconds, stamped between
+ * our send and our receipt): the offset lies in [date - now, date + 1 -
+ * sent].  Outside that range by more than CLIENT_CLOCK_DRIFT, take its
+ * middle; an answer slower than CLIENT_CLOCK_SLOW says too little.
+ */
+static void
+client_follow_date(struct aws_client *c, const struct aws_call *call,
+    const struct aws_result *res)
+{
+	double	 now = now_real(), lo, hi, off;
+
+	if (res->sent_at <= 0 || now - res->sent_at > CLIENT_CLOCK_SLOW)
+		return;
+	lo = res->server_time - now;
+	hi = res->server_time + 1 - res->sent_at;
+	if (c->clock_offset >= lo - CLIENT_CLOCK_DRIFT &&
+	    c->clock_offset <= hi + CLIENT_CLOCK_DRIFT)
+		return;
+	off = round((lo + hi) / 2);
+	log_warnx("clock differs from %s's by %.0f s: following the server's "
+	    "time (LookupEvents windows, signing); fix this host's clock",
+	    call->ep.host, off);
+	c->clock_offset = off;
+}
+
 static void
 call_http_cb(const struct http_response *resp, void *arg)
 {
@@ -633,6 +670,18 @@ call_http_cb(const struct http_response *resp, void *arg)
 			}
 		}
 	}
+
+	/*
+	 * Any answer: when the server's Date says our estimate of its clock
+	 * is off by more than CLIENT_CLOCK_DRIFT, follow the server.  AWS
+	 * accepts signatures 15 minutes off, so a host clock 5-15 minutes
+	 * fast raises no skew error, yet would place every LookupEvents
+	 * window after the records it must find.  Only an answer that came
+	 * back quickly says what the server's time is.
+	 */
+	if (resp->error == HTTP_OK && res->server_time > 0 &&
+	    !code_is_skew(res->error_code))
+		client_follow_date(c, call, res);
 
 	/* Clock skew: correct the offset from the server's Date, retry once. */
 	if (resp->error == HTTP_OK && code_is_skew(res->error_code) &&

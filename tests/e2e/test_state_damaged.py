@@ -11,6 +11,13 @@ not be read whole: that case has to finish in seconds.
 
 An empty state.db is what the daemon itself creates before SQLite opens it
 (a database with no pages): it is used as a fresh database, not set aside.
+
+The JSON layout of earlier versions (runs/<run id>.json, migrated at
+start) gets the same treatment: a 200 GB sparse run file is logged with
+MSGID_STATE_CORRUPT (CLOUDSAGA_STATE_FILE naming it), never read or
+allocated (VmHWM, and VmPeak outside ASan, stay small), kept intact and
+sparse in the renamed runs.migrated-<time>/, and the daemon works on a
+fresh database.
 """
 import os
 import random
@@ -38,6 +45,11 @@ def schema_version():
             if len(w) == 3 and w[:2] == ["#define", "DB_SCHEMA_VERSION"]:
                 return int(w[2])
     raise AssertionError("no DB_SCHEMA_VERSION in daemon/db.h")
+
+
+def asan(path):
+    with open(path, "rb") as f:
+        return b"__asan_init" in f.read()
 
 CONF = """
 daemon = { state_dir = "%(dir)s/state"; report_file = "%(dir)s/state/report.jsonl"; };
@@ -199,6 +211,52 @@ class Damaged(unittest.TestCase):
         t = self.check_set_aside("200 GB sparse", sparse)
         self.assertLess(t, 10.0, "the sparse file was read")
         self.assertLess(time.monotonic() - t0, 30.0)
+
+    def test_200gb_sparse_legacy_run_file(self):
+        run_id = "0123456789abcdef0123456789abcdef"
+        runs = os.path.join(self.dir, "state", "runs")
+        os.makedirs(runs, mode=0o700)
+        path = os.path.join(runs, run_id + ".json")
+        with open(path, "wb") as f:
+            f.truncate(200 * 1024 ** 3)
+        t0 = time.monotonic()
+        t = self.start_ready()
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            st = dict(x.split(":", 1) for x in f if ":" in x)
+        hwm = int(st["VmHWM"].split()[0]) // 1024
+        peak = int(st["VmPeak"].split()[0]) // 1024
+        recs = wait_records("MESSAGE_ID=" + MSGID_STATE_CORRUPT,
+                            "CLOUDSAGA_STATE_FILE=" + path)
+        self.assertEqual(len(recs), 1, recs)
+        r = recs[0]
+        self.assertEqual(r["PRIORITY"], "3")
+        self.assertIn("214748364800 bytes", r["CLOUDSAGA_ERROR"])
+        # A fresh, working database; the run file kept, still sparse,
+        # with the rest of the old layout, out of the way.
+        self.assertEqual(state_query(os.path.dirname(self.db),
+                                     "PRAGMA user_version")[0][0], 1)
+        self.assertEqual(state_query(os.path.dirname(self.db),
+                                     "SELECT count(*) FROM runs WHERE "
+                                     "run_id = ?", (run_id,))[0][0], 0)
+        self.stop()
+        moved = [n for n in os.listdir(os.path.join(self.dir, "state"))
+                 if n.startswith("runs.migrated-")]
+        self.assertEqual(len(moved), 1, os.listdir(os.path.join(
+            self.dir, "state")))
+        kept = os.stat(os.path.join(self.dir, "state", moved[0],
+                                    run_id + ".json"))
+        self.assertEqual(kept.st_size, 200 * 1024 ** 3)
+        self.assertLess(kept.st_blocks * 512, 1024 ** 2)
+        # Not allocated: the resident peak is the daemon's usual, and
+        # (without ASan's shadow reservations) so is the virtual peak.
+        self.assertLess(hwm, 200, "VmHWM %d MiB" % hwm)
+        if not asan(CLOUDSAGAD):
+            self.assertLess(peak, 4096, "VmPeak %d MiB" % peak)
+        self.assertLess(t, 10.0, "the sparse file was read")
+        self.assertLess(time.monotonic() - t0, 30.0)
+        print("200 GB sparse runs/%s.json: READY after %.2fs, VmHWM %d "
+              "MiB, VmPeak %d MiB, logged (%s), kept in %s" % (
+                  run_id, t, hwm, peak, r["CLOUDSAGA_ERROR"], moved[0]))
 
     def test_newer_schema_version(self):
         shutil.copy(self.real, self.db)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <pthread.h>
 
 #include <cmocka.h>
@@ -49,6 +50,14 @@ struct fake {
 	enum mode	 mode;
 	json_t		*records;	/* CloudTrail records (objects) */
 	int		 lookups;	/* requests seen */
+	/*
+	 * Non-zero: the fake's clock runs this far from ours, as AWS's does
+	 * from a host whose clock is wrong.  Answers carry Date in it, a
+	 * StartTime after its now is InvalidTimeRangeException, and records
+	 * (their "fakeTime", in its clock) before StartTime are left out.
+	 */
+	double		 skew;
+	int		 bad_range;	/* InvalidTimeRangeException answers */
 };
 
 struct env {
@@ -60,6 +69,7 @@ struct env {
 	struct ledger		*ledger;
 	struct verifier		*v;
 	struct fake		 fake;
+	struct verify_params	 vp;
 	size_t			 decided;
 	size_t			 want;
 };
@@ -78,17 +88,42 @@ static void
 fake_lookup(const struct testsrv_req *req, struct testsrv_resp *r, void *arg)
 {
 	struct fake	*f = arg;
-	json_t		*events, *rec;
-	char		*s;
+	json_t		*events, *rec, *body;
+	char		*s, date[64];
 	size_t		 i;
+	double		 now = 0, start = 0;
+	time_t		 t;
+	struct tm	 tm;
 
 	pthread_mutex_lock(&f->lock);
 	f->lookups++;
 	testsrv_resp_header(r, "x-amzn-RequestId: lookup-req");
+	if (f->skew != 0) {
+		now = (double)time(NULL) + f->skew;
+		t = (time_t)now;
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "Date: %a, %d %b %Y %H:%M:%S GMT",
+		    &tm);
+		testsrv_resp_header(r, date);
+		body = json_loadb(req->body, req->body_len, 0, NULL);
+		start = json_number_value(json_object_get(body, "StartTime"));
+		json_decref(body);
+		if (start > now) {
+			f->bad_range++;
+			fake_reply_json(r, 400, json_pack("{s:s,s:s}", "__type",
+			    "InvalidTimeRangeException", "message", "Start "
+			    "time must be less than or equal to end time."));
+			pthread_mutex_unlock(&f->lock);
+			return;
+		}
+	}
 	switch (f->mode) {
 	case M_RECORDS:
 		events = json_array();
 		json_array_foreach(f->records, i, rec) {
+			if (f->skew != 0 && json_number_value(json_object_get(
+			    rec, "fakeTime")) < start)
+				continue;
 			s = json_dumps(rec, JSON_COMPACT);
 			json_array_append_new(events, json_pack("{s:O,s:s}",
 			    "EventId", json_object_get(rec, "eventID"),
@@ -192,8 +227,21 @@ env_new(enum mode mode, int fail_fast, int max_pages)
 	vh.creds = env_creds;
 	vh.verdicts = env_verdicts;
 	vh.arg = e;
+	e->vp = vp;
 	e->v = verifier_new(e->base, e->client, e->ledger, &vp, &vh);
 	return e;
+}
+
+/*
+ * For a test whose rows end logged or missing: a grace of 3 s, so that the
+ * lookup at the deadline may finish however slow the machine (valgrind);
+ * such a test ends when that lookup does, not at the grace.
+ */
+static void
+env_patient(struct env *e)
+{
+	e->vp.grace = 3.0;
+	verifier_set_params(e->v, &e->vp);
 }
 
 static void
@@ -299,6 +347,7 @@ test_complete_lookup(void **state)
 	struct env		*e = env_new(M_RECORDS, 0, 0);
 	struct ledger_entry	*gap, *found;
 
+	env_patient(e);
 	gap = env_expect(e, 1, "CreateVpc", "req-gap",
 	    "Client.DryRunOperation", 0);
 	found = env_expect(e, 2, "CreateVpc", "req-found",
@@ -374,6 +423,7 @@ test_decoy(void **state)
 	struct env		*e = env_new(M_RECORDS, 0, 0);
 	struct ledger_entry	*row;
 
+	env_patient(e);
 	row = env_expect(e, 3, "DescribeInstances", "req-final", NULL, 0);
 	env_record(e, "ev-decoy", "DescribeInstances", "req-throttled", 3, 1,
 	    "Client.RequestLimitExceeded");
@@ -468,6 +518,40 @@ test_fail_fast(void **state)
 	env_free(e);
 }
 
+/*
+ * This host's clock runs 10 minutes ahead of AWS's (signatures still pass:
+ * AWS allows 15): the windows must follow the server's clock, learnt from
+ * the Date of its answers, or every lookup starts after AWS's now
+ * (InvalidTimeRangeException: unverified forever) or, with a longer
+ * deadline, after the record (a false `missing`).
+ */
+static void
+test_clock_ahead(void **state)
+{
+	struct env		*e = env_new(M_RECORDS, 0, 0);
+	struct ledger_entry	*row, *gap;
+	json_t			*rec;
+
+	e->fake.skew = -600;
+	env_patient(e);
+	row = env_expect(e, 1, "CreateVpc", "req-1", "Client.DryRunOperation",
+	    0);
+	gap = env_expect(e, 2, "CreateVpc", "req-2", "Client.DryRunOperation",
+	    0);
+	env_record(e, "ev-1", "CreateVpc", "req-1", 1, 1,
+	    "Client.DryRunOperation");
+	rec = json_array_get(e->fake.records, 0);
+	json_object_set_new(rec, "fakeTime", json_real(now_real() - 600));
+	env_run(e);
+	assert_int_equal(row->verdict, VERDICT_LOGGED);
+	assert_string_equal(row->event_id, "ev-1");
+	/* Complete lookups in the server's clock: a real gap is still one. */
+	assert_int_equal(gap->verdict, VERDICT_MISSING);
+	/* One lookup at most before the offset was known. */
+	assert_true(e->fake.bad_range <= 1);
+	env_free(e);
+}
+
 /* Rows no lookup can decide: older than 90 days, or unprovable. */
 static void
 test_set_aside(void **state)
@@ -499,6 +583,7 @@ main(void)
 		cmocka_unit_test(test_throttled),
 		cmocka_unit_test(test_fail_fast),
 		cmocka_unit_test(test_set_aside),
+		cmocka_unit_test(test_clock_ahead),
 	};
 
 	log_init(LOG_TO_STDERR, "test_verifier", getenv("TEST_DEBUG") ? LOG_DEBUG : LOG_WARNING);
