@@ -234,7 +234,8 @@ class Damaged(unittest.TestCase):
         # A fresh, working database; the run file kept, still sparse,
         # with the rest of the old layout, out of the way.
         self.assertEqual(state_query(os.path.dirname(self.db),
-                                     "PRAGMA user_version")[0][0], 1)
+                                     "PRAGMA user_version")[0][0],
+                         schema_version())
         self.assertEqual(state_query(os.path.dirname(self.db),
                                      "SELECT count(*) FROM runs WHERE "
                                      "run_id = ?", (run_id,))[0][0], 0)
