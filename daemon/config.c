@@ -59,7 +59,7 @@ config_account_placeholder(const char *id)
 static size_t
 config_role_arn_shape(const char *arn)
 {
-	const char	*p, *part, *name;
+	const char	*p, *part;
 	char		 pname[16];
 	size_t		 plen, i;
 
@@ -85,32 +85,9 @@ config_role_arn_shape(const char *arn)
 	if (strncmp(p, ":role/", 6) != 0)
 		return 0;
 	p += 6;
-	if ((name = strrchr(p, '/')) != NULL) {
-		for (; p < name; p++)	/* path: printable ASCII */
-			if (*p < 0x21 || *p > 0x7e)
-				return 0;
-		p = name + 1;
-	}
-	if (*p == '\0' || strlen(p) > 64)
+	if (!config_role_name_valid(p))
 		return 0;
-	for (; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr("+=,.@_-", *p) == NULL)
-			return 0;
 	return plen;
-}
-
-static int
-config_external_id_valid(const char *s)
-{
-	size_t	 n = strlen(s), i;
-
-	if (n < 2 || n > 1224)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr("+=,.@:/_-", s[i]) == NULL)
-			return 0;
-	return 1;
 }
 
 /* ---- the groups ------------------------------------------------------- */

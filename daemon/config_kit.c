@@ -732,3 +732,40 @@ config_setting_json(const config_setting_t *s)
 	}
 	return json_null();
 }
+
+/* [PATH/]NAME of an IAM role (what a role ARN holds after "role/"): NAME
+ * 1-64 of letters, digits and +=,.@_-, a path of printable ASCII. */
+int
+config_role_name_valid(const char *s)
+{
+	const char	*name, *p;
+
+	if ((name = strrchr(s, '/')) != NULL) {
+		for (p = s; p < name; p++)
+			if (*p < 0x21 || *p > 0x7e)
+				return 0;
+		name++;
+	} else
+		name = s;
+	if (*name == '\0' || strlen(name) > 64 || strlen(s) > 512)
+		return 0;
+	for (p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("+=,.@_-", *p) == NULL)
+			return 0;
+	return 1;
+}
+
+/* An STS ExternalId: 2-1224 of letters, digits and +=,.@:/_-. */
+int
+config_external_id_valid(const char *s)
+{
+	size_t	 n = strlen(s), i;
+
+	if (n < 2 || n > 1224)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("+=,.@:/_-", s[i]) == NULL)
+			return 0;
+	return 1;
+}

@@ -60,6 +60,10 @@ void	 config_warn(struct config_parse *, const config_setting_t *,
 /* Every error, sorted (the main file first), '\n'-separated. */
 char	*config_errors_join(struct config_parse *);
 void	 config_errors_free(struct config_parse *);
+/* IAM and STS name shapes (role_arn, organization.role_name,
+ * external_id): 1 when valid. */
+int	 config_role_name_valid(const char *);
+int	 config_external_id_valid(const char *);
 
 /* ---- typed getters ---- */
 const char *config_type_name(int type);

@@ -9,45 +9,10 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "config_kit.h"
 #include "config_org.h"
 #include "org.h"
 #include "xmalloc.h"
-
-/* [PATH/]NAME of an IAM role: NAME 1-64 of letters, digits, +=,.@_- and
- * a path of printable ASCII (what role_arn accepts after "role/"). */
-static int
-config_org_role_name_valid(const char *s)
-{
-	const char	*name, *p;
-
-	if ((name = strrchr(s, '/')) != NULL) {
-		for (p = s; p < name; p++)
-			if (*p < 0x21 || *p > 0x7e)
-				return 0;
-		name++;
-	} else
-		name = s;
-	if (*name == '\0' || strlen(name) > 64 || strlen(s) > 512)
-		return 0;
-	for (p = name; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr("+=,.@_-", *p) == NULL)
-			return 0;
-	return 1;
-}
-
-static int
-config_org_external_id_valid(const char *s)
-{
-	size_t	 n = strlen(s), i;
-
-	if (n < 2 || n > 1224)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr("+=,.@:/_-", s[i]) == NULL)
-			return 0;
-	return 1;
-}
 
 static const char *
 config_org_str(const struct config_org_env *env, const config_setting_t *g,
@@ -159,14 +124,14 @@ config_org_parse_account(const struct config_org_env *env,
 		if (config_setting_get_member(og, "role_name") == NULL)
 			env->err(env->p, og, "%s: missing \"role_name\" (the "
 			    "role to assume in each member account)", opath);
-	} else if (!config_org_role_name_valid(v))
+	} else if (!config_role_name_valid(v))
 		env->err(env->p, config_setting_get_member(og, "role_name"),
 		    "%s.role_name: \"%s\" is not an IAM role name ([PATH/]NAME, "
 		    "NAME 1 to 64 of letters, digits and +=,.@_-)", opath, v);
 	else
 		o->role_name = xstrdup(v);
 	if ((v = config_org_str(env, og, opath, "external_id")) != NULL) {
-		if (!config_org_external_id_valid(v))
+		if (!config_external_id_valid(v))
 			env->err(env->p, config_setting_get_member(og,
 			    "external_id"), "%s.external_id: 2 to 1224 of "
 			    "letters, digits and +=,.@:/_- expected", opath);
