@@ -842,6 +842,31 @@ report_safety(struct reporter *rp, const char *run_id, const char *scenario,
 	json_decref(o);
 }
 
+/* ---- posture findings (scenario.h) -------------------------------------- */
+
+char **
+report_posture_fields(const char *run_id, const char *scenario,
+    const char *account, const struct run_finding *x)
+{
+	struct report_fields	 f = { NULL, 0 };
+
+	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", run_id);
+	report_field(&f, "CLOUDSAGA_SCENARIO", "%s", scenario);
+	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", account);
+	report_field(&f, "CLOUDSAGA_REGION", "%s", x->region ? x->region : "");
+	report_field(&f, "CLOUDSAGA_FINDING", "%s", x->kind);
+	report_field(&f, "CLOUDSAGA_RESOURCE", "%s", x->resource);
+	return f.v;
+}
+
+char *
+report_posture_message(const struct run_finding *x)
+{
+	return xprintf("posture finding in %s: %s %s%s%s", x->region ?
+	    x->region : "the account", x->kind, x->resource, x->detail ?
+	    ": " : "", x->detail ? x->detail : "");
+}
+
 /* ---- GuardDuty (coverage_guardduty) ------------------------------------- */
 
 void
