@@ -182,6 +182,22 @@ char	**report_posture_fields(const char *run_id, const char *scenario,
 	    const char *account, const struct run_finding *);
 char	*report_posture_message(const struct run_finding *);
 
+/*
+ * Records said when no reporter can be used (the log only, not queued, no
+ * JSON line), built here like every other record:
+ * - CloudTrail lookups failing for an account and region (the verifier,
+ *   once when they start failing): warning, MSGID_LOOKUP_FAILING
+ *   (CLOUDSAGA_ACCOUNT, _REGION, _REASON); grace: the verifier's grace
+ *   after a deadline, seconds;
+ * - the state unreadable (the ledger, when it opens the state): err,
+ *   MSGID_STATE_CORRUPT (CLOUDSAGA_STATE_FILE, _SET_ASIDE, _ERROR); aside:
+ *   where it was moved, NULL when it was left where it is.
+ */
+void	 report_lookup_failing(const char *account, const char *region,
+	    const char *error, double grace);
+void	 report_state_set_aside(const char *path, const char *aside,
+	    const char *why);
+
 /* Building blocks of records (report_build.c). */
 struct report_fields {
 	char	**v;

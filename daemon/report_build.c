@@ -867,6 +867,47 @@ report_posture_message(const struct run_finding *x)
 	    ": " : "", x->detail ? x->detail : "");
 }
 
+/* ---- records of the verifier and the state (the log only) ----------------- */
+
+void
+report_lookup_failing(const char *account, const char *region,
+    const char *error, double grace)
+{
+	struct report_fields	 f = { NULL, 0 };
+	char			 g[32];
+
+	duration_format(grace, g, sizeof(g));
+	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", account);
+	report_field(&f, "CLOUDSAGA_REGION", "%s", region);
+	report_field(&f, "CLOUDSAGA_REASON", "%s", error);
+	log_fields(LOG_WARNING, MSGID_LOOKUP_FAILING, (const char *const *)f.v,
+	    "cannot look up CloudTrail events for account %s in %s: %s; "
+	    "expectations there become unverified %s after their deadline "
+	    "unless a lookup succeeds", account, region, error, g);
+	report_fields_free(f.v);
+}
+
+void
+report_state_set_aside(const char *path, const char *aside, const char *why)
+{
+	struct report_fields	 f = { NULL, 0 };
+
+	report_field(&f, "CLOUDSAGA_STATE_FILE", "%s", path);
+	report_field(&f, "CLOUDSAGA_SET_ASIDE", "%s", aside != NULL ? aside :
+	    "");
+	report_field(&f, "CLOUDSAGA_ERROR", "%s", why != NULL ? why : "");
+	if (aside != NULL)
+		log_fields(LOG_ERR, MSGID_STATE_CORRUPT,
+		    (const char *const *)f.v, "state %s is unreadable (%s): "
+		    "moved aside to %s, continuing without it", path, why,
+		    aside);
+	else
+		log_fields(LOG_ERR, MSGID_STATE_CORRUPT,
+		    (const char *const *)f.v, "state %s is unreadable (%s): "
+		    "left where it is, continuing without it", path, why);
+	report_fields_free(f.v);
+}
+
 /* ---- GuardDuty (coverage_guardduty) ------------------------------------- */
 
 void
