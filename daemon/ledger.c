@@ -24,7 +24,7 @@
 #include "db.h"
 #include "ledger_impl.h"
 #include "log.h"
-#include "msgid.h"
+#include "report.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -186,32 +186,6 @@ ledger_entry_append(struct ledger_run *r, struct ledger_entry *e)
 }
 
 /* ---- the state database ---------------------------------------------------- */
-
-void
-ledger_say_set_aside(const char *path, const char *aside, const char *why)
-{
-	const char	*fields[4];
-	char		*f0, *f1, *f2;
-
-	f0 = xprintf("CLOUDSAGA_STATE_FILE=%s", path);
-	f1 = xprintf("CLOUDSAGA_SET_ASIDE=%s", aside != NULL ? aside : "");
-	f2 = xprintf("CLOUDSAGA_ERROR=%s", why != NULL ? why : "");
-	fields[0] = f0;
-	fields[1] = f1;
-	fields[2] = f2;
-	fields[3] = NULL;
-	if (aside != NULL)
-		log_fields(LOG_ERR, MSGID_STATE_CORRUPT, fields, "state %s is "
-		    "unreadable (%s): moved aside to %s, continuing without "
-		    "it", path, why, aside);
-	else
-		log_fields(LOG_ERR, MSGID_STATE_CORRUPT, fields, "state %s is "
-		    "unreadable (%s): left where it is, continuing without "
-		    "it", path, why);
-	free(f0);
-	free(f1);
-	free(f2);
-}
 
 struct db *
 ledger_db(struct ledger *l)
@@ -704,7 +678,7 @@ ledger_open(const char *dir, char **cause)
 	path = xprintf("%s/%s", dir, DB_FILE);
 	l->db = db_open(path, 0, &aside, &why, cause);
 	if (aside != NULL) {
-		ledger_say_set_aside(path, aside, why);
+		report_state_set_aside(path, aside, why);
 		l->corrupt++;
 	}
 	free(aside);
@@ -723,7 +697,7 @@ ledger_open(const char *dir, char **cause)
 		aside = why = NULL;
 		l->db = db_open(path, DB_FRESH, &aside, &why, cause);
 		if (aside != NULL) {
-			ledger_say_set_aside(path, aside, why);
+			report_state_set_aside(path, aside, why);
 			l->corrupt++;
 		}
 		free(aside);

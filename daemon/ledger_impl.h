@@ -15,9 +15,8 @@ void		 ledger_entry_free(struct ledger_entry *);
 void		 ledger_entry_append(struct ledger_run *, struct ledger_entry *);
 int		 ledger_valid_run_id(const char *);
 
-/* Say that a state file or database was set aside (MSGID_STATE_CORRUPT). */
-void		 ledger_say_set_aside(const char *path, const char *aside,
-		    const char *why);
+/* A state file or database set aside is said by report_state_set_aside()
+ * (report.h: MSGID_STATE_CORRUPT). */
 
 /*
  * The JSON layout of versions before the database (ledger.json and

@@ -21,6 +21,7 @@
 
 #include "ledger_impl.h"
 #include "log.h"
+#include "report.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -339,7 +340,7 @@ legacy_load_meta(int dirfd, const char *dir, struct ledger_legacy *lg)
 		if (faccessat(dirfd, LEGACY_META, F_OK,
 		    AT_SYMLINK_NOFOLLOW) == 0) {
 			path = xprintf("%s/%s", dir, LEGACY_META);
-			ledger_say_set_aside(path, NULL, cause);
+			report_state_set_aside(path, NULL, cause);
 			free(path);
 			lg->bad++;
 		}
@@ -365,7 +366,7 @@ legacy_load_meta(int dirfd, const char *dir, struct ledger_legacy *lg)
 	}
 	if (ld.why != NULL) {
 		path = xprintf("%s/%s", dir, LEGACY_META);
-		ledger_say_set_aside(path, NULL, ld.why);
+		report_state_set_aside(path, NULL, ld.why);
 		free(path);
 		lg->bad++;
 	}
@@ -416,7 +417,7 @@ ledger_legacy_load(struct ledger *l, int dirfd, const char *dir,
 		path = xprintf("%s/%s/%s", dir, LEGACY_RUNS, de->d_name);
 		if ((data = legacy_read(runsfd, de->d_name, &len, &cause)) ==
 		    NULL) {
-			ledger_say_set_aside(path, NULL, cause);
+			report_state_set_aside(path, NULL, cause);
 			free(cause);
 			free(path);
 			lg->bad++;
@@ -425,7 +426,7 @@ ledger_legacy_load(struct ledger *l, int dirfd, const char *dir,
 		r = ledger_run_load(l, &ld, data, len, id);
 		free(data);
 		if (r == NULL) {
-			ledger_say_set_aside(path, NULL, ld.why);
+			report_state_set_aside(path, NULL, ld.why);
 			free(ld.why);
 			free(path);
 			lg->bad++;

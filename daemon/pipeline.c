@@ -523,25 +523,13 @@ pipeline_hook_call(struct run *run, const struct run_call *c, void *arg)
 {
 	struct pipeline_run	*pr = arg;
 	struct pipeline		*p = pr->p;
-	const struct aws_service *svc;
-	json_t			*j;
-	char			*line;
 
 	ledger_run_call(pr->lrun, c->outcome);
 	if (c->aws_outcome == AWS_UNSAFE)
 		report_safety(p->rp, pr->run_id, pr->scenario, pr->account,
 		    c->region, c->service, c->action, "the endpoint ignored "
 		    "DryRun=true and answered with success; the run was halted");
-	if (p->opts.json != NULL) {
-		svc = aws_service_find(c->service);
-		j = report_call_json(pr->run_id, pr->scenario, pr->account,
-		    svc != NULL ? svc->event_source : NULL, c, now_real());
-		line = report_json_line(j);
-		fputs(line, p->opts.json);
-		fflush(p->opts.json);
-		free(line);
-		json_decref(j);
-	}
+	report_call(p->rp, pr->run_id, pr->scenario, pr->account, c);
 	if (p->hooks.call != NULL)
 		p->hooks.call(pr, c, p->hooks.arg);
 }
@@ -587,25 +575,8 @@ pipeline_hook_finding(struct run *run, const struct run_finding *f, void *arg)
 {
 	struct pipeline_run	*pr = arg;
 	struct pipeline		*p = pr->p;
-	char			*fields[8];
-	size_t			 n = 0, i;
 
-	if (p->opts.log_records) {
-		fields[n++] = xprintf("CLOUDSAGA_RUN_ID=%s", pr->run_id);
-		fields[n++] = xprintf("CLOUDSAGA_SCENARIO=%s", pr->scenario);
-		fields[n++] = xprintf("CLOUDSAGA_ACCOUNT=%s", pr->account);
-		fields[n++] = xprintf("CLOUDSAGA_REGION=%s",
-		    f->region ? f->region : "");
-		fields[n++] = xprintf("CLOUDSAGA_FINDING=%s", f->kind);
-		fields[n++] = xprintf("CLOUDSAGA_RESOURCE=%s", f->resource);
-		fields[n] = NULL;
-		log_fields(LOG_NOTICE, MSGID_POSTURE, (const char *const *)fields,
-		    "posture finding in %s: %s %s%s%s", f->region ? f->region :
-		    "the account", f->kind, f->resource, f->detail ? ": " : "",
-		    f->detail ? f->detail : "");
-		for (i = 0; i < n; i++)
-			free(fields[i]);
-	}
+	report_posture(p->rp, pr->run_id, pr->scenario, pr->account, f);
 	if (p->hooks.finding != NULL)
 		p->hooks.finding(pr, f, p->hooks.arg);
 }

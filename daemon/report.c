@@ -373,6 +373,42 @@ report_store(struct reporter *rp, uint64_t seq, const char *kind,
 	return rc;
 }
 
+void
+report_posture(struct reporter *rp, const char *run_id, const char *scenario,
+    const char *account, const struct run_finding *x)
+{
+	char	**fields, *msg;
+
+	if (rp != NULL && rp->nolog)
+		return;
+	fields = report_posture_fields(run_id, scenario, account, x);
+	msg = report_posture_message(x);
+	log_fields(LOG_NOTICE, MSGID_POSTURE, (const char *const *)fields,
+	    "%s", msg);
+	free(msg);
+	report_fields_free(fields);
+}
+
+void
+report_call(struct reporter *rp, const char *run_id, const char *scenario,
+    const char *account, const struct run_call *c)
+{
+	const struct aws_service *svc;
+	json_t			*j;
+	char			*line;
+
+	if (rp == NULL || rp->stream == NULL)
+		return;
+	svc = aws_service_find(c->service);
+	j = report_call_json(run_id, scenario, account, svc != NULL ?
+	    svc->event_source : NULL, c, now_real());
+	line = report_json_line(j);
+	fputs(line, rp->stream);
+	fflush(rp->stream);
+	free(line);
+	json_decref(j);
+}
+
 int
 report_extra(struct reporter *rp, const char *kind, const char *report_id,
     int priority, const char *msgid, char **fields, const char *message,

@@ -141,6 +141,13 @@ json_t	*report_summary_json(const struct ledger_run *, double now);
 json_t	*report_call_json(const char *run_id, const char *scenario,
 	    const char *account, const char *event_source,
 	    const struct run_call *, double now);
+/*
+ * A call of a run: its JSON line (report_call_json, now) to the stream
+ * (--output json) at once; nothing when there is no stream.  Calls are not
+ * in the report file nor in the journal.
+ */
+void	 report_call(struct reporter *, const char *run_id,
+	    const char *scenario, const char *account, const struct run_call *);
 /* One line: compact, keys in order, '\n' terminated (allocated). */
 char	*report_json_line(json_t *);
 
@@ -161,6 +168,35 @@ char	*report_verdict_message(const struct ledger_entry *,
 char	**report_summary_fields(const struct ledger_run *);
 char	*report_summary_message(const struct ledger_run *);
 void	 report_fields_free(char **);
+
+/*
+ * A posture finding of a run (scenario.h): a journal record at notice
+ * (MSGID_POSTURE: CLOUDSAGA_RUN_ID, _SCENARIO, _ACCOUNT, _REGION, _FINDING,
+ * _RESOURCE), not queued and not in the report file; nothing when the log
+ * is off (report_set_log).  rp NULL: the log.
+ */
+void	 report_posture(struct reporter *, const char *run_id,
+	    const char *scenario, const char *account,
+	    const struct run_finding *);
+char	**report_posture_fields(const char *run_id, const char *scenario,
+	    const char *account, const struct run_finding *);
+char	*report_posture_message(const struct run_finding *);
+
+/*
+ * Records said when no reporter can be used (the log only, not queued, no
+ * JSON line), built here like every other record:
+ * - CloudTrail lookups failing for an account and region (the verifier,
+ *   once when they start failing): warning, MSGID_LOOKUP_FAILING
+ *   (CLOUDSAGA_ACCOUNT, _REGION, _REASON); grace: the verifier's grace
+ *   after a deadline, seconds;
+ * - the state unreadable (the ledger, when it opens the state): err,
+ *   MSGID_STATE_CORRUPT (CLOUDSAGA_STATE_FILE, _SET_ASIDE, _ERROR); aside:
+ *   where it was moved, NULL when it was left where it is.
+ */
+void	 report_lookup_failing(const char *account, const char *region,
+	    const char *error, double grace);
+void	 report_state_set_aside(const char *path, const char *aside,
+	    const char *why);
 
 /* Building blocks of records (report_build.c). */
 struct report_fields {

@@ -842,6 +842,72 @@ report_safety(struct reporter *rp, const char *run_id, const char *scenario,
 	json_decref(o);
 }
 
+/* ---- posture findings (scenario.h) -------------------------------------- */
+
+char **
+report_posture_fields(const char *run_id, const char *scenario,
+    const char *account, const struct run_finding *x)
+{
+	struct report_fields	 f = { NULL, 0 };
+
+	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", run_id);
+	report_field(&f, "CLOUDSAGA_SCENARIO", "%s", scenario);
+	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", account);
+	report_field(&f, "CLOUDSAGA_REGION", "%s", x->region ? x->region : "");
+	report_field(&f, "CLOUDSAGA_FINDING", "%s", x->kind);
+	report_field(&f, "CLOUDSAGA_RESOURCE", "%s", x->resource);
+	return f.v;
+}
+
+char *
+report_posture_message(const struct run_finding *x)
+{
+	return xprintf("posture finding in %s: %s %s%s%s", x->region ?
+	    x->region : "the account", x->kind, x->resource, x->detail ?
+	    ": " : "", x->detail ? x->detail : "");
+}
+
+/* ---- records of the verifier and the state (the log only) ----------------- */
+
+void
+report_lookup_failing(const char *account, const char *region,
+    const char *error, double grace)
+{
+	struct report_fields	 f = { NULL, 0 };
+	char			 g[32];
+
+	duration_format(grace, g, sizeof(g));
+	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", account);
+	report_field(&f, "CLOUDSAGA_REGION", "%s", region);
+	report_field(&f, "CLOUDSAGA_REASON", "%s", error);
+	log_fields(LOG_WARNING, MSGID_LOOKUP_FAILING, (const char *const *)f.v,
+	    "cannot look up CloudTrail events for account %s in %s: %s; "
+	    "expectations there become unverified %s after their deadline "
+	    "unless a lookup succeeds", account, region, error, g);
+	report_fields_free(f.v);
+}
+
+void
+report_state_set_aside(const char *path, const char *aside, const char *why)
+{
+	struct report_fields	 f = { NULL, 0 };
+
+	report_field(&f, "CLOUDSAGA_STATE_FILE", "%s", path);
+	report_field(&f, "CLOUDSAGA_SET_ASIDE", "%s", aside != NULL ? aside :
+	    "");
+	report_field(&f, "CLOUDSAGA_ERROR", "%s", why != NULL ? why : "");
+	if (aside != NULL)
+		log_fields(LOG_ERR, MSGID_STATE_CORRUPT,
+		    (const char *const *)f.v, "state %s is unreadable (%s): "
+		    "moved aside to %s, continuing without it", path, why,
+		    aside);
+	else
+		log_fields(LOG_ERR, MSGID_STATE_CORRUPT,
+		    (const char *const *)f.v, "state %s is unreadable (%s): "
+		    "left where it is, continuing without it", path, why);
+	report_fields_free(f.v);
+}
+
 /* ---- GuardDuty (coverage_guardduty) ------------------------------------- */
 
 void

@@ -15,8 +15,8 @@
 #include "http.h"
 #include "ledger.h"
 #include "log.h"
-#include "msgid.h"
 #include "pager.h"
+#include "report.h"
 #include "util.h"
 #include "verify.h"
 #include "xmalloc.h"
@@ -487,9 +487,6 @@ verify_item_of(struct vgroup *g, const struct ledger_entry *e)
 static void
 verify_lookup_state(struct vgroup *g, const char *error)
 {
-	const char	*fields[4];
-	char		*f0, *f1, *f2, grace[32];
-
 	if (error == NULL) {
 		if (g->failing)
 			log_info("CloudTrail lookups for account %s in %s work "
@@ -502,21 +499,7 @@ verify_lookup_state(struct vgroup *g, const char *error)
 	if (g->failing)
 		return;
 	g->failing = 1;
-	duration_format(g->v->p.grace, grace, sizeof(grace));
-	f0 = xprintf("CLOUDSAGA_ACCOUNT=%s", g->account);
-	f1 = xprintf("CLOUDSAGA_REGION=%s", g->region);
-	f2 = xprintf("CLOUDSAGA_REASON=%s", error);
-	fields[0] = f0;
-	fields[1] = f1;
-	fields[2] = f2;
-	fields[3] = NULL;
-	log_fields(LOG_WARNING, MSGID_LOOKUP_FAILING, fields,
-	    "cannot look up CloudTrail events for account %s in %s: %s; "
-	    "expectations there become unverified %s after their deadline "
-	    "unless a lookup succeeds", g->account, g->region, error, grace);
-	free(f0);
-	free(f1);
-	free(f2);
+	report_lookup_failing(g->account, g->region, error, g->v->p.grace);
 }
 
 static void
