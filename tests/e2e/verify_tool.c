@@ -22,7 +22,10 @@
  *
  * --resume fires nothing: it reloads the state directory, replays owed
  * reports and verifies what is pending (the restart after kill -9).
- * --crash-at STEP exits abruptly after that step of the report protocol.
+ * --crash-at STEP exits abruptly after that step of the report protocol,
+ * the first time it happens once every call has answered ("fired N"
+ * printed): a verdict may be reported before the last call answers, and a
+ * crash then would not be the crash the caller asked for.
  * SIGTERM drains the verifier (no new lookups, the one in flight ends) and
  * exits: "drained pending=N".
  *
@@ -74,6 +77,7 @@ struct tool {
 	const char		*account;
 	int			 outstanding;	/* calls not answered yet */
 	int			 fired;
+	int			 all_fired;	/* "fired N" printed */
 	int			 resume;
 	int			 failed;
 	const char		*crash_at;
@@ -118,7 +122,8 @@ tool_crash(const char *step, void *arg)
 {
 	struct tool	*t = arg;
 
-	if (t->crash_at != NULL && strcmp(step, t->crash_at) == 0) {
+	if (t->crash_at != NULL && t->all_fired &&
+	    strcmp(step, t->crash_at) == 0) {
 		fflush(stdout);
 		_exit(0);
 	}
@@ -299,6 +304,7 @@ tool_all_fired(struct tool *t)
 		fatalx("ledger: %s", cause);
 	printf("fired %d\n", t->fired);
 	fflush(stdout);
+	t->all_fired = 1;
 	/* A run without expectations is complete at once. */
 	if (report_flush(t->rp, &cause) == -1)
 		fatalx("report: %s", cause);
