@@ -756,7 +756,7 @@ cov_job_finish(struct cjob *j)
 		reason = buf_release(&b);
 	}
 	buf_free(&b);
-	ledger_set_coverage(j->e, c, n > 0 ? j->covers : NULL, reason);
+	coverage_set(j->e, c, n > 0 ? j->covers : NULL, reason);
 	switch (c) {
 	case COVERAGE_COVERED:
 		cov->st.covered++;
@@ -1196,6 +1196,8 @@ cov_job_start(struct cjob *j)
 	if (cov_wants(cov, e))
 		(void)coverage_mark_context(e);
 	if (!cov_wants(cov, e)) {
+		/* Judged uncovered by a version before schema 4. */
+		coverage_fill_remediation(e);
 		j->finished = 1;
 		cov_job_complete(j);
 		return;

@@ -256,6 +256,16 @@ char	*coverage_suggest_pattern(const char *event_source,
 json_t	*coverage_remediation_json(const struct ledger_entry *);
 char	*coverage_remediation_text(const struct ledger_entry *);
 /*
+ * Coverage decides a row: its coverage, the rules that would alert
+ * (borrowed), the reason - and, when uncovered, the remediation stored in
+ * the row with it (ledger_set_remediation), so the report reads what to do
+ * from the row and never calls back into coverage.
+ */
+void	 coverage_set(struct ledger_entry *, enum coverage, json_t *rules,
+	    const char *reason);
+/* An uncovered row without its remediation (judged by schema 3): add it. */
+void	 coverage_fill_remediation(struct ledger_entry *);
+/*
  * "arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]" -> its parts
  * (allocated); -1 if not a log group ARN.
  */

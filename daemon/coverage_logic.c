@@ -55,7 +55,7 @@ coverage_mark_context(struct ledger_entry *e)
 	if (e == NULL || e->role != AWS_ROLE_CONTEXT ||
 	    e->verdict != VERDICT_LOGGED || e->coverage != COVERAGE_NONE)
 		return 0;
-	ledger_set_coverage(e, COVERAGE_CONTEXT, NULL,
+	coverage_set(e, COVERAGE_CONTEXT, NULL,
 	    COVERAGE_CONTEXT_REASON);
 	return 1;
 }
@@ -372,6 +372,29 @@ coverage_remediation_text(const struct ledger_entry *e)
 		    "people", e->region, p);
 	free(p);
 	return s;
+}
+
+void
+coverage_fill_remediation(struct ledger_entry *e)
+{
+	json_t	*rem;
+	char	*text;
+
+	if (e->coverage != COVERAGE_UNCOVERED || e->remediation != NULL)
+		return;
+	rem = coverage_remediation_json(e);
+	text = coverage_remediation_text(e);
+	ledger_set_remediation(e, rem, text);
+	json_decref(rem);
+	free(text);
+}
+
+void
+coverage_set(struct ledger_entry *e, enum coverage c, json_t *rules,
+    const char *reason)
+{
+	ledger_set_coverage(e, c, rules, reason);
+	coverage_fill_remediation(e);
 }
 
 /* ---- CloudWatch Logs --------------------------------------------------------------- */

@@ -200,6 +200,15 @@ static const char *const db_migrations[] = {
 	"    e.region = event_state.region AND"
 	"    e.event_source = event_state.event_source AND"
 	"    e.event_name = event_state.event_name AND e.role = 'context');",
+	/*
+	 * 4: the remediation of an uncovered row, stored by coverage when it
+	 * decides (coverage_set): the JSON object the report line shows and
+	 * the journal's one-line text.  Rows of earlier versions judged
+	 * uncovered and not yet queued get theirs when the pipeline hands
+	 * them to coverage again at start (coverage_fill_remediation).
+	 */
+	"ALTER TABLE expectations ADD COLUMN remediation TEXT;"
+	"ALTER TABLE expectations ADD COLUMN remediation_text TEXT;",
 };
 
 #define DB_NMIGRATIONS	(sizeof(db_migrations) / sizeof(db_migrations[0]))

@@ -19,7 +19,7 @@
 #include <sqlite3.h>
 
 #define DB_FILE			"state.db"
-#define DB_SCHEMA_VERSION	3
+#define DB_SCHEMA_VERSION	4
 /* How long a writer waits for a lock another connection holds. */
 #define DB_BUSY_MS		5000
 

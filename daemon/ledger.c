@@ -121,6 +121,8 @@ ledger_entry_free(struct ledger_entry *e)
 	json_decref(e->record);
 	json_decref(e->rules);
 	free(e->coverage_reason);
+	json_decref(e->remediation);
+	free(e->remediation_text);
 	free(e->gap);
 	free(e->alert_gap);
 	free(e);
@@ -207,15 +209,17 @@ static const char *const ledger_sql_row =
     "user_agent, read_only, fired_at, deadline, verdict, decided_at, "
     "event_id, found_at, event_time, match, reason, record, coverage, rules, "
     "coverage_reason, gap, alert_gap, seq, reported, role, evidence, "
-    "not_found) VALUES (?1, ?2, ?3, "
+    "not_found, remediation, remediation_text) VALUES (?1, ?2, ?3, "
     "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32) "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, "
+    "?33, ?34) "
     "ON CONFLICT "
     "(run_id, idx) DO UPDATE SET verdict = ?15, decided_at = ?16, "
     "event_id = ?17, found_at = ?18, event_time = ?19, match = ?20, "
     "reason = ?21, record = ?22, coverage = ?23, rules = ?24, "
     "coverage_reason = ?25, gap = ?26, alert_gap = ?27, seq = ?28, "
-    "reported = ?29, role = ?30, evidence = ?31, not_found = ?32";
+    "reported = ?29, role = ?30, evidence = ?31, not_found = ?32, "
+    "remediation = ?33, remediation_text = ?34";
 
 static int
 ledger_store_run(struct ledger *l, struct ledger_run *r, char **cause)
@@ -245,11 +249,14 @@ static int
 ledger_store_row(struct ledger *l, struct ledger_entry *e, char **cause)
 {
 	sqlite3_stmt	*st;
-	char		*rec = NULL, *rules = NULL;
+	char		*rec = NULL, *rules = NULL, *rem = NULL;
 	int		 rc;
 
 	if ((st = db_stmt(l->db, ledger_sql_row, cause)) == NULL)
 		return -1;
+	if (e->remediation != NULL)
+		rem = json_dumps(e->remediation, JSON_COMPACT |
+		    JSON_PRESERVE_ORDER);
 	if (e->record != NULL)
 		rec = json_dumps(e->record, JSON_COMPACT);
 	if (e->rules != NULL)
@@ -287,9 +294,12 @@ ledger_store_row(struct ledger *l, struct ledger_entry *e, char **cause)
 	db_bind_text(st, 30, ledger_role_name(e->role));
 	db_bind_text(st, 31, aws_evidence_name(e->evidence));
 	sqlite3_bind_int(st, 32, e->not_found);
+	db_bind_text(st, 33, rem);
+	db_bind_text(st, 34, e->remediation_text);
 	rc = db_done(l->db, st, cause);
 	free(rec);
 	free(rules);
+	free(rem);
 	return rc;
 }
 
@@ -375,6 +385,22 @@ ledger_row_from(sqlite3_stmt *st, char **why)
 		e->evidence = AWS_EVIDENCE_DOCUMENTED;
 	free(s);
 	e->not_found = sqlite3_column_int(st, 31) != 0;
+	/* Schema 4: the remediation coverage decided with the verdict. */
+	if ((s = db_col_text(st, 32)) != NULL) {
+		e->remediation = json_loads(s, JSON_DECODE_ANY, &jerr);
+		if (!json_is_object(e->remediation)) {
+			json_decref(e->remediation);
+			e->remediation = NULL;
+		}
+		free(s);
+	}
+	e->remediation_text = db_col_text(st, 33);
+	if (e->remediation == NULL || e->remediation_text == NULL) {
+		json_decref(e->remediation);
+		e->remediation = NULL;
+		free(e->remediation_text);
+		e->remediation_text = NULL;
+	}
 	if (*why == NULL && (e->region == NULL || e->event_source == NULL ||
 	    e->event_name == NULL))
 		*why = xstrdup("a row without region or event");
@@ -430,7 +456,8 @@ static const char *const ledger_sql_rows_of =
     "event_name, error_code, request_id, access_key_id, user_agent, "
     "read_only, fired_at, deadline, verdict, decided_at, event_id, found_at, "
     "event_time, match, reason, record, coverage, rules, coverage_reason, "
-    "gap, alert_gap, seq, reported, role, evidence, not_found "
+    "gap, alert_gap, seq, reported, role, evidence, not_found, "
+    "remediation, remediation_text "
     "FROM expectations WHERE run_id = ? ORDER BY idx";
 
 static int
@@ -1001,6 +1028,21 @@ ledger_set_coverage(struct ledger_entry *e, enum coverage c, json_t *rules,
 	e->rules = rules != NULL ? json_incref(rules) : NULL;
 	free(e->coverage_reason);
 	e->coverage_reason = xstrdup_or_null(reason);
+	ledger_set_remediation(e, NULL, NULL);
+	e->run->dirty = 1;
+}
+
+void
+ledger_set_remediation(struct ledger_entry *e, json_t *rem, const char *text)
+{
+	json_decref(e->remediation);
+	free(e->remediation_text);
+	e->remediation = NULL;
+	e->remediation_text = NULL;
+	if (rem != NULL && text != NULL) {
+		e->remediation = json_incref(rem);
+		e->remediation_text = xstrdup(text);
+	}
 	e->run->dirty = 1;
 }
 

@@ -106,6 +106,12 @@ struct ledger_entry {
 	enum coverage	 coverage;
 	json_t		*rules;		/* [{"name":..,"targets":[..]}] or NULL */
 	char		*coverage_reason;
+	/* Uncovered: what to do about it, decided by coverage with the
+	 * verdict (coverage_set): {"event_pattern", "rule_state", "note"}
+	 * as the JSON line shows it, and the one-line text for the journal.
+	 * NULL otherwise. */
+	json_t		*remediation;
+	char		*remediation_text;
 
 	/* What the history made of the verdict and of its alert coverage
 	 * (history.h): "ok", "new", "regression", "chronic",
@@ -212,6 +218,10 @@ const char	*ledger_role_name(enum aws_role);
 /* rules is borrowed (the ledger takes a ref); NULL for none. */
 void		 ledger_set_coverage(struct ledger_entry *, enum coverage,
 		    json_t *rules, const char *reason);
+/* rem is borrowed (the ledger takes a ref); NULL, NULL: none.  A new
+ * ledger_set_coverage() drops it. */
+void		 ledger_set_remediation(struct ledger_entry *, json_t *rem,
+		    const char *text);
 /* Assign the next report sequence number (idempotent); returns it. */
 uint64_t	 ledger_queue(struct ledger_entry *);
 uint64_t	 ledger_queue_summary(struct ledger_run *);

@@ -169,9 +169,9 @@ report_verdict_json(const struct ledger_entry *e, double now)
 		if (e->coverage_reason != NULL)
 			json_object_set_new(o, "coverage_reason",
 			    json_string(e->coverage_reason));
-		if (e->coverage == COVERAGE_UNCOVERED)
+		if (e->remediation != NULL)
 			json_object_set_new(o, "remediation",
-			    coverage_remediation_json(e));
+			    json_deep_copy(e->remediation));
 	}
 	return o;
 }
@@ -382,6 +382,25 @@ report_fields_free(char **v)
 	free(v);
 }
 
+/* The remediation coverage stored in an uncovered row (coverage_set). */
+static void
+report_remediation(struct report_fields *f, const struct ledger_entry *e)
+{
+	json_t		*pat = json_object_get(e->remediation, "event_pattern");
+	const char	*state = json_string_value(json_object_get(
+			    e->remediation, "rule_state"));
+	char		*s;
+
+	if (pat != NULL && (s = json_dumps(pat, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) != NULL) {
+		report_field(f, "CLOUDSAGA_EVENT_PATTERN", "%s", s);
+		free(s);
+	}
+	if (state != NULL)
+		report_field(f, "CLOUDSAGA_RULE_STATE", "%s", state);
+	report_field(f, "CLOUDSAGA_REMEDIATION", "%s", e->remediation_text);
+}
+
 char **
 report_verdict_fields(const struct ledger_entry *e,
     const struct history_result *h)
@@ -438,19 +457,8 @@ report_verdict_fields(const struct ledger_entry *e,
 		if (e->coverage_reason != NULL)
 			report_field(&f, "CLOUDSAGA_COVERAGE_REASON", "%s",
 			    e->coverage_reason);
-		if (e->coverage == COVERAGE_UNCOVERED) {
-			char *pat = coverage_suggest_pattern(e->event_source,
-			    e->event_name);
-			char *text = coverage_remediation_text(e);
-
-			report_field(&f, "CLOUDSAGA_EVENT_PATTERN", "%s", pat);
-			report_field(&f, "CLOUDSAGA_RULE_STATE", "%s",
-			    coverage_read_only(e) ? COVERAGE_STATE_ALL :
-			    "ENABLED");
-			report_field(&f, "CLOUDSAGA_REMEDIATION", "%s", text);
-			free(pat);
-			free(text);
-		}
+		if (e->remediation != NULL)
+			report_remediation(&f, e);
 	}
 	if (e->gap != NULL && !report_is(e->gap, "ok"))
 		report_field(&f, "CLOUDSAGA_GAP", "%s", e->gap);

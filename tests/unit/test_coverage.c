@@ -588,8 +588,13 @@ test_report_verdicts(void **state)
 
 	/* Uncovered: an alert gap with the pattern that would match. */
 	e = row(l, "CreateSecurityGroup", 0, record_text);
-	ledger_set_coverage(e, COVERAGE_UNCOVERED, NULL, "no EventBridge "
+	coverage_set(e, COVERAGE_UNCOVERED, NULL, "no EventBridge "
 	    "rule on the default event bus in eu-west-1");
+	/* Coverage stored the remediation in the row when it decided. */
+	assert_non_null(e->remediation);
+	m = coverage_remediation_text(e);
+	assert_string_equal(e->remediation_text, m);
+	free(m);
 	assert_int_equal(report_verdict_priority(e), LOG_WARNING);
 	assert_string_equal(report_verdict_msgid(e), MSGID_UNCOVERED);
 	m = report_verdict_message(e, NULL);
@@ -615,6 +620,32 @@ test_report_verdicts(void **state)
 	assert_string_equal(aws_json_str(o, "remediation.rule_state"),
 	    "ENABLED");
 	json_decref(o);
+	/* The report reads the remediation from the row, never from
+	 * coverage: what the row holds is what the records say. */
+	rules = load("{\"event_pattern\":{\"source\":[\"aws.x\"]},"
+	    "\"rule_state\":\"ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS\","
+	    "\"note\":\"n\"}");
+	ledger_set_remediation(e, rules, "the stored text");
+	json_decref(rules);
+	f = report_verdict_fields(e, NULL);
+	assert_string_equal(field(f, "CLOUDSAGA_REMEDIATION"),
+	    "the stored text");
+	assert_string_equal(field(f, "CLOUDSAGA_EVENT_PATTERN"),
+	    "{\"source\":[\"aws.x\"]}");
+	assert_string_equal(field(f, "CLOUDSAGA_RULE_STATE"),
+	    "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS");
+	report_fields_free(f);
+	o = report_verdict_json(e, now_real());
+	assert_string_equal(aws_json_str(o, "remediation.note"), "n");
+	json_decref(o);
+	/* Uncovered without a stored remediation (judged by schema 3):
+	 * coverage adds it when the row comes back to it. */
+	ledger_set_coverage(e, COVERAGE_UNCOVERED, NULL, "no rule");
+	assert_null(e->remediation);
+	coverage_fill_remediation(e);
+	assert_string_equal(aws_json_str(e->remediation,
+	    "event_pattern.detail.eventName.0"), "CreateSecurityGroup");
+	assert_non_null(e->remediation_text);
 
 	/* Covered by two: an EventBridge rule and a metric-filter alarm. */
 	rules = load("[{\"name\":\"detect-sg\",\"targets\":"

@@ -619,6 +619,8 @@ test_role_evidence(void **state)
 	assert_int_equal(sqlite3_exec(h, "ALTER TABLE expectations DROP "
 	    "COLUMN role; ALTER TABLE expectations DROP COLUMN evidence; "
 	    "ALTER TABLE expectations DROP COLUMN not_found; "
+	    "ALTER TABLE expectations DROP COLUMN remediation; "
+	    "ALTER TABLE expectations DROP COLUMN remediation_text; "
 	    "DROP TABLE metrics; DROP INDEX expectations_seq; "
 	    "DROP INDEX runs_summary_seq; "
 	    "UPDATE expectations SET verdict = 'logged', decided_at = 1950, "
@@ -659,6 +661,93 @@ test_role_evidence(void **state)
 	    "alert_gap_since IS NOT NULL"), 1);
 	assert_int_equal(db_count(l, "SELECT alert_gap_runs FROM event_state "
 	    "WHERE event_name = 'CreateVpc'"), 5);
+	ledger_free(l);
+	rmtree(dir);
+	free(dir);
+}
+
+/*
+ * The remediation coverage decides with an uncovered verdict is stored in
+ * the row (schema 4): it survives a restart as it was, a new coverage
+ * decision drops it, and a database of schema 3 opens with none.
+ */
+static void
+test_remediation_stored(void **state)
+{
+	struct expectation	 x;
+	struct ledger		*l;
+	struct ledger_run	**runs;
+	struct ledger_entry	*e;
+	struct ledger_found	 found = { "ev-1", 1960, 1955, "request-id",
+				    NULL };
+	json_t			*rem;
+	sqlite3			*h;
+	char			*dir = tmpdir(), *path, *s;
+	size_t			 n;
+
+	l = open_ok(dir);
+	fill(&x, RUN_A, "CreateVpc", "r1", 1000);
+	e = ledger_add(l, &x, 1900);
+	assert_int_equal(ledger_decide(e, VERDICT_LOGGED, &found, NULL,
+	    1960), 0);
+	ledger_set_coverage(e, COVERAGE_UNCOVERED, NULL, "no rule");
+	assert_null(e->remediation);
+	rem = json_pack("{s:{s:[s]},s:s,s:s}", "event_pattern", "source",
+	    "aws.ec2", "rule_state", "ENABLED", "note", "a target");
+	ledger_set_remediation(e, rem, "add a rule \u00e9 \"quoted\"");
+	json_decref(rem);
+	fill(&x, RUN_A, "DeleteVpc", "r2", 1000);
+	e = ledger_add(l, &x, 1900);
+	assert_int_equal(ledger_decide(e, VERDICT_MISSING, NULL, "absent",
+	    1960), 0);
+	commit_ok(l);
+	ledger_free(l);
+
+	l = open_ok(dir);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	e = runs[0]->entries[0];
+	assert_int_equal(e->coverage, COVERAGE_UNCOVERED);
+	assert_non_null(e->remediation);
+	s = json_dumps(e->remediation, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_string_equal(s, "{\"event_pattern\":{\"source\":[\"aws.ec2\"]},"
+	    "\"rule_state\":\"ENABLED\",\"note\":\"a target\"}");
+	free(s);
+	assert_string_equal(e->remediation_text,
+	    "add a rule \u00e9 \"quoted\"");
+	assert_null(runs[0]->entries[1]->remediation);
+	assert_null(runs[0]->entries[1]->remediation_text);
+	/* Judged again (covered): the remediation goes with the old
+	 * decision. */
+	ledger_set_coverage(e, COVERAGE_COVERED, NULL, NULL);
+	assert_null(e->remediation);
+	assert_null(e->remediation_text);
+	ledger_set_coverage(e, COVERAGE_UNCOVERED, NULL, "no rule");
+	rem = json_object();
+	ledger_set_remediation(e, rem, "again");
+	json_decref(rem);
+	commit_ok(l);
+	ledger_free(l);
+
+	/* Back to schema 3: the columns go; opened again, no remediation
+	 * and nothing set aside. */
+	path = xprintf("%s/%s", dir, DB_FILE);
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "ALTER TABLE expectations DROP "
+	    "COLUMN remediation; ALTER TABLE expectations DROP COLUMN "
+	    "remediation_text; PRAGMA user_version = 3", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(h);
+	free(path);
+	l = open_ok(dir);
+	assert_int_equal(ledger_corrupt_count(l), 0);
+	assert_int_equal(db_count(l, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	e = runs[0]->entries[0];
+	assert_int_equal(e->coverage, COVERAGE_UNCOVERED);
+	assert_null(e->remediation);
+	assert_null(e->remediation_text);
 	ledger_free(l);
 	rmtree(dir);
 	free(dir);
@@ -878,6 +967,7 @@ main(void)
 		cmocka_unit_test(test_damaged_database),
 		cmocka_unit_test(test_hostile_rows),
 		cmocka_unit_test(test_migration),
+		cmocka_unit_test(test_remediation_stored),
 		cmocka_unit_test(test_role_evidence),
 		cmocka_unit_test(test_lock),
 		cmocka_unit_test(test_sched_memory),
