@@ -30,6 +30,17 @@
  */
 #define HTTP_MAX_BODY_DEFAULT		((size_t)8 * 1024 * 1024)
 /*
+ * Response bytes an engine holds at once, over every transfer that has
+ * not been delivered and freed (http_engine_opts.max_buffered): without
+ * it, 64 endpoints each sending just under HTTP_MAX_BODY_DEFAULT would
+ * make the engine hold 512 MiB.  Legitimate answers in flight together
+ * stay far below it (a cycle's largest, DescribeInstances pages of a few
+ * MiB in every region of an account, ~17 x 5 MiB); a transfer whose next
+ * bytes would pass it fails (HTTP_ERR_OTHER, "response bytes in flight
+ * together"), so the call is reported as could-not-test, never dropped.
+ */
+#define HTTP_MAX_BUFFERED_DEFAULT	((size_t)128 * 1024 * 1024)
+/*
  * Header lines of one response, obsolete continuation lines (folding)
  * included: AWS sends about 10; proxies and load balancers add a few.
  */

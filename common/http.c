@@ -111,6 +111,7 @@ struct http_xfer {
 	int			 too_many_headers;
 	int			 headers_too_large;
 	int			 too_large;
+	int			 over_budget;	/* max_buffered reached */
 
 	/* The outcome. */
 	enum http_error		 error;
@@ -138,6 +139,7 @@ struct http_engine {
 	LIST_HEAD(, http_sock)	 socks;
 
 	struct http_stats	 stats;
+	size_t			 buffered;	/* response bytes held */
 	int			 freeing;
 	int			 delivering;
 
@@ -238,6 +240,7 @@ void
 http_engine_stats(const struct http_engine *e, struct http_stats *st)
 {
 	*st = e->stats;
+	st->buffered = e->buffered;
 }
 
 /* ---- URLs ----------------------------------------------------------- */
@@ -591,8 +594,21 @@ http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 		x->too_large = 1;
 		return 0;
 	}
+	if (len > x->engine->opts.max_buffered - x->engine->buffered) {
+		x->over_budget = 1;
+		return 0;
+	}
 	buf_add(&x->rbody, data, len);
+	x->engine->buffered += len;
 	return len;
+}
+
+/* The response body goes: the engine no longer holds its bytes. */
+static void
+http_xfer_drop_body(struct http_xfer *x)
+{
+	x->engine->buffered -= x->rbody.len;
+	buf_freezero(&x->rbody);
 }
 
 /* ---- the curl <-> libevent glue ------------------------------------- */
@@ -744,7 +760,7 @@ http_xfer_fail(struct http_xfer *x, enum http_error error, char *errmsg)
 	x->errmsg = errmsg;
 	x->status = 0;
 	http_header_parser_clear(&x->hp);
-	buf_freezero(&x->rbody);
+	http_xfer_drop_body(x);
 	x->finished = now_mono();
 	x->state = HTTP_DONE;
 	TAILQ_INSERT_TAIL(&e->done, x, entry);
@@ -820,6 +836,10 @@ http_xfer_finish(struct http_xfer *x, CURLcode rc)
 		err = HTTP_ERR_OTHER;
 		msg = xprintf("response body larger than %zu bytes",
 		    x->max_body);
+	} else if (x->over_budget) {
+		err = HTTP_ERR_OTHER;
+		msg = xprintf("response bytes in flight together would pass "
+		    "the engine's %zu-byte bound", e->opts.max_buffered);
 	} else if (x->too_many_headers) {
 		err = HTTP_ERR_PROTOCOL;
 		msg = xprintf("more than %d response header lines",
@@ -1263,7 +1283,7 @@ http_xfer_free(struct http_xfer *x)
 	freezero(x->body, x->body_len + 1);
 	free(x->errmsg);
 	http_header_parser_clear(&x->hp);
-	buf_freezero(&x->rbody);
+	http_xfer_drop_body(x);
 	free(x);
 }
 
@@ -1340,6 +1360,8 @@ http_engine_new(struct event_base *base, const struct http_engine_opts *o)
 		e->opts.timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
 	if (e->opts.max_body == 0)
 		e->opts.max_body = HTTP_MAX_BODY_DEFAULT;
+	if (e->opts.max_buffered == 0)
+		e->opts.max_buffered = HTTP_MAX_BUFFERED_DEFAULT;
 	TAILQ_INIT(&e->active);
 	TAILQ_INIT(&e->done);
 	LIST_INIT(&e->hosts);

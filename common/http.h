@@ -60,6 +60,9 @@ struct http_engine_opts {
 	int	 verbose;		/* CURLOPT_VERBOSE to stderr (debug) */
 	/* response body limit; 0 = HTTP_MAX_BODY_DEFAULT (8 MiB) */
 	size_t	 max_body;
+	/* response bytes held over all transfers at once; 0 =
+	 * HTTP_MAX_BUFFERED_DEFAULT (128 MiB) */
+	size_t	 max_buffered;
 };
 
 struct http_header {
@@ -153,6 +156,7 @@ struct http_stats {
 	unsigned long	 connects;	/* new connections opened */
 	int		 active, queued, max_active_seen;
 	unsigned long	 cancelled;	/* by http_cancel or engine free */
+	size_t		 buffered;	/* response bytes held now */
 };
 void			 http_engine_stats(const struct http_engine *,
 			    struct http_stats *);

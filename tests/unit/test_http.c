@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -676,6 +677,145 @@ test_body_limit_default(void **state)
 	result_clear(&r4);
 	result_clear(&r5);
 	http_engine_free(eng);
+	testsrv_free(srv);
+}
+
+/*
+ * A server that answers one request with Content-Length 1200, sends the
+ * first 1000 bytes and holds the rest until the test writes to its pipe:
+ * the engine holds 1000 bytes of that answer meanwhile.
+ */
+struct holdsrv {
+	int		 lfd, gate[2];
+	int		 port;
+	pthread_t	 thread;
+};
+
+static void *
+holdsrv_main(void *arg)
+{
+	struct holdsrv	*h = arg;
+	char		 req[4096], body[1200], c;
+	size_t		 got = 0;
+	ssize_t		 n;
+	int		 fd, i;
+
+	if ((fd = accept(h->lfd, NULL, NULL)) == -1)
+		return NULL;
+	while (got < sizeof(req) - 1 && (n = read(fd, req + got,
+	    sizeof(req) - 1 - got)) > 0) {
+		got += (size_t)n;
+		req[got] = '\0';
+		if (strstr(req, "\r\n\r\n") != NULL)
+			break;
+	}
+	for (i = 0; i < (int)sizeof(body); i++)
+		body[i] = 'a' + i % 26;
+	dprintf(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1200\r\n"
+	    "Content-Type: application/octet-stream\r\n\r\n");
+	(void)!write(fd, body, 1000);
+	(void)!read(h->gate[0], &c, 1);
+	(void)!write(fd, body + 1000, 200);
+	(void)!read(fd, req, sizeof(req));	/* until the client closes */
+	close(fd);
+	return NULL;
+}
+
+static void
+holdsrv_start(struct holdsrv *h)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((h->lfd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	assert_int_equal(bind(h->lfd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	assert_int_equal(listen(h->lfd, 4), 0);
+	assert_int_equal(getsockname(h->lfd, (struct sockaddr *)&sin, &len),
+	    0);
+	h->port = ntohs(sin.sin_port);
+	assert_int_equal(pipe(h->gate), 0);
+	assert_int_equal(pthread_create(&h->thread, NULL, holdsrv_main, h),
+	    0);
+}
+
+/* Run the loop until the engine holds at least n response bytes. */
+static void
+run_until_buffered(struct http_engine *eng, size_t n, double max_s)
+{
+	struct http_stats	 st;
+	double			 end = now_mono() + max_s;
+
+	for (;;) {
+		http_engine_stats(eng, &st);
+		if (st.buffered >= n)
+			return;
+		if (now_mono() > end)
+			fail_msg("the engine holds %zu bytes, not %zu",
+			    st.buffered, n);
+		event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		usleep(1000);
+	}
+}
+
+/*
+ * The engine's bound on response bytes held together
+ * (http_engine_opts.max_buffered): while one answer holds 1000 bytes of
+ * 1500, another of 1000 fails with the bound named - whatever each body's
+ * own limit allows - and the bytes come back when answers are freed.
+ */
+static void
+test_buffered_bound(void **state)
+{
+	struct testsrv		*srv = testsrv_start();
+	struct http_engine_opts	 o = { .max_buffered = 1500 };
+	struct http_engine	*eng = http_engine_new(base, &o);
+	struct holdsrv		 h;
+	struct http_stats	 st;
+	struct result		 ra, rb, rc;
+	char			 url[64];
+
+	memset(&ra, 0, sizeof ra);
+	memset(&rb, 0, sizeof rb);
+	memset(&rc, 0, sizeof rc);
+	holdsrv_start(&h);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/held", h.port);
+	get(eng, url, &ra);
+	run_until_buffered(eng, 1000, 10);
+	get(eng, testsrv_url(srv, "/bytes/1000"), &rb);
+	while (rb.calls == 0)
+		event_base_loop(base, EVLOOP_ONCE);
+	assert_int_equal(rb.error, HTTP_ERR_OTHER);
+	assert_non_null(strstr(rb.errmsg, "in flight together"));
+	assert_non_null(strstr(rb.errmsg, "1500-byte bound"));
+	assert_int_equal(rb.body_len, 0);
+	http_engine_stats(eng, &st);
+	assert_int_equal(st.buffered, 1000);
+	/* The held answer ends within the bound: 1200 of 1500. */
+	assert_int_equal(write(h.gate[1], "x", 1), 1);
+	run(10);
+	assert_int_equal(ra.error, HTTP_OK);
+	assert_int_equal(ra.body_len, 1200);
+	http_engine_stats(eng, &st);
+	assert_int_equal(st.buffered, 0);
+	/* Freed: the same answer that failed now fits. */
+	get(eng, testsrv_url(srv, "/bytes/1000"), &rc);
+	run(10);
+	assert_int_equal(rc.error, HTTP_OK);
+	assert_int_equal(rc.body_len, 1000);
+	http_engine_stats(eng, &st);
+	assert_int_equal(st.buffered, 0);
+	http_engine_free(eng);
+	pthread_join(h.thread, NULL);
+	close(h.lfd);
+	close(h.gate[0]);
+	close(h.gate[1]);
+	result_clear(&ra);
+	result_clear(&rb);
+	result_clear(&rc);
 	testsrv_free(srv);
 }
 
@@ -1535,6 +1675,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_body_limit, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_body_limit_default, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_buffered_bound, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_request_bytes, setup,
 		    teardown),
