@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
@@ -513,6 +514,65 @@ config_parse_date(const char *s)
 	return (double)timegm(&tm);
 }
 
+/*
+ * The account of a known gap: "*", a configured account, a shell pattern
+ * that matches one, or a member of an organisation as the daemon names it,
+ * "ORG/ACCOUNT_ID" (ORG an account with an organization group, or a
+ * pattern matching one; the ID twelve digits or a pattern of them, such as
+ * "*" or "1234*").  The history matches accounts with fnmatch; a pattern
+ * that can match no account is a mistake and refused.
+ */
+static int
+config_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static int
+config_gap_accounts(const struct config *c, const char *pattern, int org)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->naccounts; i++)
+		if ((!org || c->accounts[i].org != NULL) &&
+		    fnmatch(pattern, c->accounts[i].name, 0) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+config_check_gap_account(struct config_parse *p, const config_setting_t *s,
+    const char *path, const char *v)
+{
+	const char	*slash, *id;
+	char		*org;
+
+	if (v == NULL || strcmp(v, "*") == 0 ||
+	    config_account_find(p->cfg, v) != NULL)
+		return;
+	if ((slash = strchr(v, '/')) == NULL) {
+		if (!config_glob(v))
+			config_err(p, s, "%s: unknown account \"%s\"", path,
+			    v);
+		else if (!config_gap_accounts(p->cfg, v, 0))
+			config_err(p, s, "%s.account: \"%s\" matches no "
+			    "account", path, v);
+		return;
+	}
+	org = xstrndup(v, (size_t)(slash - v));
+	id = slash + 1;
+	if (!config_gap_accounts(p->cfg, org, 1))
+		config_err(p, s, "%s.account: \"%s\": no account \"%s\" with "
+		    "an organization group (a member is named "
+		    "ORGANISATION/ACCOUNT_ID)", path, v, org);
+	else if (*id == '\0' || strspn(id, "0123456789*?[]-!") != strlen(id) ||
+	    (!config_glob(id) && strlen(id) != 12))
+		config_err(p, s, "%s.account: \"%s\": expected %s/ and a "
+		    "12-digit account ID or a pattern of them (\"%s/*\")",
+		    path, v, org, org);
+	free(org);
+}
+
 static void
 config_parse_known_gaps(struct config_parse *p, const config_setting_t *root)
 {
@@ -561,10 +621,8 @@ config_parse_known_gaps(struct config_parse *p, const config_setting_t *root)
 		else if (strcmp(k->region, "*") != 0)
 			config_check_region(p, config_member(g, "region"),
 			    path, k->region);
-		if (k->account != NULL && strcmp(k->account, "*") != 0 &&
-		    config_account_find(c, k->account) == NULL)
-			config_err(p, config_member(g, "account"), "%s: "
-			    "unknown account \"%s\"", path, k->account);
+		config_check_gap_account(p, config_member(g, "account"),
+		    path, k->account);
 		if (k->reason != NULL && *k->reason == '\0')
 			config_err(p, config_member(g, "reason"), "%s.reason: "
 			    "say why the gap is accepted", path);

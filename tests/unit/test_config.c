@@ -295,6 +295,16 @@ static const struct {
 	  "t.conf:2: schedule[0].scenario: unknown scenario \"bitcoin\"" },
 	{ "schedule = ( { scenario = \"network-changes\"; every = \"1h\";\n  accounts = [ \"prod\" ]; } );\n",
 	  "t.conf:2: schedule[0].accounts[0]: unknown account \"prod\"" },
+	{ "known_gaps = ( {\n  account = \"ghost\"; event_name = \"X\"; reason = \"r\"; expires = \"2099-01-01\"; } );\n",
+	  "t.conf:2: known_gaps[0]: unknown account \"ghost\"" },
+	{ "accounts = ( { name = \"org\"; role_arn = \"arn:aws:iam::123456789012:role/r\";\n  organization = { role_name = \"cs\"; }; },\n  { name = \"solo\"; } );\nknown_gaps = ( {\n  account = \"solo/123456789012\"; event_name = \"X\"; reason = \"r\"; expires = \"2099-01-01\"; } );\n",
+	  "t.conf:5: known_gaps[0].account: \"solo/123456789012\": no account \"solo\" with an organization group (a member is named ORGANISATION/ACCOUNT_ID)" },
+	{ "accounts = ( { name = \"org\"; role_arn = \"arn:aws:iam::123456789012:role/r\";\n  organization = { role_name = \"cs\"; }; },\n  { name = \"solo\"; } );\nknown_gaps = ( {\n  account = \"org/12345\"; event_name = \"X\"; reason = \"r\"; expires = \"2099-01-01\"; } );\n",
+	  "t.conf:5: known_gaps[0].account: \"org/12345\": expected org/ and a 12-digit account ID or a pattern of them (\"org/*\")" },
+	{ "accounts = ( { name = \"org\"; role_arn = \"arn:aws:iam::123456789012:role/r\";\n  organization = { role_name = \"cs\"; }; },\n  { name = \"solo\"; } );\nknown_gaps = ( {\n  account = \"org/prod\"; event_name = \"X\"; reason = \"r\"; expires = \"2099-01-01\"; } );\n",
+	  "t.conf:5: known_gaps[0].account: \"org/prod\": expected org/ and a 12-digit account ID or a pattern of them (\"org/*\")" },
+	{ "accounts = ( { name = \"prod\"; } );\nknown_gaps = ( {\n  account = \"stag*\"; event_name = \"X\"; reason = \"r\"; expires = \"2099-01-01\"; } );\n",
+	  "t.conf:3: known_gaps[0].account: \"stag*\" matches no account" },
 	{ "schedule = ( { scenario = \"network-changes\"; every = \"1h\"; },\n"
 	  "  { scenario = \"network-changes\"; every = \"2h\"; } );\n",
 	  "t.conf:2: schedule[1]: duplicate schedule name \"network-changes\" "
@@ -383,6 +393,32 @@ test_max_connections_per_host(void **state)
 	assert_string_equal(err, "t.conf:1: daemon.max_connections_per_host: "
 	    "expected an integer, not a string");
 	free(err);
+}
+
+/* A known gap names an organisation's member as the daemon names it. */
+static void
+test_known_gap_member(void **state)
+{
+	struct config	*c;
+
+	c = load_ok("accounts = ( { name = \"org\"; role_arn = "
+	    "\"arn:aws:iam::123456789012:role/r\";\n"
+	    "  organization = { role_name = \"cs\"; }; } );\n"
+	    "known_gaps = (\n"
+	    "  { account = \"org/210987654321\"; event_name = \"X\"; "
+	    "reason = \"r\"; expires = \"2099-01-01\"; },\n"
+	    "  { account = \"org/*\"; event_name = \"Y\"; reason = \"r\"; "
+	    "expires = \"2099-01-01\"; },\n"
+	    "  { account = \"org\"; event_name = \"Z\"; reason = \"r\"; "
+	    "expires = \"2099-01-01\"; },\n"
+	    "  { account = \"o*/2109876543??\"; event_name = \"Z\"; "
+	    "reason = \"r\"; expires = \"2099-01-01\"; },\n"
+	    "  { account = \"or?\"; event_name = \"Z\"; reason = \"r\"; "
+	    "expires = \"2099-01-01\"; } );\n");
+	assert_int_equal(c->nknown_gaps, 5);
+	assert_string_equal(c->known_gaps[0].account, "org/210987654321");
+	assert_string_equal(c->known_gaps[1].account, "org/*");
+	config_free(c);
 }
 
 static void
@@ -755,6 +791,7 @@ main(void)
 		cmocka_unit_test(test_defaults_and_state_directory),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_broken),
+		cmocka_unit_test(test_known_gap_member),
 		cmocka_unit_test(test_custom_step_regions),
 		cmocka_unit_test(test_max_connections_per_host),
 		cmocka_unit_test(test_all_errors_collected_and_sorted),
