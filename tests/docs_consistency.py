@@ -11,6 +11,10 @@
   man/cloudsagad.conf.5 and is mentioned in its block of
   etc/cloudsagad.conf.  A key of the tables that full.conf does not set is
   reported too (full.conf is the golden test of every key).
+* Every journal field the reporter sends (each "CLOUDSAGA_..." name in
+  daemon/report.c and daemon/report_build.c) is named in the JOURNAL
+  FIELDS section of man/cloudsagad.8, and every MESSAGE_ID of
+  daemon/msgid.h in its MESSAGE IDS section.
 
 Fails with the list of everything missing.  Run by ctest with CLOUDSAGAD
 and CLOUDSAGA_SRC set; by hand: CLOUDSAGAD=build/cloudsagad
@@ -249,10 +253,48 @@ def check_keys(problems):
     return len(keys)
 
 
+# ---- journal fields and MESSAGE_IDs ---------------------------------------
+
+def man_section(man, title):
+    m = re.search(r"^\.SH %s\n(.*?)(?=^\.SH )" % re.escape(title), man,
+                  re.M | re.S)
+    return troff_text(m.group(1)) if m else None
+
+
+def check_journal(problems):
+    code = read("daemon", "report.c") + read("daemon", "report_build.c")
+    # A name, not a prefix ("CLOUDSAGA_REPORT_" in a strncmp()).
+    fields = set(re.findall(r'"(CLOUDSAGA_[A-Z0-9_]*[A-Z0-9])[="]', code))
+    ids = re.findall(r'#define\s+(MSGID_[A-Z_]+)\s+"([0-9a-f]{32})"',
+                     read("daemon", "msgid.h"))
+    if len(fields) < 20 or len(ids) < 10:
+        sys.exit("docs.consistency: found only %d journal fields, %d "
+                 "MESSAGE_IDs" % (len(fields), len(ids)))
+    man = read("man", "cloudsagad.8")
+    text = man_section(man, "JOURNAL FIELDS")
+    if text is None:
+        problems.append("no JOURNAL FIELDS section in man/cloudsagad.8")
+    else:
+        for f in sorted(fields):
+            if not re.search(r"\b%s\b" % f, text):
+                problems.append("journal field %s: not in the JOURNAL "
+                                "FIELDS section of man/cloudsagad.8" % f)
+    text = man_section(man, "MESSAGE IDS")
+    if text is None:
+        problems.append("no MESSAGE IDS section in man/cloudsagad.8")
+    else:
+        for name, mid in ids:
+            if mid not in text:
+                problems.append("MESSAGE_ID %s (%s): not in the MESSAGE IDS "
+                                "section of man/cloudsagad.8" % (mid, name))
+    return len(fields), len(ids)
+
+
 def main():
     problems = []
     nopts = check_options(problems)
     nkeys = check_keys(problems)
+    nfields, nids = check_journal(problems)
     if problems:
         print("docs.consistency: %d problem%s:" % (
             len(problems), "" if len(problems) == 1 else "s"))
@@ -260,8 +302,9 @@ def main():
             print("  " + p)
         return 1
     print("docs.consistency: %d options in --help and cloudsagad(8), %d "
-          "configuration keys in cloudsagad.conf(5) and etc/cloudsagad.conf"
-          % (nopts, nkeys))
+          "configuration keys in cloudsagad.conf(5) and etc/cloudsagad.conf, "
+          "%d journal fields and %d MESSAGE_IDs in cloudsagad(8)"
+          % (nopts, nkeys, nfields, nids))
     return 0
 
 
