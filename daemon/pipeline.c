@@ -33,6 +33,17 @@
 #include "verify.h"
 #include "xmalloc.h"
 
+/*
+ * GuardDuty for a run that is complete (every row reported, ended): not
+ * asked yet, being asked (its summary is held), answered or not asked at
+ * all (switch off, no rows, coverage draining).
+ */
+enum pipeline_gd {
+	PIPELINE_GD_NONE,
+	PIPELINE_GD_ASKED,
+	PIPELINE_GD_DONE
+};
+
 struct pipeline_run {
 	TAILQ_ENTRY(pipeline_run) entry;
 	struct pipeline		*p;
@@ -52,6 +63,7 @@ struct pipeline_run {
 	size_t			 nheld;
 	int			 ran;
 	int			 halted;
+	enum pipeline_gd	 gd;		/* GuardDuty, once complete */
 	void			*userdata;
 };
 
@@ -399,14 +411,6 @@ pipeline_lookup(const char *account, const char *region, int throttled,
 	metrics_lookup(p->metrics, account, region, throttled);
 }
 
-static void
-pipeline_guardduty_done(const struct coverage_gd_report *rep, void *arg)
-{
-	struct pipeline	*p = arg;
-
-	report_guardduty(p->rp, rep);
-}
-
 static struct pipeline_run *
 pipeline_find_run(struct pipeline *p, const char *run_id)
 {
@@ -416,6 +420,76 @@ pipeline_find_run(struct pipeline *p, const char *run_id)
 		if (strcmp(pr->run_id, run_id) == 0)
 			return pr;
 	return NULL;
+}
+
+/*
+ * GuardDuty answered (findings, or regions that could not be checked):
+ * its records, then the run's summary it held.
+ */
+static void
+pipeline_guardduty_done(const struct coverage_gd_report *rep, void *arg)
+{
+	struct pipeline		*p = arg;
+	struct pipeline_run	*pr;
+	char			*cause = NULL;
+
+	report_guardduty(p->rp, rep);
+	if ((pr = pipeline_find_run(p, rep->run_id)) == NULL ||
+	    pr->gd != PIPELINE_GD_ASKED)
+		return;		/* one-shot: asked after the summary */
+	pr->gd = PIPELINE_GD_DONE;
+	if (report_flush(p->rp, &cause) == -1) {
+		log_warnx("report: %s", cause);
+		free(cause);
+	}
+}
+
+/*
+ * Ask GuardDuty for the findings since a complete run started (its rows'
+ * regions, the account's long-lived credentials); 1 when asked (the
+ * answer comes to pipeline_guardduty_done), 0 when there is nothing to
+ * ask.  Each run is asked once.  Bounded by coverage's own limits: every
+ * request has the HTTP timeout and the client's retries, every listing at
+ * most coverage's max_pages.
+ */
+static int
+pipeline_guardduty_ask(struct pipeline *p, struct pipeline_run *pr,
+    const struct ledger_run *lr)
+{
+	pr->gd = PIPELINE_GD_DONE;
+	if (!p->cp.guardduty || lr->nentries == 0)
+		return 0;
+	if (coverage_guardduty(p->cov, pipeline_account_provider(p,
+	    lr->account), lr, NULL, 0, lr->started, pipeline_guardduty_done,
+	    p) == -1)
+		return 0;
+	pr->gd = PIPELINE_GD_ASKED;
+	return 1;
+}
+
+/*
+ * The reporter's summary gate (a pipeline with a state directory: the
+ * daemon): a run of this process that is complete gets its GuardDuty
+ * check first, and its summary only once the check has answered.  Runs
+ * resumed from the state, runs without rows and GuardDuty off: at once.
+ */
+static int
+pipeline_summary_gate(const struct ledger_run *lr, void *arg)
+{
+	struct pipeline		*p = arg;
+	struct pipeline_run	*pr;
+
+	if ((pr = pipeline_find_run(p, lr->run_id)) == NULL || !pr->ran)
+		return 1;
+	switch (pr->gd) {
+	case PIPELINE_GD_NONE:
+		return !pipeline_guardduty_ask(p, pr, lr);
+	case PIPELINE_GD_ASKED:
+		return 0;
+	case PIPELINE_GD_DONE:
+		break;
+	}
+	return 1;
 }
 
 /* Every row of a run reported, and its summary: the run is over. */
@@ -434,11 +508,10 @@ pipeline_summary(const struct ledger_run *lr, void *arg)
 	}
 	if (!pr->ran)
 		return;
-	/* GuardDuty findings since the run started (after its deadline). */
-	if (p->cp.guardduty && lr->nentries > 0)
-		coverage_guardduty(p->cov, pipeline_account_provider(p,
-		    lr->account), lr, NULL, 0, lr->started,
-		    pipeline_guardduty_done, p);
+	/* One-shot (no summary gate): GuardDuty is asked after the summary,
+	 * and the CLI does not wait for it. */
+	if (pr->gd == PIPELINE_GD_NONE)
+		(void)pipeline_guardduty_ask(p, pr, lr);
 	if (p->hooks.verified != NULL)
 		p->hooks.verified(pr, lr, p->hooks.arg);
 	pipeline_run_release(pr);
@@ -857,6 +930,8 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	p->v = verifier_new(p->base, p->client, p->ledger, &p->vp, &vh);
 	p->cov = coverage_new(p->base, p->client, &p->cp);
 	report_set_summary_hook(p->rp, pipeline_summary, p);
+	if (p->persistent)
+		report_set_summary_gate(p->rp, pipeline_summary_gate, p);
 	return p;
 }
 
