@@ -57,15 +57,6 @@ pipeline_org_free(struct pipeline_org *po)
 	free(po);
 }
 
-void
-pipeline_orgs_cancel(struct pipeline *p)
-{
-	struct pipeline_org	*po;
-
-	while ((po = TAILQ_FIRST(&p->orgs)) != NULL)
-		pipeline_org_free(po);
-}
-
 /*
  * The organisation could not be listed: nothing of it was tested.  A
  * could-not-test record for the organisation account (no run: a fresh
@@ -211,6 +202,15 @@ pipeline_start_org(struct pipeline *p, const struct pipeline_run_opts *o,
 	po->list = org_list_accounts(p->client, creds, cfg->aws.partition,
 	    pipeline_org_listed, po);
 	return 0;
+}
+
+void
+pipeline_orgs_cancel(struct pipeline *p)
+{
+	struct pipeline_org	*po;
+
+	while ((po = TAILQ_FIRST(&p->orgs)) != NULL)
+		pipeline_org_free(po);
 }
 
 void

@@ -46,28 +46,33 @@ FINDING = {"type": "Recon:IAMUser/MaliciousIPCaller",
                "serviceName": "ec2.amazonaws.com"}}}}
 
 
+def report_lines(path):
+    """The report file's objects, in line order ([] before it exists)."""
+    try:
+        with open(path) as f:
+            return [json.loads(x) for x in f if x.strip()]
+    except FileNotFoundError:
+        return []
+
+
 class GuardDutyBeforeSummaryTest(unittest.TestCase):
     def setUp(self):
+        # Cleanups run last first: the daemon, the directory, journald.
         self.journald = Journald()
+        self.addCleanup(self.journald.stop)
         self.dir = tempfile.mkdtemp(prefix="cloudsagad-gd.")
+        self.addCleanup(shutil.rmtree, self.dir, True)
         self.conf = os.path.join(self.dir, "cloudsagad.conf")
         with open(self.conf, "w") as f:
             f.write(CONF % {"dir": self.dir})
         self.report = os.path.join(self.dir, "state", "report.jsonl")
         self.proc = None
+        self.addCleanup(self.kill)
 
-    def tearDown(self):
+    def kill(self):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        self.journald.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def lines(self):
-        if not os.path.exists(self.report):
-            return []
-        with open(self.report) as f:
-            return [json.loads(x) for x in f if x.strip()]
 
     def start(self, sb):
         sb.seed("instances", "us-east-1=1")
@@ -81,7 +86,7 @@ class GuardDutyBeforeSummaryTest(unittest.TestCase):
         and that run's id."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            ls = self.lines()
+            ls = report_lines(self.report)
             for line in ls:
                 if line["kind"] == "summary":
                     return ls, line["run_id"]
