@@ -1,11 +1,8 @@
 /*
  * pipeline: run -> expectations -> ledger -> verifier -> coverage -> report
- * (pipeline.h).
- *
- * Size: the one place where runs, credentials per account, configuration
- * lifetimes and an organisation's fan-out meet the state; the fan-out
- * (pipeline_org_*, about 150 lines) is the next piece to move out, behind
- * an internal header, when this file grows again.
+ * (pipeline.h): runs, credentials per account and configuration lifetimes.
+ * An organisation's fan-out is in pipeline_org.c; what the two share is in
+ * pipeline_int.h.
  */
 #include <sys/queue.h>
 
@@ -29,23 +26,22 @@
 #include "msgid.h"
 #include "org.h"
 #include "pipeline.h"
+#include "pipeline_int.h"
 #include "report.h"
 #include "scenario.h"
 #include "util.h"
 #include "verify.h"
 #include "xmalloc.h"
 
-/* A configuration and the runs that still use it. */
-struct cfgref {
-	TAILQ_ENTRY(cfgref)	 entry;
-	struct config		*cfg;
-	int			 refs;
-};
-
-/* Long-lived credentials of one account (lookups, non-role runs). */
-struct acct_creds {
-	char			*name;
-	struct creds_provider	*provider;
+/*
+ * GuardDuty for a run that is complete (every row reported, ended): not
+ * asked yet, being asked (its summary is held), answered or not asked at
+ * all (switch off, no rows, coverage draining).
+ */
+enum pipeline_gd {
+	PIPELINE_GD_NONE,
+	PIPELINE_GD_ASKED,
+	PIPELINE_GD_DONE
 };
 
 struct pipeline_run {
@@ -67,70 +63,14 @@ struct pipeline_run {
 	size_t			 nheld;
 	int			 ran;
 	int			 halted;
+	enum pipeline_gd	 gd;		/* GuardDuty, once complete */
 	void			*userdata;
-};
-
-struct pipeline {
-	struct event_base	*base;
-	struct pipeline_opts	 opts;
-	char			*endpoint_url;
-	char			*profile;
-	struct pipeline_hooks	 hooks;
-
-	struct http_engine	*http;
-	struct aws_client	*client;
-	char			**service_urls;
-	TAILQ_HEAD(, cfgref)	 cfgs;
-	struct cfgref		*cur;
-	struct acct_creds	*accts;
-	size_t			 naccts;
-	/* Providers of older configurations: freed with the pipeline (a
-	 * lookup or run of the old config may still hold them). */
-	struct creds_provider	**retired;
-	size_t			 nretired;
-
-	struct ledger		*ledger;
-	struct reporter		*rp;
-	struct history_params	 hp;
-	struct history_ack	*acks;		/* of the current config */
-	double			 keep_runs;
-	struct verifier		*v;
-	struct verify_params	 vp;
-	struct coverage_ctx	*cov;
-	struct coverage_params	 cp;
-	struct metrics		*metrics;	/* NULL: in memory (one-shot) */
-
-	TAILQ_HEAD(, pipeline_run) runs;
-	struct pipeline_stats	 stats;
-	TAILQ_HEAD(, pipeline_org) orgs;	/* listings in flight */
-	struct org_seen		*seen;
-
-	struct event		*prune_ev;
-	int			 persistent;	/* a state directory */
-
-	void			(*drained)(void *);
-	void			*drained_arg;
-	int			 draining;
-};
-
-/* An organisation's accounts being listed for a schedule entry. */
-struct pipeline_org {
-	TAILQ_ENTRY(pipeline_org) entry;
-	struct pipeline		*p;
-	struct org_list		*list;
-	char			*org;		/* the config account's name */
-	char			*scenario;
-	char			*entry_name;
-	char			**regions;
-	json_t			*settings;
-	struct pipeline_org_hooks hooks;
 };
 
 /* How often finished runs are dropped from the state directory. */
 #define PIPELINE_PRUNE_EVERY	600.0
 
 static void	 pipeline_run_release(struct pipeline_run *);
-static void	 pipeline_orgs_cancel(struct pipeline *);
 
 /* ---- configuration and credentials ------------------------------------- */
 
@@ -292,7 +232,7 @@ pipeline_accounts_build(struct pipeline *p)
 	}
 }
 
-static struct creds_provider *
+struct creds_provider *
 pipeline_account_provider(struct pipeline *p, const char *name)
 {
 	const struct config		*cfg = p->cur->cfg;
@@ -471,14 +411,6 @@ pipeline_lookup(const char *account, const char *region, int throttled,
 	metrics_lookup(p->metrics, account, region, throttled);
 }
 
-static void
-pipeline_guardduty_done(const struct coverage_gd_report *rep, void *arg)
-{
-	struct pipeline	*p = arg;
-
-	report_guardduty(p->rp, rep);
-}
-
 static struct pipeline_run *
 pipeline_find_run(struct pipeline *p, const char *run_id)
 {
@@ -488,6 +420,76 @@ pipeline_find_run(struct pipeline *p, const char *run_id)
 		if (strcmp(pr->run_id, run_id) == 0)
 			return pr;
 	return NULL;
+}
+
+/*
+ * GuardDuty answered (findings, or regions that could not be checked):
+ * its records, then the run's summary it held.
+ */
+static void
+pipeline_guardduty_done(const struct coverage_gd_report *rep, void *arg)
+{
+	struct pipeline		*p = arg;
+	struct pipeline_run	*pr;
+	char			*cause = NULL;
+
+	report_guardduty(p->rp, rep);
+	if ((pr = pipeline_find_run(p, rep->run_id)) == NULL ||
+	    pr->gd != PIPELINE_GD_ASKED)
+		return;		/* one-shot: asked after the summary */
+	pr->gd = PIPELINE_GD_DONE;
+	if (report_flush(p->rp, &cause) == -1) {
+		log_warnx("report: %s", cause);
+		free(cause);
+	}
+}
+
+/*
+ * Ask GuardDuty for the findings since a complete run started (its rows'
+ * regions, the account's long-lived credentials); 1 when asked (the
+ * answer comes to pipeline_guardduty_done), 0 when there is nothing to
+ * ask.  Each run is asked once.  Bounded by coverage's own limits: every
+ * request has the HTTP timeout and the client's retries, every listing at
+ * most coverage's max_pages.
+ */
+static int
+pipeline_guardduty_ask(struct pipeline *p, struct pipeline_run *pr,
+    const struct ledger_run *lr)
+{
+	pr->gd = PIPELINE_GD_DONE;
+	if (!p->cp.guardduty || lr->nentries == 0)
+		return 0;
+	if (coverage_guardduty(p->cov, pipeline_account_provider(p,
+	    lr->account), lr, NULL, 0, lr->started, pipeline_guardduty_done,
+	    p) == -1)
+		return 0;
+	pr->gd = PIPELINE_GD_ASKED;
+	return 1;
+}
+
+/*
+ * The reporter's summary gate (a pipeline with a state directory: the
+ * daemon): a run of this process that is complete gets its GuardDuty
+ * check first, and its summary only once the check has answered.  Runs
+ * resumed from the state, runs without rows and GuardDuty off: at once.
+ */
+static int
+pipeline_summary_gate(const struct ledger_run *lr, void *arg)
+{
+	struct pipeline		*p = arg;
+	struct pipeline_run	*pr;
+
+	if ((pr = pipeline_find_run(p, lr->run_id)) == NULL || !pr->ran)
+		return 1;
+	switch (pr->gd) {
+	case PIPELINE_GD_NONE:
+		return !pipeline_guardduty_ask(p, pr, lr);
+	case PIPELINE_GD_ASKED:
+		return 0;
+	case PIPELINE_GD_DONE:
+		break;
+	}
+	return 1;
 }
 
 /* Every row of a run reported, and its summary: the run is over. */
@@ -506,11 +508,10 @@ pipeline_summary(const struct ledger_run *lr, void *arg)
 	}
 	if (!pr->ran)
 		return;
-	/* GuardDuty findings since the run started (after its deadline). */
-	if (p->cp.guardduty && lr->nentries > 0)
-		coverage_guardduty(p->cov, pipeline_account_provider(p,
-		    lr->account), lr, NULL, 0, lr->started,
-		    pipeline_guardduty_done, p);
+	/* One-shot (no summary gate): GuardDuty is asked after the summary,
+	 * and the CLI does not wait for it. */
+	if (pr->gd == PIPELINE_GD_NONE)
+		(void)pipeline_guardduty_ask(p, pr, lr);
 	if (p->hooks.verified != NULL)
 		p->hooks.verified(pr, lr, p->hooks.arg);
 	pipeline_run_release(pr);
@@ -854,181 +855,6 @@ pipeline_run_set_userdata(struct pipeline_run *pr, void *u)
 	pr->userdata = u;
 }
 
-/* ---- organisations ---------------------------------------------------- */
-
-static void
-pipeline_org_free(struct pipeline_org *po)
-{
-	size_t	 i;
-
-	TAILQ_REMOVE(&po->p->orgs, po, entry);
-	org_list_cancel(po->list);
-	free(po->org);
-	free(po->scenario);
-	free(po->entry_name);
-	for (i = 0; po->regions != NULL && po->regions[i] != NULL; i++)
-		free(po->regions[i]);
-	free(po->regions);
-	json_decref(po->settings);
-	free(po);
-}
-
-/* Listings in flight are dropped, without callbacks. */
-static void
-pipeline_orgs_cancel(struct pipeline *p)
-{
-	struct pipeline_org	*po;
-
-	while ((po = TAILQ_FIRST(&p->orgs)) != NULL)
-		pipeline_org_free(po);
-}
-
-/*
- * The organisation could not be listed: nothing of it was tested.  A
- * could-not-test record for the organisation account (no run: a fresh
- * run ID names the record).
- */
-static void
-pipeline_org_failed(struct pipeline_org *po, const char *code,
-    const char *msg)
-{
-	struct pipeline		*p = po->p;
-	struct report_failure	 f;
-	struct report_cnt	 c;
-	char			 run_id[33];
-
-	log_warnx("%s: organisation %s: %s; none of its accounts tested",
-	    po->entry_name, po->org, msg);
-	random_id128(run_id);
-	memset(&f, 0, sizeof(f));
-	f.service = "organizations";
-	f.action = "ListAccounts";
-	f.region = "global";
-	f.outcome = "error";
-	f.error_code = code;
-	f.reason = msg;
-	memset(&c, 0, sizeof(c));
-	c.run_id = run_id;
-	c.scenario = po->scenario;
-	c.account = po->org;
-	c.calls = 1;
-	c.failures = &f;
-	c.nfailures = 1;
-	p->stats.could_not_test++;
-	report_could_not_test(p->rp, &c);
-}
-
-static int
-pipeline_org_excluded(const struct config_account *a, const char *id)
-{
-	size_t	 i;
-
-	for (i = 0; a->org->exclude != NULL && a->org->exclude[i] != NULL; i++)
-		if (strcmp(a->org->exclude[i], id) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-pipeline_org_listed(char *const *ids, size_t n, const char *code,
-    const char *msg, void *arg)
-{
-	struct pipeline_org		*po = arg;
-	struct pipeline			*p = po->p;
-	const struct config		*cfg = p->cur->cfg;
-	const struct config_account	*a;
-	struct pipeline_run_opts	 o;
-	struct pipeline_run		*pr;
-	char				*name, *cause = NULL;
-	size_t				 i, started = 0, excluded = 0, other = 0;
-
-	po->list = NULL;		/* freed by org.c after this */
-	if (msg != NULL) {
-		pipeline_org_failed(po, code, msg);
-		goto out;
-	}
-	org_seen_update(p->seen, po->org, ids, n);
-	if ((a = config_account_find(cfg, po->org)) == NULL || a->org == NULL) {
-		log_notice("%s: organisation %s is no longer configured",
-		    po->entry_name, po->org);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (pipeline_org_excluded(a, ids[i])) {
-			excluded++;
-			continue;
-		}
-		if (!org_shard_takes(cfg->daemon.shard_k, cfg->daemon.shard_n,
-		    ids[i])) {
-			other++;
-			continue;
-		}
-		name = xprintf("%s/%s", po->org, ids[i]);
-		memset(&o, 0, sizeof(o));
-		o.scenario = po->scenario;
-		o.account = name;
-		o.regions = (const char *const *)po->regions;
-		o.settings = po->settings;
-		o.entry = po->entry_name;
-		pr = pipeline_start(p, &o, &cause);
-		free(name);
-		if (pr == NULL) {
-			log_warnx("%s: cannot start %s for account %s/%s: %s",
-			    po->entry_name, po->scenario, po->org, ids[i],
-			    cause);
-			free(cause);
-			cause = NULL;
-			continue;
-		}
-		started++;
-		if (po->hooks.started != NULL)
-			po->hooks.started(pr, po->hooks.arg);
-	}
-	log_info("%s: organisation %s: %zu active accounts, %zu runs "
-	    "started, %zu excluded, %zu left to other shards", po->entry_name,
-	    po->org, n, started, excluded, other);
-out:
-	if (po->hooks.listed != NULL)
-		po->hooks.listed(po->entry_name, started, po->hooks.arg);
-	pipeline_org_free(po);
-}
-
-int
-pipeline_start_org(struct pipeline *p, const struct pipeline_run_opts *o,
-    const struct pipeline_org_hooks *hooks, char **cause)
-{
-	const struct config		*cfg = p->cur->cfg;
-	const struct config_account	*a;
-	struct pipeline_org		*po;
-	struct creds_provider		*creds;
-	size_t				 i, n = 0;
-
-	if ((a = config_account_find(cfg, o->account)) == NULL ||
-	    a->org == NULL) {
-		xasprintf(cause, "\"%s\" is not an organisation account",
-		    o->account);
-		return -1;
-	}
-	creds = pipeline_account_provider(p, a->name);
-	po = xcalloc(1, sizeof(*po));
-	po->p = p;
-	po->org = xstrdup(a->name);
-	po->scenario = xstrdup(o->scenario);
-	po->entry_name = xstrdup(o->entry != NULL ? o->entry : "one-shot");
-	while (o->regions != NULL && o->regions[n] != NULL)
-		n++;
-	po->regions = xcalloc(n + 1, sizeof(*po->regions));
-	for (i = 0; i < n; i++)
-		po->regions[i] = xstrdup(o->regions[i]);
-	if (o->settings != NULL)
-		po->settings = json_deep_copy(o->settings);
-	if (hooks != NULL)
-		po->hooks = *hooks;
-	TAILQ_INSERT_TAIL(&p->orgs, po, entry);
-	po->list = org_list_accounts(p->client, creds, cfg->aws.partition,
-	    pipeline_org_listed, po);
-	return 0;
-}
 
 /* ---- life cycle ------------------------------------------------------------ */
 
@@ -1054,8 +880,7 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 		p->hooks = *hooks;
 	TAILQ_INIT(&p->cfgs);
 	TAILQ_INIT(&p->runs);
-	TAILQ_INIT(&p->orgs);
-	p->seen = org_seen_new();
+	pipeline_orgs_init(p);
 
 	if ((p->ledger = ledger_open(o->state_dir, cause)) == NULL) {
 		free(p->endpoint_url);
@@ -1105,6 +930,8 @@ pipeline_new(const struct pipeline_opts *o, struct config *cfg,
 	p->v = verifier_new(p->base, p->client, p->ledger, &p->vp, &vh);
 	p->cov = coverage_new(p->base, p->client, &p->cp);
 	report_set_summary_hook(p->rp, pipeline_summary, p);
+	if (p->persistent)
+		report_set_summary_gate(p->rp, pipeline_summary_gate, p);
 	return p;
 }
 
@@ -1269,8 +1096,7 @@ pipeline_free(struct pipeline *p)
 	free(p->acks);
 	verifier_free(p->v);
 	coverage_free(p->cov);
-	pipeline_orgs_cancel(p);
-	org_seen_free(p->seen);
+	pipeline_orgs_free(p);
 	/* run_free() cancels whatever a run still has in flight. */
 	while ((pr = TAILQ_FIRST(&p->runs)) != NULL)
 		pipeline_run_release(pr);

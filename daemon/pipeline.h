@@ -69,7 +69,9 @@ struct pipeline_hooks {
 	void	(*verdict)(const struct ledger_entry *, void *arg);
 	/*
 	 * Every expectation of the run has its verdict and the summary is
-	 * reported: the run is over.  The pipeline_run is freed after this.
+	 * reported (with a state directory, after GuardDuty was asked about
+	 * the run when coverage.guardduty is on): the run is over.  The
+	 * pipeline_run is freed after this.
 	 */
 	void	(*verified)(struct pipeline_run *, const struct ledger_run *,
 		    void *arg);

@@ -59,6 +59,8 @@ struct reporter {
 	void		*step_arg;
 	void		(*summary)(const struct ledger_run *, void *);
 	void		*summary_arg;
+	int		(*gate)(const struct ledger_run *, void *);
+	void		*gate_arg;
 	/* Summaries confirmed by an emission that may not call hooks (from
 	 * report_extra, which can run inside the owner's callbacks): their
 	 * hooks run at the next report_flush. */
@@ -560,7 +562,10 @@ report_queue_rows(struct reporter *rp, struct ledger_entry **v, size_t n,
 	return 0;
 }
 
-/* Queue the summaries of runs that became complete. */
+/*
+ * Queue the summaries of runs that became complete (and that the summary
+ * gate, if any, lets through now).
+ */
 static int
 report_queue_summaries(struct reporter *rp, char **cause)
 {
@@ -572,7 +577,8 @@ report_queue_summaries(struct reporter *rp, char **cause)
 
 	runs = ledger_runs(rp->ledger, &nr);
 	for (i = 0; i < nr; i++)
-		if (runs[i]->summary_seq == 0 && ledger_run_complete(runs[i])) {
+		if (runs[i]->summary_seq == 0 && ledger_run_complete(runs[i]) &&
+		    (rp->gate == NULL || rp->gate(runs[i], rp->gate_arg))) {
 			due = xreallocarray(due, nd + 1, sizeof(*due));
 			due[nd++] = runs[i];
 		}
@@ -1086,6 +1092,14 @@ report_set_summary_hook(struct reporter *rp,
 {
 	rp->summary = cb;
 	rp->summary_arg = arg;
+}
+
+void
+report_set_summary_gate(struct reporter *rp,
+    int (*gate)(const struct ledger_run *, void *), void *arg)
+{
+	rp->gate = gate;
+	rp->gate_arg = arg;
 }
 
 void

@@ -17,7 +17,8 @@
  *   4. in one transaction the item is marked journal_done and the rows it
  *      reports are marked reported.
  * A run's summary is queued the same way once the run has ended and every
- * row of it is reported; could-not-test records, safety events, GuardDuty
+ * row of it is reported (and the summary gate lets it: see
+ * report_set_summary_gate); could-not-test records, safety events, GuardDuty
  * findings and the chronic-gap digest go through the same outbox.  The
  * report file is an export: rotate it freely (SIGHUP reopens it).
  */
@@ -59,6 +60,16 @@ void	 report_set_journal_wait(struct reporter *, double seconds);
  */
 void	 report_set_summary_hook(struct reporter *,
 	    void (*)(const struct ledger_run *, void *arg), void *arg);
+/*
+ * Asked, for each run that is complete (ended, every row reported) and
+ * whose summary is not queued yet, whenever summaries are queued: 1 lets
+ * the summary be queued now, 0 holds it.  The owner that held one calls
+ * report_flush() once it may go (the pipeline holds a summary while
+ * GuardDuty is asked about the run: its records come first).  The gate
+ * may be asked again for a run it holds.  NULL (the default): none.
+ */
+void	 report_set_summary_gate(struct reporter *,
+	    int (*)(const struct ledger_run *, void *arg), void *arg);
 /*
  * Tests: called after each step of the protocol with "queued" (ledger
  * committed), "file" (lines appended and synced), "journal" (records

@@ -754,6 +754,94 @@ test_file_lines(void **state)
 	free(file);
 }
 
+struct gate {
+	int	 open;
+	int	 asked;
+};
+
+static int
+gate_summary(const struct ledger_run *r, void *arg)
+{
+	struct gate	*g = arg;
+
+	assert_true(ledger_run_complete(r));
+	assert_string_equal(r->run_id, RUN_A);
+	g->asked++;
+	return g->open;
+}
+
+/*
+ * The summary gate holds a complete run's summary until it opens; what is
+ * reported meanwhile (GuardDuty's records, in the daemon) comes first.
+ */
+static void
+test_summary_gate(void **state)
+{
+	struct ledger		*l;
+	struct ledger_entry	*e;
+	struct reporter		*rp;
+	struct gate		 g = { 0, 0 };
+	json_t			*lines, *o;
+	char			 dir[] = "/tmp/test_report.XXXXXX";
+	char			 state_dir[64], file[64];
+	unsigned long		 records, replayed;
+	int			 saved, summaries = 0;
+
+	if (mkdtemp(dir) == NULL)
+		fail_msg("mkdtemp: %s", strerror(errno));
+	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+	snprintf(file, sizeof(file), "%s/report.jsonl", dir);
+	quiet_stderr(&saved);
+	l = ledger_open(state_dir, NULL);
+	rp = open_rp(l, file);
+	report_set_summary_hook(rp, count_summary, &summaries);
+	report_set_summary_gate(rp, gate_summary, &g);
+	e = add(l, RUN_A, "CreateVpc", "a", 1000);
+	logged(e, "ev-a", 30);
+	/* Not complete yet: the gate is not asked. */
+	assert_int_equal(report_verdicts(rp, &e, 1, NULL), 0);
+	assert_int_equal(g.asked, 0);
+	ledger_run_end(e->run, 1010, 0);
+	assert_int_equal(report_flush(rp, NULL), 0);
+	assert_int_equal(g.asked, 1);
+	assert_int_equal(report_flush(rp, NULL), 0);
+	assert_int_equal(g.asked, 2);		/* asked again, still held */
+	assert_int_equal(summaries, 0);
+	assert_int_equal(e->run->summary_seq, 0);
+	o = json_pack("{s:s,s:s}", "kind", "guardduty", "run_id", RUN_A);
+	assert_int_equal(report_extra(rp, "guardduty", RUN_A "-guardduty",
+	    LOG_NOTICE, MSGID_GUARDDUTY_SUMMARY, NULL, "held", o), 0);
+	json_decref(o);
+	assert_int_equal(g.asked, 2);		/* report_extra queues none */
+	g.open = 1;
+	assert_int_equal(report_flush(rp, NULL), 0);
+	assert_int_equal(g.asked, 3);
+	assert_int_equal(summaries, 1);
+	assert_int_equal(report_flush(rp, NULL), 0);
+	assert_int_equal(g.asked, 3);		/* queued: not asked again */
+	lines = lines_of(file);
+	assert_int_equal(json_array_size(lines), 3);
+	assert_string_equal(str(json_array_get(lines, 0), "kind"), "verdict");
+	assert_string_equal(str(json_array_get(lines, 1), "kind"),
+	    "guardduty");
+	assert_string_equal(str(json_array_get(lines, 2), "kind"), "summary");
+	json_decref(lines);
+	report_free(rp);
+	ledger_free(l);
+	/* A restart owes nothing: the summary is not emitted again. */
+	l = ledger_open(state_dir, NULL);
+	rp = open_rp(l, file);
+	assert_int_equal(report_flush(rp, NULL), 0);
+	report_counts(rp, &records, NULL, &replayed);
+	assert_int_equal(records, 0);
+	assert_int_equal(replayed, 0);
+	assert_int_equal(report_file_seq(rp), 3);
+	report_free(rp);
+	ledger_free(l);
+	loud_stderr(saved);
+	rmtree(dir);
+}
+
 /* A crash after the verdicts were queued (step 1) but before anything
  * was emitted: the next start emits each exactly once. */
 static void
@@ -1142,6 +1230,7 @@ main(void)
 		cmocka_unit_test(test_roles_and_evidence),
 		cmocka_unit_test(test_flat_record),
 		cmocka_unit_test(test_file_lines),
+		cmocka_unit_test(test_summary_gate),
 		cmocka_unit_test(test_replay_owed),
 		cmocka_unit_test(test_replay_after_file),
 		cmocka_unit_test(test_seq_from_file),
