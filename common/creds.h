@@ -182,4 +182,8 @@ void	 creds_provider_free(struct creds_provider *);
 /* Fetches started so far (diagnostics, tests). */
 unsigned long creds_provider_fetches(const struct creds_provider *);
 
+/* Account ID of an ARN ("arn:aws:iam::123456789012:role/x"), allocated,
+ * or NULL when it names none. */
+char	*creds_arn_account(const char *arn);
+
 #endif

@@ -85,8 +85,6 @@ void	 creds_json_wipe(json_t *);
  * Token or SessionToken, Expiration, AccountId); NULL + *cause. */
 struct aws_creds *creds_from_json(json_t *, const char *token_key,
 	    int need_expiration, char **cause);
-/* Account ID from an ARN ("arn:aws:sts::123456789012:..."), or NULL. */
-char	*creds_arn_account(const char *arn);
 /* Is the environment variable set to "true" (any case)? */
 int	 creds_env_true(const char *);
 /* getenv, but NULL for unset and empty. */

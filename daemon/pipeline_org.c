@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "creds.h"
 #include "log.h"
 #include "org.h"
 #include "pipeline.h"
@@ -103,6 +104,42 @@ pipeline_org_excluded(const struct config_account *a, const char *id)
 	return 0;
 }
 
+/*
+ * An account of the configuration that the same schedule entry tests
+ * directly and whose role_arn is in member id: the member is tested once,
+ * under that name, not a second time as ORG/ID.  NULL when none (an
+ * account on the ambient credentials names no account ID here).
+ */
+static const char *
+pipeline_org_direct(const struct config *cfg, const char *entry_name,
+    const char *id)
+{
+	const struct config_entry	*en;
+	const struct config_account	*a;
+	char				*aid;
+	size_t				 i, j;
+	int				 same, listed;
+
+	if ((en = config_entry_find(cfg, entry_name)) == NULL)
+		return NULL;	/* one-shot: only the organisation */
+	for (i = 0; i < cfg->naccounts; i++) {
+		a = &cfg->accounts[i];
+		if (a->org != NULL || a->role_arn == NULL)
+			continue;
+		aid = creds_arn_account(a->role_arn);
+		same = aid != NULL && strcmp(aid, id) == 0;
+		free(aid);
+		if (!same)
+			continue;
+		listed = en->accounts == NULL || en->accounts[0] == NULL;
+		for (j = 0; !listed && en->accounts[j] != NULL; j++)
+			listed = strcmp(en->accounts[j], a->name) == 0;
+		if (listed)
+			return a->name;
+	}
+	return NULL;
+}
+
 static void
 pipeline_org_listed(char *const *ids, size_t n, const char *code,
     const char *msg, void *arg)
@@ -114,7 +151,9 @@ pipeline_org_listed(char *const *ids, size_t n, const char *code,
 	struct pipeline_run_opts	 o;
 	struct pipeline_run		*pr;
 	char				*name, *cause = NULL;
+	const char			*direct;
 	size_t				 i, started = 0, excluded = 0, other = 0;
+	size_t				 twice = 0;
 
 	po->list = NULL;		/* freed by org.c after this */
 	if (msg != NULL) {
@@ -135,6 +174,14 @@ pipeline_org_listed(char *const *ids, size_t n, const char *code,
 		if (!org_shard_takes(cfg->daemon.shard_k, cfg->daemon.shard_n,
 		    ids[i])) {
 			other++;
+			continue;
+		}
+		if ((direct = pipeline_org_direct(cfg, po->entry_name,
+		    ids[i])) != NULL) {
+			log_info("%s: organisation %s: member %s is the "
+			    "account \"%s\" of this entry: tested once, as %s",
+			    po->entry_name, po->org, ids[i], direct, direct);
+			twice++;
 			continue;
 		}
 		name = xprintf("%s/%s", po->org, ids[i]);
@@ -159,8 +206,9 @@ pipeline_org_listed(char *const *ids, size_t n, const char *code,
 			po->hooks.started(pr, po->hooks.arg);
 	}
 	log_info("%s: organisation %s: %zu active accounts, %zu runs "
-	    "started, %zu excluded, %zu left to other shards", po->entry_name,
-	    po->org, n, started, excluded, other);
+	    "started, %zu excluded, %zu left to other shards, %zu tested "
+	    "under their own account name", po->entry_name, po->org, n,
+	    started, excluded, other, twice);
 out:
 	if (po->hooks.listed != NULL)
 		po->hooks.listed(po->entry_name, started, po->hooks.arg);

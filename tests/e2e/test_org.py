@@ -247,6 +247,38 @@ class OrgTest(unittest.TestCase):
         self.assertEqual(got[1] | got[2], set(members))
         self.assertIn("left to other shards", daemons[0].stderr())
 
+    def test_member_also_configured_is_tested_once(self):
+        # A member that the configuration also names as an account of its
+        # own (role_arn in that member) is tested once, under that name.
+        member = self.with_role[0]
+        d = os.path.join(self.dir, "twice")
+        os.makedirs(d)
+        conf = os.path.join(d, "cloudsagad.conf")
+        direct = ('{ name = "direct"; role_arn = '
+                  '"arn:aws:iam::%s:role/%s"; }' % (member, ROLE))
+        with open(conf, "w") as f:
+            f.write((CONF % {"dir": d, "daemon": "", "acct": "",
+                             "role": ROLE, "org": ""}).replace(
+                "}; } );", "}; }, %s );" % direct, 1))
+        daemon = self.start(conf)
+        others = ["org/" + i for i in self.with_role[1:] +
+                  [self.no_role, MANAGEMENT]]
+        lines = self.wait("twice", lambda ls: self.accounts_done(
+            ls, others + ["direct"]), daemon)
+        accounts = {x["account"] for x in lines}
+        self.assertNotIn("org/" + member, accounts)
+        verdicts = [x for x in lines if x["kind"] == "verdict" and
+                    x["account"] == "direct"]
+        self.assertTrue(verdicts, lines)
+        events = {e["record"]["eventID"]: e for e in self.truth()}
+        for v in verdicts:
+            self.assertEqual(v["verdict"], "logged", v)
+            self.assertEqual(events[v["event_id"]]["account"], member, v)
+        err = daemon.stderr()
+        self.assertIn("member %s is the account \"direct\" of this "
+                      "entry: tested once, as direct" % member, err)
+        self.assertIn("1 tested under their own account name", err)
+
     def test_membership_changes_logged_once(self):
         # An organisation of its own (a second sandbox): one member closed
         # and one created between cycles.
