@@ -106,15 +106,7 @@ ledger_entry_free(struct ledger_entry *e)
 {
 	if (e == NULL)
 		return;
-	free(e->account_id);
-	free(e->call_region);
-	free(e->region);
-	free(e->event_source);
-	free(e->event_name);
-	free(e->error_code);
-	free(e->request_id);
-	free(e->access_key_id);
-	free(e->user_agent);
+	expectation_clear(&e->x);
 	free(e->event_id);
 	free(e->match);
 	free(e->reason);
@@ -182,6 +174,8 @@ ledger_entry_append(struct ledger_run *r, struct ledger_entry *e)
 	    sizeof(*r->entries));
 	e->run = r;
 	e->idx = (unsigned)r->nentries;
+	/* The row's run ID is its run's (scenario, account: ledger.h). */
+	memcpy(e->x.run_id, r->run_id, sizeof(e->x.run_id));
 	r->entries[r->nentries++] = e;
 }
 
@@ -256,17 +250,17 @@ ledger_store_row(struct ledger *l, struct ledger_entry *e, char **cause)
 		rules = json_dumps(e->rules, JSON_COMPACT);
 	db_bind_text(st, 1, e->run->run_id);
 	sqlite3_bind_int(st, 2, (int)e->idx);
-	db_bind_text(st, 3, e->account_id);
-	db_bind_text(st, 4, e->call_region);
-	db_bind_text(st, 5, e->region);
-	db_bind_text(st, 6, e->event_source);
-	db_bind_text(st, 7, e->event_name);
-	db_bind_text(st, 8, e->error_code);
-	db_bind_text(st, 9, e->request_id);
-	db_bind_text(st, 10, e->access_key_id);
-	db_bind_text(st, 11, e->user_agent);
-	sqlite3_bind_int(st, 12, e->read_only);
-	sqlite3_bind_double(st, 13, e->fired_at);
+	db_bind_text(st, 3, e->x.account_id);
+	db_bind_text(st, 4, e->x.call_region);
+	db_bind_text(st, 5, e->x.region);
+	db_bind_text(st, 6, e->x.event_source);
+	db_bind_text(st, 7, e->x.event_name);
+	db_bind_text(st, 8, e->x.error_code);
+	db_bind_text(st, 9, e->x.request_id);
+	db_bind_text(st, 10, e->x.access_key_id);
+	db_bind_text(st, 11, e->x.user_agent);
+	sqlite3_bind_int(st, 12, e->x.read_only);
+	sqlite3_bind_double(st, 13, e->x.fired_at);
 	sqlite3_bind_double(st, 14, e->deadline);
 	db_bind_text(st, 15, verdict_name(e->verdict));
 	db_bind_real(st, 16, e->decided_at);
@@ -284,8 +278,8 @@ ledger_store_row(struct ledger *l, struct ledger_entry *e, char **cause)
 	db_bind_text(st, 27, e->alert_gap);
 	sqlite3_bind_int64(st, 28, (sqlite3_int64)e->seq);
 	sqlite3_bind_int(st, 29, e->reported);
-	db_bind_text(st, 30, ledger_role_name(e->role));
-	db_bind_text(st, 31, aws_evidence_name(e->evidence));
+	db_bind_text(st, 30, ledger_role_name(e->x.role));
+	db_bind_text(st, 31, aws_evidence_name(e->x.evidence));
 	sqlite3_bind_int(st, 32, e->not_found);
 	rc = db_done(l->db, st, cause);
 	free(rec);
@@ -322,17 +316,17 @@ ledger_row_from(sqlite3_stmt *st, char **why)
 	int			 r;
 
 	e = xcalloc(1, sizeof(*e));
-	e->account_id = db_col_text(st, 2);
-	e->call_region = db_col_text(st, 3);
-	e->region = db_col_text(st, 4);
-	e->event_source = db_col_text(st, 5);
-	e->event_name = db_col_text(st, 6);
-	e->error_code = db_col_text(st, 7);
-	e->request_id = db_col_text(st, 8);
-	e->access_key_id = db_col_text(st, 9);
-	e->user_agent = db_col_text(st, 10);
-	e->read_only = sqlite3_column_int(st, 11);
-	e->fired_at = db_col_real(st, 12);
+	e->x.account_id = db_col_text(st, 2);
+	e->x.call_region = db_col_text(st, 3);
+	e->x.region = db_col_text(st, 4);
+	e->x.event_source = db_col_text(st, 5);
+	e->x.event_name = db_col_text(st, 6);
+	e->x.error_code = db_col_text(st, 7);
+	e->x.request_id = db_col_text(st, 8);
+	e->x.access_key_id = db_col_text(st, 9);
+	e->x.user_agent = db_col_text(st, 10);
+	e->x.read_only = sqlite3_column_int(st, 11);
+	e->x.fired_at = db_col_real(st, 12);
 	e->deadline = db_col_real(st, 13);
 	s = db_col_text(st, 14);
 	if (s == NULL || verdict_from_name(s, &e->verdict) == -1)
@@ -364,26 +358,26 @@ ledger_row_from(sqlite3_stmt *st, char **why)
 	/* Schema 2 (db.c): a role and an evidence level on every row. */
 	if ((s = db_col_text(st, 29)) != NULL &&
 	    (r = aws_role_parse(s)) != -1)
-		e->role = (enum aws_role)r;
+		e->x.role = (enum aws_role)r;
 	else
-		e->role = e->read_only ? AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
+		e->x.role = e->x.read_only ? AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
 	free(s);
 	if ((s = db_col_text(st, 30)) != NULL &&
 	    (r = aws_evidence_parse(s)) != -1)
-		e->evidence = (enum aws_evidence)r;
+		e->x.evidence = (enum aws_evidence)r;
 	else
-		e->evidence = AWS_EVIDENCE_DOCUMENTED;
+		e->x.evidence = AWS_EVIDENCE_DOCUMENTED;
 	free(s);
 	e->not_found = sqlite3_column_int(st, 31) != 0;
-	if (*why == NULL && (e->region == NULL || e->event_source == NULL ||
-	    e->event_name == NULL))
+	if (*why == NULL && (e->x.region == NULL || e->x.event_source == NULL ||
+	    e->x.event_name == NULL))
 		*why = xstrdup("a row without region or event");
 	/* Never trust times: a deadline of 1e300 would poll forever. */
-	if (*why == NULL && (!ledger_time_ok(e->fired_at) ||
-	    !ledger_time_ok(e->deadline) || e->deadline < e->fired_at ||
-	    e->deadline - e->fired_at > 7 * 86400.0))
+	if (*why == NULL && (!ledger_time_ok(e->x.fired_at) ||
+	    !ledger_time_ok(e->deadline) || e->deadline < e->x.fired_at ||
+	    e->deadline - e->x.fired_at > 7 * 86400.0))
 		*why = xprintf("implausible times (fired %g, deadline %g)",
-		    e->fired_at, e->deadline);
+		    e->x.fired_at, e->deadline);
 	if (*why == NULL && e->verdict != VERDICT_PENDING &&
 	    e->decided_at != 0 && !ledger_time_ok(e->decided_at))
 		*why = xstrdup("an implausible decision time");
@@ -399,10 +393,10 @@ ledger_row_heal(struct ledger_entry *e, const char *why, double now)
 {
 	char	*reason;
 
-	if (!ledger_time_ok(e->fired_at))
-		e->fired_at = now;
-	if (!ledger_time_ok(e->deadline) || e->deadline < e->fired_at)
-		e->deadline = e->fired_at;
+	if (!ledger_time_ok(e->x.fired_at))
+		e->x.fired_at = now;
+	if (!ledger_time_ok(e->deadline) || e->deadline < e->x.fired_at)
+		e->deadline = e->x.fired_at;
 	if (e->verdict == VERDICT_PENDING) {
 		e->verdict = VERDICT_UNVERIFIED;
 		e->decided_at = now;
@@ -412,12 +406,12 @@ ledger_row_heal(struct ledger_entry *e, const char *why, double now)
 		e->reason = reason;
 	} else if (!ledger_time_ok(e->decided_at))
 		e->decided_at = now;
-	if (e->region == NULL)
-		e->region = xstrdup("unknown");
-	if (e->event_source == NULL)
-		e->event_source = xstrdup("");
-	if (e->event_name == NULL)
-		e->event_name = xstrdup("");
+	if (e->x.region == NULL)
+		e->x.region = xstrdup("unknown");
+	if (e->x.event_source == NULL)
+		e->x.event_source = xstrdup("");
+	if (e->x.event_name == NULL)
+		e->x.event_name = xstrdup("");
 }
 
 static const char *const ledger_sql_open_runs =
@@ -839,7 +833,7 @@ ledger_run_counts(const struct ledger_run *r, struct ledger_counts *c)
 			break;
 		case VERDICT_LOGGED:
 			c->logged++;
-			lat = e->found_at - e->fired_at;
+			lat = e->found_at - e->x.fired_at;
 			if (c->logged == 1 || lat < c->latency_min)
 				c->latency_min = lat;
 			if (c->logged == 1 || lat > c->latency_max)
@@ -855,7 +849,7 @@ ledger_run_counts(const struct ledger_run *r, struct ledger_counts *c)
 				c->unconfirmed++;
 			break;
 		}
-		if (e->role == AWS_ROLE_CONTEXT) {
+		if (e->x.role == AWS_ROLE_CONTEXT) {
 			/* Alert coverage is judged for signal calls only. */
 			c->context++;
 			continue;
@@ -892,29 +886,26 @@ ledger_add(struct ledger *l, const struct expectation *x, double deadline)
 {
 	struct ledger_run	*r;
 	struct ledger_entry	*e;
+	struct expectation	 copy;
 
 	r = ledger_run_begin(l, x->run_id, x->scenario, x->account,
 	    x->fired_at);
+	/* The run holds the scenario and the account: no copy per row. */
+	copy = *x;
+	copy.scenario = copy.account = NULL;
 	e = xcalloc(1, sizeof(*e));
-	e->account_id = xstrdup_or_null(x->account_id);
-	e->call_region = xstrdup_or_null(x->call_region);
-	e->region = xstrdup(x->region != NULL ? x->region :
-	    x->call_region != NULL ? x->call_region : "us-east-1");
-	e->event_source = xstrdup(x->event_source != NULL ?
-	    x->event_source : "");
-	e->event_name = xstrdup(x->event_name != NULL ? x->event_name : "");
-	e->error_code = xstrdup_or_null(x->error_code);
-	e->request_id = xstrdup_or_null(x->request_id);
-	e->access_key_id = xstrdup_or_null(x->access_key_id);
-	e->user_agent = xstrdup_or_null(x->user_agent);
-	e->read_only = x->read_only;
+	expectation_copy(&e->x, &copy);
+	if (e->x.region == NULL)
+		e->x.region = xstrdup(x->call_region != NULL ? x->call_region :
+		    "us-east-1");
+	if (e->x.event_source == NULL)
+		e->x.event_source = xstrdup("");
+	if (e->x.event_name == NULL)
+		e->x.event_name = xstrdup("");
 	/* AWS_ROLE_DEFAULT (an expectation built by hand): as
 	 * aws_role_resolve() would. */
-	e->role = x->role != AWS_ROLE_DEFAULT ? x->role : x->read_only ?
-	    AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
-	e->evidence = x->evidence;
-	e->fired_at = x->fired_at;
-	e->fired_mono = x->fired_mono;
+	if (e->x.role == AWS_ROLE_DEFAULT)
+		e->x.role = x->read_only ? AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
 	e->deadline = deadline;
 	ledger_entry_append(r, e);
 	r->dirty = 1;

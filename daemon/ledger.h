@@ -69,20 +69,15 @@ struct ledger_entry {
 	struct ledger_run *run;
 	unsigned	 idx;		/* position in the run: stable id */
 
-	/* The expectation (struct expectation minus what the run holds). */
-	char		*account_id;
-	char		*call_region;
-	char		*region;	/* where the event lands */
-	char		*event_source;
-	char		*event_name;
-	char		*error_code;	/* expected errorCode or NULL */
-	char		*request_id;
-	char		*access_key_id;
-	char		*user_agent;
-	int		 read_only;
-	enum aws_role	 role;		/* signal or context (#11) */
-	enum aws_evidence evidence;	/* how we know it is logged */
-	double		 fired_at;	/* the answering attempt's send time */
+	/*
+	 * The expectation (scenarios/expectation.h).  Its run_id is the run's;
+	 * its scenario and account are NULL in a row: the run holds them
+	 * (ledger_entry_scenario(), ledger_entry_account()), no copy per row.
+	 * region, event_source and event_name are never NULL; role is never
+	 * AWS_ROLE_DEFAULT (ledger_add); x.fired_mono is 0 after a load (not
+	 * stored).
+	 */
+	struct expectation x;
 	double		 deadline;	/* absolute: fired_at + verify deadline */
 	double		 fired_mono;	/* monotonic send time in this process,
 					   0 = unknown (loaded): not stored */
@@ -212,7 +207,8 @@ const char	*ledger_role_name(enum aws_role);
 /* rules is borrowed (the ledger takes a ref); NULL for none. */
 void		 ledger_set_coverage(struct ledger_entry *, enum coverage,
 		    json_t *rules, const char *reason);
-/* Assign the next report sequence number (idempotent); returns it. */
+/* Assign the next report sequence number to a decided or judged row
+ * (idempotent); returns it (0: pending). */
 uint64_t	 ledger_queue(struct ledger_entry *);
 uint64_t	 ledger_queue_summary(struct ledger_run *);
 /* Reported: also drops the kept CloudTrail record. */

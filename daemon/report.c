@@ -479,15 +479,15 @@ report_queue_row(struct reporter *rp, struct ledger_entry *e, char **cause)
 
 	memset(&hv, 0, sizeof(hv));
 	hv.account = ledger_entry_account(e);
-	hv.region = e->region;
-	hv.event_source = e->event_source;
-	hv.event_name = e->event_name;
+	hv.region = e->x.region;
+	hv.event_source = e->x.event_source;
+	hv.event_name = e->x.event_name;
 	hv.scenario = ledger_entry_scenario(e);
 	hv.run_id = ledger_entry_run_id(e);
 	hv.verdict = verdict_name(e->verdict);
 	hv.coverage = e->coverage != COVERAGE_NONE ?
 	    coverage_name(e->coverage) : NULL;
-	hv.context = e->role == AWS_ROLE_CONTEXT;
+	hv.context = e->x.role == AWS_ROLE_CONTEXT;
 	hv.time = e->decided_at;
 	if (history_note(rp->db, &rp->hist, &hv, &hr, cause) == -1)
 		return -1;

@@ -266,8 +266,9 @@ verify_set_aside(struct vpoll *p, double offset)
 			reason = xstrdup("no record can prove this call: its "
 			    "answer carried no request ID and it was sent "
 			    "without a call marker");
-		else if (verify_too_old(e->fired_at, now, offset, v->p.skew)) {
-			time_iso8601((time_t)e->fired_at, when);
+		else if (verify_too_old(e->x.fired_at, now, offset,
+		    v->p.skew)) {
+			time_iso8601((time_t)e->x.fired_at, when);
 			reason = xprintf("the call (%s) is older than the 90 "
 			    "days LookupEvents can look back", when);
 		}
@@ -381,8 +382,8 @@ verify_relevant(const struct vpoll *p, const struct ct_event *ev)
 				return 1;
 	if (ev->request_id != NULL)
 		for (i = 0; i < p->nrows; i++)
-			if (p->rows[i]->request_id != NULL &&
-			    strcasecmp(p->rows[i]->request_id,
+			if (p->rows[i]->x.request_id != NULL &&
+			    strcasecmp(p->rows[i]->x.request_id,
 			    ev->request_id) == 0)
 				return 1;
 	return 0;
@@ -536,7 +537,7 @@ verify_poll_finish(struct vpoll *p)
 			v->stats.logged++;
 			log_debug("verify %s/%s: %s %s found by %s: event %s",
 			    g->account, g->region, ledger_entry_run_id(e),
-			    e->event_name, f.match, f.event_id);
+			    e->x.event_name, f.match, f.event_id);
 		}
 	}
 	free(as);
@@ -691,7 +692,7 @@ verifier_watch(struct verifier *v, struct ledger_entry *e)
 
 	if (e->verdict != VERDICT_PENDING)
 		return;
-	g = verify_group(v, ledger_entry_account(e), e->region);
+	g = verify_group(v, ledger_entry_account(e), e->x.region);
 	if (verify_item_of(g, e) != NULL)
 		return;
 	g->items = xreallocarray(g->items, g->nitems + 1, sizeof(*g->items));
@@ -700,15 +701,15 @@ verifier_watch(struct verifier *v, struct ledger_entry *e)
 	it->e = e;
 	mono = now_mono();
 	wall = now_real();
-	if (e->fired_mono > 0 && e->fired_mono <= mono) {
+	if (e->x.fired_mono > 0 && e->x.fired_mono <= mono) {
 		/* Fired in this process: the deadline counts from the final
 		 * attempt's send time on the monotonic clock. */
-		it->fired = e->fired_mono;
-		it->deadline = e->fired_mono + (e->deadline - e->fired_at);
+		it->fired = e->x.fired_mono;
+		it->deadline = e->x.fired_mono + (e->deadline - e->x.fired_at);
 	} else {
 		/* Loaded from the state directory: the wall clock is all a
 		 * restart has; from here on the monotonic clock counts. */
-		it->fired = mono - fmax(0, wall - e->fired_at);
+		it->fired = mono - fmax(0, wall - e->x.fired_at);
 		it->deadline = mono + (e->deadline - wall);
 	}
 	if (g->poll == NULL)

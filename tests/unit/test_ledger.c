@@ -239,13 +239,13 @@ test_roundtrip(void **state)
 	assert_int_equal(e0->verdict, VERDICT_LOGGED);
 	assert_string_equal(e0->event_id, "ev-1");
 	assert_true(e0->found_at == 1300.5);
-	assert_true(e0->fired_at == 1001.25);
+	assert_true(e0->x.fired_at == 1001.25);
 	assert_true(e0->event_time == 1001);
 	assert_string_equal(e0->match, "request-id");
-	assert_string_equal(e0->request_id, "req-0");
-	assert_string_equal(e0->error_code, "Client.DryRunOperation");
-	assert_string_equal(e0->access_key_id, "ASIAEXAMPLE000000001");
-	assert_string_equal(e0->user_agent, "cloudsagad/0.1.0 run/" RUN_A);
+	assert_string_equal(e0->x.request_id, "req-0");
+	assert_string_equal(e0->x.error_code, "Client.DryRunOperation");
+	assert_string_equal(e0->x.access_key_id, "ASIAEXAMPLE000000001");
+	assert_string_equal(e0->x.user_agent, "cloudsagad/0.1.0 run/" RUN_A);
 	assert_string_equal(json_string_value(json_object_get(e0->record,
 	    "eventID")), "ev-1");
 	assert_int_equal(e0->coverage, COVERAGE_COVERED);
@@ -254,12 +254,12 @@ test_roundtrip(void **state)
 	assert_int_equal(e0->seq, 0);
 	assert_int_equal(e1->verdict, VERDICT_MISSING);
 	assert_string_equal(e1->reason, "not found");
-	assert_null(e1->error_code);
-	assert_true(e1->read_only);
+	assert_null(e1->x.error_code);
+	assert_true(e1->x.read_only);
 	assert_int_equal(e1->seq, 1);
 	assert_false(e1->reported);
 	assert_int_equal(e2->verdict, VERDICT_PENDING);
-	assert_null(e2->request_id);
+	assert_null(e2->x.request_id);
 	assert_true(e2->deadline == 1903);
 	assert_int_equal(ledger_pending_count(l), 1);
 	assert_int_equal(ledger_last_seq(l), 1);
@@ -447,7 +447,7 @@ test_hostile_rows(void **state)
 		assert_int_equal(e->verdict, VERDICT_UNVERIFIED);
 		assert_non_null(strstr(e->reason, "could not be trusted"));
 		assert_true(e->deadline < 4e9);
-		assert_true(e->fired_at >= 0);
+		assert_true(e->x.fired_at >= 0);
 	}
 	assert_int_equal(ledger_pending_count(l), 0);
 	ledger_free(l);
@@ -509,14 +509,14 @@ test_migration(void **state)
 	assert_string_equal(runs[0]->run_id, RUN_A);
 	assert_int_equal(runs[0]->nentries, 2);
 	assert_int_equal(runs[0]->entries[0]->verdict, VERDICT_PENDING);
-	assert_string_equal(runs[0]->entries[0]->request_id, "req-1");
+	assert_string_equal(runs[0]->entries[0]->x.request_id, "req-1");
 	assert_true(runs[0]->entries[0]->deadline == 1795600901);
 	assert_int_equal(runs[0]->entries[1]->verdict, VERDICT_LOGGED);
 	assert_int_equal(runs[0]->entries[1]->seq, 7);
 	/* The layout had no roles or evidence levels: from read_only, and
 	 * documented. */
-	assert_int_equal(runs[0]->entries[0]->role, AWS_ROLE_SIGNAL);
-	assert_int_equal(runs[0]->entries[0]->evidence,
+	assert_int_equal(runs[0]->entries[0]->x.role, AWS_ROLE_SIGNAL);
+	assert_int_equal(runs[0]->entries[0]->x.evidence,
 	    AWS_EVIDENCE_DOCUMENTED);
 	assert_int_equal(runs[0]->entries[1]->not_found, 0);
 	assert_int_equal(ledger_last_seq(l), 41);
@@ -587,17 +587,17 @@ test_role_evidence(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(runs[0]->nentries, 3);
 	e = runs[0]->entries[0];
-	assert_int_equal(e->role, AWS_ROLE_CONTEXT);
-	assert_int_equal(e->evidence, AWS_EVIDENCE_DOCUMENTED);
+	assert_int_equal(e->x.role, AWS_ROLE_CONTEXT);
+	assert_int_equal(e->x.evidence, AWS_EVIDENCE_DOCUMENTED);
 	assert_int_equal(e->not_found, 0);
 	assert_false(ledger_entry_unconfirmed(e));
 	e = runs[0]->entries[1];
-	assert_int_equal(e->role, AWS_ROLE_SIGNAL);
-	assert_int_equal(e->evidence, AWS_EVIDENCE_ASSUMED);
+	assert_int_equal(e->x.role, AWS_ROLE_SIGNAL);
+	assert_int_equal(e->x.evidence, AWS_EVIDENCE_ASSUMED);
 	assert_true(ledger_entry_unconfirmed(e));
 	e = runs[0]->entries[2];
-	assert_int_equal(e->role, AWS_ROLE_SIGNAL);
-	assert_int_equal(e->evidence, AWS_EVIDENCE_OBSERVED);
+	assert_int_equal(e->x.role, AWS_ROLE_SIGNAL);
+	assert_int_equal(e->x.evidence, AWS_EVIDENCE_OBSERVED);
 	assert_int_equal(e->not_found, 1);
 	assert_false(ledger_entry_unconfirmed(e));	/* missing: a gap */
 	{
@@ -641,11 +641,11 @@ test_role_evidence(void **state)
 	assert_int_equal(runs[0]->nentries, 3);
 	/* read_only 1: context (the explicit signal role is not known to
 	 * schema 1); evidence documented; missing rows not found. */
-	assert_int_equal(runs[0]->entries[0]->role, AWS_ROLE_CONTEXT);
-	assert_int_equal(runs[0]->entries[1]->role, AWS_ROLE_CONTEXT);
-	assert_int_equal(runs[0]->entries[2]->role, AWS_ROLE_SIGNAL);
+	assert_int_equal(runs[0]->entries[0]->x.role, AWS_ROLE_CONTEXT);
+	assert_int_equal(runs[0]->entries[1]->x.role, AWS_ROLE_CONTEXT);
+	assert_int_equal(runs[0]->entries[2]->x.role, AWS_ROLE_SIGNAL);
 	for (n = 0; n < 3; n++)
-		assert_int_equal(runs[0]->entries[n]->evidence,
+		assert_int_equal(runs[0]->entries[n]->x.evidence,
 		    AWS_EVIDENCE_DOCUMENTED);
 	assert_int_equal(runs[0]->entries[1]->not_found, 0);
 	assert_false(ledger_entry_unconfirmed(runs[0]->entries[1]));
