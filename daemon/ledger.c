@@ -52,6 +52,9 @@ static const char *const ledger_verdicts[] = {
 static const char *const ledger_coverages[] = {
 	"none", "covered", "uncovered", "unknown", "context",
 };
+static const char *const ledger_row_states[] = {
+	"pending", "decided", "judged", "queued", "reported",
+};
 
 static void	 ledger_free_runs(struct ledger *);
 static int	 ledger_sched_store(struct ledger *, const char *, double,
@@ -97,6 +100,65 @@ coverage_from_name(const char *s, enum coverage *ret)
 			return 0;
 		}
 	return -1;
+}
+
+const char *
+ledger_row_state_name(enum ledger_row_state st)
+{
+	if ((size_t)st < nitems(ledger_row_states))
+		return ledger_row_states[st];
+	return "unknown";
+}
+
+/* ---- a row's state -------------------------------------------------------- */
+
+/*
+ * The one writer of a row's state.  Forward only: a move back is refused
+ * (-1), except an undo, which only moves back (ledger_unqueue: the
+ * transaction that queued the row failed).  Every move is logged.
+ */
+static int
+ledger_entry_move(struct ledger_entry *e, enum ledger_row_state to, int undo)
+{
+	enum ledger_row_state	 from = e->state;
+
+	if (to == from)
+		return 0;
+	if ((to < from) != (undo != 0)) {
+		log_debug("state: run %.8s row %u: %s -> %s refused",
+		    e->run->run_id, e->idx, ledger_row_state_name(from),
+		    ledger_row_state_name(to));
+		return -1;
+	}
+	log_debug("state: run %.8s row %u: %s -> %s%s", e->run->run_id,
+	    e->idx, ledger_row_state_name(from), ledger_row_state_name(to),
+	    undo ? " (undone)" : "");
+	e->state = to;
+	return 0;
+}
+
+enum ledger_row_state
+ledger_entry_state(const struct ledger_entry *e)
+{
+	return e->state;
+}
+
+/* The state the columns say (a row of an earlier process). */
+void
+ledger_entry_restore(struct ledger_entry *e)
+{
+	enum ledger_row_state	 to;
+
+	if (e->verdict == VERDICT_PENDING)
+		to = LEDGER_ROW_PENDING;
+	else if (e->seq == 0)
+		to = e->coverage != COVERAGE_NONE ? LEDGER_ROW_JUDGED :
+		    LEDGER_ROW_DECIDED;
+	else if (!e->reported)
+		to = LEDGER_ROW_QUEUED;
+	else
+		to = LEDGER_ROW_REPORTED;
+	(void)ledger_entry_move(e, to, 0);
 }
 
 /* ---- objects ------------------------------------------------------------ */
@@ -496,6 +558,7 @@ ledger_load(struct ledger *l, char **cause)
 				heal++;
 			}
 			ledger_entry_append(r, e);
+			ledger_entry_restore(e);
 			if ((unsigned)sqlite3_column_int(rs, 1) != e->idx)
 				r->dirty = 1;
 		}
@@ -811,7 +874,7 @@ ledger_run_complete(const struct ledger_run *r)
 	if (r->finished == 0)
 		return 0;
 	for (i = 0; i < r->nentries; i++)
-		if (!r->entries[i]->reported)
+		if (r->entries[i]->state != LEDGER_ROW_REPORTED)
 			return 0;
 	return 1;
 }
@@ -946,8 +1009,9 @@ int
 ledger_decide(struct ledger_entry *e, enum verdict v,
     const struct ledger_found *found, const char *reason, double now)
 {
-	if (e->verdict != VERDICT_PENDING || v == VERDICT_PENDING)
+	if (e->state != LEDGER_ROW_PENDING || v == VERDICT_PENDING)
 		return -1;
+	(void)ledger_entry_move(e, LEDGER_ROW_DECIDED, 0);
 	e->verdict = v;
 	e->decided_at = now;
 	if (v == VERDICT_LOGGED && found != NULL) {
@@ -987,6 +1051,8 @@ void
 ledger_set_coverage(struct ledger_entry *e, enum coverage c, json_t *rules,
     const char *reason)
 {
+	if (e->state != LEDGER_ROW_PENDING && c != COVERAGE_NONE)
+		(void)ledger_entry_move(e, LEDGER_ROW_JUDGED, 0);
 	e->coverage = c;
 	json_decref(e->rules);
 	e->rules = rules != NULL ? json_incref(rules) : NULL;
@@ -998,11 +1064,23 @@ ledger_set_coverage(struct ledger_entry *e, enum coverage c, json_t *rules,
 uint64_t
 ledger_queue(struct ledger_entry *e)
 {
-	if (e->seq == 0 && e->verdict != VERDICT_PENDING) {
+	if (e->state == LEDGER_ROW_DECIDED || e->state == LEDGER_ROW_JUDGED) {
+		(void)ledger_entry_move(e, LEDGER_ROW_QUEUED, 0);
 		e->seq = ledger_next_seq(e->run->ledger);
 		e->run->dirty = 1;
 	}
 	return e->seq;
+}
+
+void
+ledger_unqueue(struct ledger_entry *e)
+{
+	if (e->state != LEDGER_ROW_QUEUED)
+		return;
+	(void)ledger_entry_move(e, e->coverage != COVERAGE_NONE ?
+	    LEDGER_ROW_JUDGED : LEDGER_ROW_DECIDED, 1);
+	e->seq = 0;
+	e->run->dirty = 1;
 }
 
 uint64_t
@@ -1018,8 +1096,9 @@ ledger_queue_summary(struct ledger_run *r)
 void
 ledger_mark_reported(struct ledger_entry *e)
 {
-	if (e->reported || e->seq == 0)
+	if (e->state != LEDGER_ROW_QUEUED)
 		return;
+	(void)ledger_entry_move(e, LEDGER_ROW_REPORTED, 0);
 	e->reported = 1;
 	json_decref(e->record);
 	e->record = NULL;
@@ -1092,7 +1171,8 @@ ledger_pending_count(const struct ledger *l)
 
 	for (i = 0; i < l->nruns; i++)
 		for (j = 0; j < l->runs[i]->nentries; j++)
-			if (l->runs[i]->entries[j]->verdict == VERDICT_PENDING)
+			if (l->runs[i]->entries[j]->state ==
+			    LEDGER_ROW_PENDING)
 				n++;
 	return n;
 }

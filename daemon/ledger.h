@@ -12,12 +12,17 @@
  * mark in one transaction.  Runs that are over stay in the database (for
  * status, metrics and history) until ledger_expire() deletes them.
  *
- * A row goes through four states:
- *   pending   verdict == VERDICT_PENDING: the verifier is looking for it
- *   decided   verdict set, seq == 0: in the post-verdict pipeline
- *             (coverage), not yet queued for the report
- *   queued    seq > 0, !reported: its report is in the outbox
+ * A row's life is an explicit state (enum ledger_row_state), moved forward
+ * only, by the functions that change what it stands for:
+ *   pending   the verifier is looking for it            (ledger_add)
+ *   decided   verdict set: in the post-verdict pipeline (ledger_decide)
+ *   judged    its alert coverage set (coverage)         (ledger_set_coverage)
+ *   queued    seq > 0: its report is in the outbox      (ledger_queue)
  *   reported  emitted to the report file and the journal/syslog
+ *                                                        (ledger_mark_reported)
+ * A row with no coverage check goes from decided to queued.  The state is
+ * not a column: a load derives it from the verdict, coverage, seq and
+ * reported columns (docs/STATE.md).  Each move is logged at debug.
  * Nothing secret is stored: the access key ID is an identifier, never a
  * secret key or session token.
  *
@@ -62,6 +67,17 @@ enum coverage {
 const char	*coverage_name(enum coverage);
 int		 coverage_from_name(const char *, enum coverage *);
 
+/* A row's life (see above); the order is the order of the moves. */
+enum ledger_row_state {
+	LEDGER_ROW_PENDING = 0,
+	LEDGER_ROW_DECIDED,
+	LEDGER_ROW_JUDGED,
+	LEDGER_ROW_QUEUED,
+	LEDGER_ROW_REPORTED,
+};
+/* "pending", "decided", "judged", "queued", "reported". */
+const char	*ledger_row_state_name(enum ledger_row_state);
+
 struct ledger;
 struct ledger_run;
 
@@ -79,8 +95,9 @@ struct ledger_entry {
 	 */
 	struct expectation x;
 	double		 deadline;	/* absolute: fired_at + verify deadline */
-	double		 fired_mono;	/* monotonic send time in this process,
-					   0 = unknown (loaded): not stored */
+
+	/* Where the row is in its life: written by ledger.c only. */
+	enum ledger_row_state state;
 
 	/* The verdict. */
 	enum verdict	 verdict;
@@ -200,16 +217,22 @@ struct ledger_found {
 int		 ledger_decide(struct ledger_entry *, enum verdict,
 		    const struct ledger_found *found, const char *reason,
 		    double now);
+enum ledger_row_state ledger_entry_state(const struct ledger_entry *);
 /* Unverified because it was not found and its recording is only assumed. */
 int		 ledger_entry_unconfirmed(const struct ledger_entry *);
 /* The role and evidence as stored and reported ("signal", "assumed"). */
 const char	*ledger_role_name(enum aws_role);
-/* rules is borrowed (the ledger takes a ref); NULL for none. */
+/* rules is borrowed (the ledger takes a ref); NULL for none.  A decided
+ * row becomes judged (a pending row keeps its state: a verdict comes
+ * first). */
 void		 ledger_set_coverage(struct ledger_entry *, enum coverage,
 		    json_t *rules, const char *reason);
 /* Assign the next report sequence number to a decided or judged row
  * (idempotent); returns it (0: pending). */
 uint64_t	 ledger_queue(struct ledger_entry *);
+/* The transaction that queued the row failed: back to decided or judged,
+ * no sequence number (a no-op unless queued). */
+void		 ledger_unqueue(struct ledger_entry *);
 uint64_t	 ledger_queue_summary(struct ledger_run *);
 /* Reported: also drops the kept CloudTrail record. */
 void		 ledger_mark_reported(struct ledger_entry *);

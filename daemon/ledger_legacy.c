@@ -303,6 +303,7 @@ ledger_run_load(struct ledger *l, struct ledger_load *ld, const char *data,
 		if ((e = ledger_entry_load(ld, json_array_get(rows, i))) == NULL)
 			break;
 		ledger_entry_append(r, e);
+		ledger_entry_restore(e);
 	}
 	if (ld->why != NULL) {
 		ledger_run_free(r);

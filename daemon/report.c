@@ -514,9 +514,9 @@ report_unqueue(struct reporter *rp, struct ledger_entry **v, size_t n,
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		if (v[i]->reported)
+		if (ledger_entry_state(v[i]) == LEDGER_ROW_REPORTED)
 			continue;
-		v[i]->seq = 0;
+		ledger_unqueue(v[i]);
 		ledger_set_gap(v[i], NULL, NULL);
 	}
 	for (i = 0; i < nruns; i++)
@@ -534,6 +534,7 @@ report_queue_rows(struct reporter *rp, struct ledger_entry **v, size_t n,
     char **cause)
 {
 	struct ledger_entry	*e;
+	enum ledger_row_state	 st;
 	size_t			 i;
 	int			 rc = 0;
 
@@ -541,7 +542,8 @@ report_queue_rows(struct reporter *rp, struct ledger_entry **v, size_t n,
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		e = v[i];
-		if (e->seq != 0 || e->verdict == VERDICT_PENDING)
+		st = ledger_entry_state(e);
+		if (st != LEDGER_ROW_DECIDED && st != LEDGER_ROW_JUDGED)
 			continue;
 		ledger_queue(e);
 		rc = report_queue_row(rp, e, cause);
@@ -633,7 +635,8 @@ report_requeue_orphans(struct reporter *rp, char **cause)
 		r = runs[i];
 		for (j = 0; j <= r->nentries && rc == 0; j++) {
 			e = j < r->nentries ? r->entries[j] : NULL;
-			if (e != NULL && (e->seq == 0 || e->reported))
+			if (e != NULL &&
+			    ledger_entry_state(e) != LEDGER_ROW_QUEUED)
 				continue;
 			if (e == NULL && (r->summary_seq == 0 ||
 			    r->summary_reported))

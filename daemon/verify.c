@@ -301,7 +301,7 @@ verify_poll_start(struct vgroup *g)
 	p->rows = xcalloc(g->nitems, sizeof(*p->rows));
 	p->runs = xcalloc(g->nitems, sizeof(*p->runs));
 	for (i = 0; i < g->nitems; i++) {
-		if (g->items[i].e->verdict != VERDICT_PENDING)
+		if (ledger_entry_state(g->items[i].e) != LEDGER_ROW_PENDING)
 			continue;
 		p->rows[p->nrows++] = g->items[i].e;
 		for (j = 0; j < p->nruns; j++)
@@ -564,7 +564,7 @@ verify_poll_finish(struct vpoll *p)
 	for (i = 0, j = 0; i < g->nitems; i++) {
 		it = &g->items[i];
 		e = it->e;
-		if (e->verdict == VERDICT_PENDING) {
+		if (ledger_entry_state(e) == LEDGER_ROW_PENDING) {
 			vd = verify_judge(it->deadline, it->covered_at, now,
 			    v->p.grace);
 			/* One-shot: lookups refused for the credentials will
@@ -598,7 +598,7 @@ verify_poll_finish(struct vpoll *p)
 				v->stats.unverified++;
 			}
 		}
-		if (e->verdict != VERDICT_PENDING) {
+		if (ledger_entry_state(e) != LEDGER_ROW_PENDING) {
 			decided = xreallocarray(decided, nd + 1,
 			    sizeof(*decided));
 			decided[nd++] = e;
@@ -690,7 +690,7 @@ verifier_watch(struct verifier *v, struct ledger_entry *e)
 	struct verify_item	*it;
 	double			 mono, wall;
 
-	if (e->verdict != VERDICT_PENDING)
+	if (ledger_entry_state(e) != LEDGER_ROW_PENDING)
 		return;
 	g = verify_group(v, ledger_entry_account(e), e->x.region);
 	if (verify_item_of(g, e) != NULL)
@@ -732,16 +732,19 @@ verifier_resume(struct verifier *v)
 {
 	struct ledger_run	**runs;
 	struct ledger_entry	**decided = NULL, *e;
+	enum ledger_row_state	 st;
 	size_t			 nr, i, j, nd = 0, watched = 0;
 
 	runs = ledger_runs(v->ledger, &nr);
 	for (i = 0; i < nr; i++)
 		for (j = 0; j < runs[i]->nentries; j++) {
 			e = runs[i]->entries[j];
-			if (e->verdict == VERDICT_PENDING) {
+			st = ledger_entry_state(e);
+			if (st == LEDGER_ROW_PENDING) {
 				verifier_watch(v, e);
 				watched++;
-			} else if (e->seq == 0) {
+			} else if (st == LEDGER_ROW_DECIDED ||
+			    st == LEDGER_ROW_JUDGED) {
 				decided = xreallocarray(decided, nd + 1,
 				    sizeof(*decided));
 				decided[nd++] = e;

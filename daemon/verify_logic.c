@@ -539,7 +539,7 @@ verify_decide_absent(struct ledger_entry *e, const char *reason, double now)
 	char		*r = NULL;
 	int		 rc;
 
-	if (e->verdict != VERDICT_PENDING)
+	if (ledger_entry_state(e) != LEDGER_ROW_PENDING)
 		return VERDICT_PENDING;
 	if (v == VERDICT_UNVERIFIED)
 		r = xprintf("%s; %s", reason != NULL ? reason : "not found",

@@ -869,6 +869,154 @@ test_names(void **state)
 	assert_string_equal(ledger_role_name(AWS_ROLE_SIGNAL), "signal");
 }
 
+/* The debug lines logged while fn runs (stderr backend). */
+static char *
+debug_lines(const char *dir, void (*fn)(void *), void *arg)
+{
+	char	*path = xprintf("%s/stderr.log", dir), *text;
+	int	 fd, save, level = log_getlevel();
+
+	fflush(stderr);
+	save = dup(2);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(save != -1 && fd != -1);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	log_setlevel(LOG_DEBUG);
+	fn(arg);
+	log_setlevel(level);
+	fflush(stderr);
+	assert_int_equal(dup2(save, 2), 2);
+	close(save);
+	text = slurp(path);
+	free(path);
+	return text;
+}
+
+static void
+row_state_moves(void *arg)
+{
+	struct ledger_entry	**e = arg;
+	struct ledger_found	  f;
+
+	memset(&f, 0, sizeof(f));
+	f.event_id = "ev-4";
+	f.found_at = 1100;
+	f.match = "request-id";
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_PENDING);
+	assert_int_equal(ledger_decide(e[4], VERDICT_LOGGED, &f, NULL, 1100),
+	    0);
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_DECIDED);
+	ledger_set_coverage(e[4], COVERAGE_UNCOVERED, NULL, "no rule");
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_JUDGED);
+	assert_int_equal(ledger_queue(e[4]), 1);
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_QUEUED);
+	ledger_mark_reported(e[4]);
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_REPORTED);
+	assert_true(e[4]->reported);
+	/* Backwards: refused, the state stays. */
+	ledger_set_coverage(e[4], COVERAGE_COVERED, NULL, NULL);
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_REPORTED);
+	assert_int_equal(ledger_decide(e[4], VERDICT_MISSING, NULL, "x",
+	    1200), -1);
+	assert_int_equal(ledger_queue(e[4]), 1);
+	ledger_unqueue(e[4]);		/* reported: not undone */
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_REPORTED);
+	assert_int_equal(e[4]->seq, 1);
+}
+
+/* A row's life: the moves in order, logged; none backwards; each state
+ * restored on load. */
+static void
+test_row_state(void **state)
+{
+	static const enum ledger_row_state want[] = {
+		LEDGER_ROW_PENDING, LEDGER_ROW_DECIDED, LEDGER_ROW_JUDGED,
+		LEDGER_ROW_QUEUED, LEDGER_ROW_REPORTED,
+	};
+	static const char *const names[] = {
+		"pending", "decided", "judged", "queued", "reported",
+	};
+	struct expectation	 x;
+	struct ledger		*l;
+	struct ledger_run	*r, **runs;
+	struct ledger_entry	*e[5];
+	char			*dir = tmpdir(), *log, *p;
+	size_t			 i, n;
+
+	l = open_ok(dir);
+	r = ledger_run_begin(l, RUN_A, "network-changes", "prod", 1000);
+	for (i = 0; i < 5; i++) {
+		fill(&x, RUN_A, "CreateVpc", "req", 1001);
+		e[i] = ledger_add(l, &x, 1901);
+		assert_int_equal(ledger_entry_state(e[i]), LEDGER_ROW_PENDING);
+		/* The row's run ID is its run's; scenario, account: the run's. */
+		assert_string_equal(e[i]->x.run_id, RUN_A);
+		assert_null(e[i]->x.scenario);
+		assert_null(e[i]->x.account);
+		assert_string_equal(ledger_entry_scenario(e[i]),
+		    "network-changes");
+	}
+	log = debug_lines(dir, row_state_moves, e);
+	/* Every move, in order, with run ID prefix and row. */
+	p = strstr(log, "state: run 01234567 row 4: pending -> decided\n");
+	assert_non_null(p);
+	p = strstr(p, "state: run 01234567 row 4: decided -> judged\n");
+	assert_non_null(p);
+	p = strstr(p, "state: run 01234567 row 4: judged -> queued\n");
+	assert_non_null(p);
+	p = strstr(p, "state: run 01234567 row 4: queued -> reported\n");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "state: run 01234567 row 4: reported -> "
+	    "judged refused\n"));
+	free(log);
+
+	/* A failed queueing undone: back to decided, queued again. */
+	assert_int_equal(ledger_decide(e[3], VERDICT_MISSING, NULL, "gone",
+	    1950), 0);
+	assert_int_equal(ledger_queue(e[3]), 2);
+	ledger_unqueue(e[3]);
+	assert_int_equal(ledger_entry_state(e[3]), LEDGER_ROW_DECIDED);
+	assert_int_equal(e[3]->seq, 0);
+	assert_int_equal(ledger_queue(e[3]), 3);
+	assert_int_equal(ledger_entry_state(e[3]), LEDGER_ROW_QUEUED);
+	/* A pending row keeps its state when given coverage by hand. */
+	ledger_set_coverage(e[0], COVERAGE_UNKNOWN, NULL, "by hand");
+	assert_int_equal(ledger_entry_state(e[0]), LEDGER_ROW_PENDING);
+	ledger_set_coverage(e[0], COVERAGE_NONE, NULL, NULL);
+	assert_int_equal(ledger_decide(e[1], VERDICT_UNVERIFIED, NULL,
+	    "denied", 1950), 0);
+	assert_int_equal(ledger_decide(e[2], VERDICT_LOGGED, NULL, NULL,
+	    1100), 0);
+	ledger_set_coverage(e[2], COVERAGE_COVERED, NULL, NULL);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ledger_entry_state(e[i]), want[i]);
+	assert_false(ledger_run_complete(r));
+	assert_int_equal(ledger_pending_count(l), 1);
+	commit_ok(l);
+	ledger_free(l);
+
+	/* Restored from the columns on load. */
+	l = open_ok(dir);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(runs[0]->nentries, 5);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(ledger_entry_state(runs[0]->entries[i]),
+		    want[i]);
+		assert_string_equal(runs[0]->entries[i]->x.run_id, RUN_A);
+		assert_string_equal(ledger_row_state_name(want[i]),
+		    names[i]);
+	}
+	assert_int_equal(runs[0]->entries[3]->seq, 3);
+	assert_int_equal(ledger_pending_count(l), 1);
+	assert_string_equal(ledger_row_state_name((enum ledger_row_state)9),
+	    "unknown");
+	ledger_free(l);
+	rmtree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -885,6 +1033,7 @@ main(void)
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_reason_capped),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_row_state),
 	};
 
 	log_init(LOG_TO_STDERR, "test_ledger", LOG_WARNING);
