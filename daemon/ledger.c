@@ -25,6 +25,7 @@
 #include "ledger_impl.h"
 #include "log.h"
 #include "report.h"
+#include "schedmem.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -39,8 +40,7 @@ struct ledger {
 	size_t		  nruns;
 	uint64_t	  last_seq;
 	unsigned	  corrupt;
-	json_t		 *sched;	/* {"entry": last start} */
-	json_t		 *sched_dirty;	/* {"entry": true} */
+	struct schedmem	 *sched;	/* written by ledger_commit, or NULL */
 	json_t		 *used;		/* {"eventID": true}: proofs given by
 					   rows of the working set */
 	int		  seq_dirty;
@@ -57,8 +57,6 @@ static const char *const ledger_row_states[] = {
 };
 
 static void	 ledger_free_runs(struct ledger *);
-static int	 ledger_sched_store(struct ledger *, const char *, double,
-		    char **);
 
 const char *
 verdict_name(enum verdict v)
@@ -593,17 +591,6 @@ ledger_load(struct ledger *l, char **cause)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ledger_bump_seq(l, (uint64_t)sqlite3_column_int64(st, 0));
 	sqlite3_reset(st);
-	if ((st = db_stmt(l->db, "SELECT entry, last_start FROM schedule",
-	    cause)) == NULL)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		id = db_col_text(st, 0);
-		if (id != NULL && ledger_time_ok(db_col_real(st, 1)))
-			json_object_set_new(l->sched, id,
-			    json_real(db_col_real(st, 1)));
-		free(id);
-	}
-	sqlite3_reset(st);
 	return 0;
 }
 
@@ -628,7 +615,7 @@ ledger_migrate(struct ledger *l, char **cause)
 		rc = ledger_store_run_all(l, lg.runs[i], cause);
 	json_object_foreach(lg.sched, k, t)
 		if (rc == 0)
-			rc = ledger_sched_store(l, k, json_number_value(t),
+			rc = schedmem_store(l->db, k, json_number_value(t),
 			    cause);
 	if (rc == 0 && lg.last_seq > 0)
 		rc = db_meta_set_int(l->db, "last_seq", (int64_t)lg.last_seq,
@@ -703,8 +690,6 @@ ledger_open(const char *dir, char **cause)
 
 	l = xcalloc(1, sizeof(*l));
 	l->dirfd = l->lockfd = -1;
-	l->sched = json_object();
-	l->sched_dirty = json_object();
 	l->used = json_object();
 	if (dir == NULL) {
 		if ((l->db = db_open(NULL, 0, NULL, NULL, cause)) == NULL)
@@ -789,8 +774,6 @@ ledger_free(struct ledger *l)
 	if (l == NULL)
 		return;
 	ledger_free_runs(l);
-	json_decref(l->sched);
-	json_decref(l->sched_dirty);
 	json_decref(l->used);
 	db_close(l->db);
 	if (l->dirfd != -1)
@@ -1179,27 +1162,15 @@ ledger_pending_count(const struct ledger *l)
 
 /* ---- commit / prune ------------------------------------------------------- */
 
-static int
-ledger_sched_store(struct ledger *l, const char *entry, double t,
-    char **cause)
+void
+ledger_attach_schedmem(struct ledger *l, struct schedmem *sm)
 {
-	static const char	*sql = "INSERT INTO schedule (entry, "
-	    "last_start) VALUES (?, ?) ON CONFLICT (entry) DO UPDATE SET "
-	    "last_start = excluded.last_start";
-	sqlite3_stmt		*st;
-
-	if ((st = db_stmt(l->db, sql, cause)) == NULL)
-		return -1;
-	db_bind_text(st, 1, entry);
-	sqlite3_bind_double(st, 2, t);
-	return db_done(l->db, st, cause);
+	l->sched = sm;
 }
 
 int
 ledger_commit(struct ledger *l, char **cause)
 {
-	const char	*k;
-	json_t		*t;
 	size_t		 i;
 
 	if (db_begin(l->db, cause) == -1)
@@ -1208,10 +1179,8 @@ ledger_commit(struct ledger *l, char **cause)
 		if (l->runs[i]->dirty &&
 		    ledger_store_run_all(l, l->runs[i], cause) == -1)
 			goto fail;
-	json_object_foreach(l->sched_dirty, k, t)
-		if (ledger_sched_store(l, k, ledger_sched_get(l, k),
-		    cause) == -1)
-			goto fail;
+	if (l->sched != NULL && schedmem_write(l->sched, cause) == -1)
+		goto fail;
 	if (l->seq_dirty && db_meta_set_int(l->db, "last_seq",
 	    (int64_t)l->last_seq, cause) == -1)
 		goto fail;
@@ -1222,7 +1191,8 @@ ledger_commit(struct ledger *l, char **cause)
 	 * commit makes the caller retry from the in-memory state). */
 	for (i = 0; i < l->nruns; i++)
 		l->runs[i]->dirty = 0;
-	json_object_clear(l->sched_dirty);
+	if (l->sched != NULL)
+		schedmem_written(l->sched);
 	l->seq_dirty = 0;
 	return 0;
 fail:
@@ -1238,21 +1208,6 @@ ledger_mark_all_dirty(struct ledger *l)
 	for (i = 0; i < l->nruns; i++)
 		l->runs[i]->dirty = 1;
 	l->seq_dirty = 1;
-}
-
-void
-ledger_sched_set(struct ledger *l, const char *entry, double last_start)
-{
-	json_object_set_new(l->sched, entry, json_real(last_start));
-	json_object_set_new(l->sched_dirty, entry, json_true());
-}
-
-double
-ledger_sched_get(const struct ledger *l, const char *entry)
-{
-	json_t	*t = json_object_get(l->sched, entry);
-
-	return json_is_number(t) ? json_number_value(t) : 0;
 }
 
 int

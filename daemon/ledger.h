@@ -8,8 +8,8 @@
  * The working set - runs whose report is not finished - is kept in memory
  * (struct ledger_run, struct ledger_entry); mutations go through the
  * functions below, which mark the run dirty, and ledger_commit() writes
- * every dirty run, the schedule memory and the report sequence high-water
- * mark in one transaction.  Runs that are over stay in the database (for
+ * every dirty run, the schedule memory (schedmem.h, when attached) and the
+ * report sequence high-water mark in one transaction.  Runs that are over stay in the database (for
  * status, metrics and history) until ledger_expire() deletes them.
  *
  * A row's life is an explicit state (enum ledger_row_state), moved forward
@@ -259,17 +259,16 @@ void		 ledger_bump_seq(struct ledger *, uint64_t seq);
 size_t		 ledger_pending_count(const struct ledger *);
 
 /*
- * The schedule's memory (the schedule table, written by the next commit): when
- * each schedule entry last started, so a restart resumes the entry's
- * phase instead of firing everything at once.  0 when unknown.
+ * The schedule's memory (schedmem.h, on ledger_db()): its changes are
+ * written by every ledger_commit(), in the same transaction.  The ledger
+ * does not own it: detach (NULL) or free the ledger before freeing it.
  */
-void		 ledger_sched_set(struct ledger *, const char *entry,
-		    double last_start);
-double		 ledger_sched_get(const struct ledger *, const char *entry);
+struct schedmem;
+void		 ledger_attach_schedmem(struct ledger *, struct schedmem *);
 
 /*
- * Write every change (dirty runs and their rows, the schedule memory, the
- * sequence high-water mark) in one transaction (nested in the caller's
+ * Write every change (dirty runs and their rows, the attached schedule
+ * memory's changes, the sequence high-water mark) in one transaction (nested in the caller's
  * when one is open).  -1 + *cause; everything stays dirty.
  */
 int		 ledger_commit(struct ledger *, char **cause);

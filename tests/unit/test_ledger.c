@@ -24,6 +24,7 @@
 #include "db.h"
 #include "ledger.h"
 #include "log.h"
+#include "schedmem.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -462,7 +463,8 @@ test_migration(void **state)
 {
 	struct ledger		*l;
 	struct ledger_run	**runs;
-	char			*dir = tmpdir(), *path;
+	struct schedmem		*sm;
+	char			*dir = tmpdir(), *path, *cause = NULL;
 	size_t			 n;
 
 	path = xprintf("%s/runs", dir);
@@ -520,7 +522,10 @@ test_migration(void **state)
 	    AWS_EVIDENCE_DOCUMENTED);
 	assert_int_equal(runs[0]->entries[1]->not_found, 0);
 	assert_int_equal(ledger_last_seq(l), 41);
-	assert_true(ledger_sched_get(l, "nightly") == 1795600000.5);
+	sm = schedmem_open(ledger_db(l), &cause);
+	assert_non_null(sm);
+	assert_true(schedmem_get(sm, "nightly") == 1795600000.5);
+	schedmem_free(sm);
 	assert_true(ledger_event_used(l, "ev-9"));
 	ledger_free(l);
 	/* The old layout is renamed, not deleted, and not migrated again. */
@@ -691,30 +696,53 @@ test_lock(void **state)
 	free(dir);
 }
 
-/* The schedule's memory survives a restart (the schedule table). */
+/* The ledger with the schedule's memory attached, as the daemon has it. */
+static struct ledger *
+open_sched(const char *dir, struct schedmem **sm)
+{
+	struct ledger	*l = open_ok(dir);
+	char		*cause = NULL;
+
+	*sm = schedmem_open(ledger_db(l), &cause);
+	assert_non_null(*sm);
+	ledger_attach_schedmem(l, *sm);
+	return l;
+}
+
+/* The schedule's memory survives a restart (the schedule table), written
+ * by the ledger's commit. */
 static void
 test_sched_memory(void **state)
 {
 	struct ledger	*l;
+	struct schedmem	*sm, *other;
 	char		*dir = tmpdir(), *cause = NULL;
 
-	l = open_ok(dir);
-	assert_true(ledger_sched_get(l, "nightly") == 0);
-	ledger_sched_set(l, "nightly", 1795600000.5);
-	ledger_sched_set(l, "hourly", 1795603600.25);
+	l = open_sched(dir, &sm);
+	assert_true(schedmem_get(sm, "nightly") == 0);
+	schedmem_set(sm, "nightly", 1795600000.5);
+	schedmem_set(sm, "hourly", 1795603600.25);
+	/* Not in the database before the ledger's commit. */
+	other = schedmem_open(ledger_db(l), &cause);
+	assert_non_null(other);
+	assert_true(schedmem_get(other, "nightly") == 0);
+	schedmem_free(other);
 	assert_int_equal(ledger_commit(l, &cause), 0);
 	ledger_free(l);
-	l = open_ok(dir);
-	assert_true(ledger_sched_get(l, "nightly") == 1795600000.5);
-	assert_true(ledger_sched_get(l, "hourly") == 1795603600.25);
-	assert_true(ledger_sched_get(l, "other") == 0);
+	schedmem_free(sm);
+	l = open_sched(dir, &sm);
+	assert_true(schedmem_get(sm, "nightly") == 1795600000.5);
+	assert_true(schedmem_get(sm, "hourly") == 1795603600.25);
+	assert_true(schedmem_get(sm, "other") == 0);
 	/* A later start replaces the earlier one. */
-	ledger_sched_set(l, "nightly", 1795686400.0);
+	schedmem_set(sm, "nightly", 1795686400.0);
 	assert_int_equal(ledger_commit(l, &cause), 0);
 	ledger_free(l);
-	l = open_ok(dir);
-	assert_true(ledger_sched_get(l, "nightly") == 1795686400.0);
+	schedmem_free(sm);
+	l = open_sched(dir, &sm);
+	assert_true(schedmem_get(sm, "nightly") == 1795686400.0);
 	ledger_free(l);
+	schedmem_free(sm);
 	rmtree(dir);
 	free(dir);
 }
