@@ -437,9 +437,9 @@ cli_verdict_cmp(const void *a, const void *b)
 	const struct ledger_entry *y = *(const struct ledger_entry *const *)b;
 	int	 c;
 
-	if ((c = strcmp(x->region, y->region)) != 0)
+	if ((c = strcmp(x->x.region, y->x.region)) != 0)
 		return c;
-	if ((c = strcmp(x->event_name, y->event_name)) != 0)
+	if ((c = strcmp(x->x.event_name, y->x.event_name)) != 0)
 		return c;
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
@@ -502,19 +502,19 @@ cli_verdict_table(FILE *f, struct cli_run *cr)
 	memcpy(v, cr->verdicts, cr->nverdicts * sizeof(*v));
 	qsort(v, cr->nverdicts, sizeof(*v), cli_verdict_cmp);
 	for (i = 0; i < cr->nverdicts; i++) {
-		if ((len = strlen(v[i]->region)) > wr)
+		if ((len = strlen(v[i]->x.region)) > wr)
 			wr = len;
-		if ((len = strlen(v[i]->event_name)) > we)
+		if ((len = strlen(v[i]->x.event_name)) > we)
 			we = len;
 	}
 	fprintf(f, "\nCloudTrail verdicts\n\n%-*s  %-*s  %-10s  %-8s  %-9s  "
 	    "%s\n", (int)wr, "REGION", (int)we, "EVENT", "VERDICT",
 	    "LATENCY", "ALERT", "EVENT ID / REASON");
 	for (i = 0; i < cr->nverdicts; i++) {
-		ev = xstrdup(v[i]->event_name);
+		ev = xstrdup(v[i]->x.event_name);
 		if (v[i]->verdict == VERDICT_LOGGED)
 			snprintf(lat, sizeof(lat), "%.1fs",
-			    v[i]->found_at - v[i]->fired_at);
+			    v[i]->found_at - v[i]->x.fired_at);
 		else
 			lat[0] = '\0';
 		if (v[i]->verdict == VERDICT_LOGGED)
@@ -522,12 +522,12 @@ cli_verdict_table(FILE *f, struct cli_run *cr)
 		else if (v[i]->verdict == VERDICT_MISSING)
 			detail = xprintf("LOGGING GAP: not in CloudTrail %.0fs "
 			    "after the call (request %s)", v[i]->deadline -
-			    v[i]->fired_at, v[i]->request_id ?
-			    v[i]->request_id : "?");
+			    v[i]->x.fired_at, v[i]->x.request_id ?
+			    v[i]->x.request_id : "?");
 		else
 			detail = xstrdup(v[i]->reason ? v[i]->reason : "");
 		line = xprintf("%-*s  %-*s  %-10s  %-8s  %-9s  %s", (int)wr,
-		    v[i]->region, (int)we, ev, verdict_name(v[i]->verdict),
+		    v[i]->x.region, (int)we, ev, verdict_name(v[i]->verdict),
 		    lat, cli_coverage_label(v[i]), detail);
 		for (len = strlen(line); len > 0 && line[len - 1] == ' '; len--)
 			line[len - 1] = '\0';

@@ -769,7 +769,7 @@ cov_job_finish(struct cjob *j)
 		break;
 	}
 	log_debug("coverage %s/%s %s:%s: %s%s%s", j->account, j->region,
-	    j->e->event_source, j->e->event_name, coverage_name(c),
+	    j->e->x.event_source, j->e->x.event_name, coverage_name(c),
 	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
 	free(reason);
 	j->finished = 1;
@@ -1204,7 +1204,7 @@ cov_job_start(struct cjob *j)
 	}
 	cov->st.rows++;
 	j->account = xstrdup(ledger_entry_account(e));
-	j->region = xstrdup(e->region);
+	j->region = xstrdup(e->x.region);
 	j->pending = 1;
 	if (j->creds == NULL) {
 		cov_add(&j->errors, "no credentials for account %s",
@@ -1221,7 +1221,7 @@ cov_job_start(struct cjob *j)
 	if ((s = aws_json_str(j->event, "account")) != NULL)
 		j->account_id = xstrdup(s);
 	j->read_only = coverage_read_only(e);
-	j->global = cov_global_source(e->event_source);
+	j->global = cov_global_source(e->x.event_source);
 	j->event_text = json_dumps(j->event, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER);
 	j->record_text = json_dumps(e->record, JSON_COMPACT |
@@ -1480,10 +1480,10 @@ coverage_guardduty(struct coverage_ctx *cov, struct creds_provider *creds,
 		g->calls = xreallocarray(g->calls, g->ncalls + 1,
 		    sizeof(*g->calls));
 		c = &g->calls[g->ncalls++];
-		c->region = xstrdup_or_null(e->region);
-		c->event_source = xstrdup_or_null(e->event_source);
-		c->event_name = xstrdup_or_null(e->event_name);
-		c->access_key_id = xstrdup_or_null(e->access_key_id);
+		c->region = xstrdup_or_null(e->x.region);
+		c->event_source = xstrdup_or_null(e->x.event_source);
+		c->event_name = xstrdup_or_null(e->x.event_name);
+		c->access_key_id = xstrdup_or_null(e->x.access_key_id);
 	}
 	if (regions != NULL)
 		for (i = 0; i < nregions; i++)

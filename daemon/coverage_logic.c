@@ -46,13 +46,13 @@ coverage_read_only(const struct ledger_entry *e)
 		if (json_is_string(v))
 			return strcasecmp(json_string_value(v), "true") == 0;
 	}
-	return e->read_only != 0;
+	return e->x.read_only != 0;
 }
 
 int
 coverage_mark_context(struct ledger_entry *e)
 {
-	if (e == NULL || e->role != AWS_ROLE_CONTEXT ||
+	if (e == NULL || e->x.role != AWS_ROLE_CONTEXT ||
 	    e->verdict != VERDICT_LOGGED || e->coverage != COVERAGE_NONE)
 		return 0;
 	coverage_set(e, COVERAGE_CONTEXT, NULL,
@@ -83,7 +83,7 @@ coverage_envelope(const struct ledger_entry *e, char **cause)
 		return NULL;
 	}
 	if ((src = coverage_rec_str(rec, "eventSource")) == NULL)
-		src = e->event_source;
+		src = e->x.event_source;
 	if ((source = coverage_source(src)) == NULL) {
 		*cause = xstrdup("the record has no eventSource");
 		return NULL;
@@ -94,7 +94,7 @@ coverage_envelope(const struct ledger_entry *e, char **cause)
 		id = rid;
 	}
 	if ((account = coverage_rec_str(rec, "recipientAccountId")) == NULL &&
-	    (account = e->account_id) == NULL) {
+	    (account = e->x.account_id) == NULL) {
 		json_t *ui = json_object_get(rec, "userIdentity");
 
 		account = coverage_rec_str(ui, "accountId");
@@ -115,7 +115,7 @@ coverage_envelope(const struct ledger_entry *e, char **cause)
 		when = tbuf;
 	}
 	if ((region = coverage_rec_str(rec, "awsRegion")) == NULL)
-		region = e->region;
+		region = e->x.region;
 	o = json_object();
 	json_object_set_new(o, "version", json_string("0"));
 	json_object_set_new(o, "id", json_string(id));
@@ -344,7 +344,7 @@ coverage_remediation_json(const struct ledger_entry *e)
 
 	o = json_object();
 	json_object_set_new(o, "event_pattern",
-	    coverage_suggest_json(e->event_source, e->event_name));
+	    coverage_suggest_json(e->x.event_source, e->x.event_name));
 	json_object_set_new(o, "rule_state",
 	    json_string(ro ? COVERAGE_STATE_ALL : "ENABLED"));
 	json_object_set_new(o, "note", json_string(ro ?
@@ -360,16 +360,16 @@ coverage_remediation_text(const struct ledger_entry *e)
 {
 	char	*p, *s;
 
-	p = coverage_suggest_pattern(e->event_source, e->event_name);
+	p = coverage_suggest_pattern(e->x.event_source, e->x.event_name);
 	if (coverage_read_only(e))
 		s = xprintf("add an EventBridge rule on the default event bus "
 		    "in %s with the event pattern %s in state %s (read-only "
 		    "events do not reach rules in state ENABLED) and a target "
-		    "that reaches people", e->region, p, COVERAGE_STATE_ALL);
+		    "that reaches people", e->x.region, p, COVERAGE_STATE_ALL);
 	else
 		s = xprintf("add an EventBridge rule on the default event bus "
 		    "in %s with the event pattern %s and a target that reaches "
-		    "people", e->region, p);
+		    "people", e->x.region, p);
 	free(p);
 	return s;
 }

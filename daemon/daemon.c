@@ -20,6 +20,7 @@
 #include "org.h"
 #include "pipeline.h"
 #include "scenario.h"
+#include "schedmem.h"
 #include "schedule.h"
 #include "strv.h"
 #include "util.h"
@@ -45,6 +46,8 @@ struct daemon {
 	struct daemon_busy	*busy;
 	size_t			 nbusy;
 	struct sched		*sched;
+	struct schedmem		*schedmem;	/* when each entry last
+						   started */
 	struct daemon_timer	*timers;
 	size_t			 ntimers;
 	struct event		*sig_hup;
@@ -154,8 +157,7 @@ daemon_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case SCHED_START:
 		/* pipeline_start() logs each run it starts. */
 		/* Remembered so that a restart keeps the entry's phase. */
-		ledger_sched_set(pipeline_ledger(d->pipeline), sl->name,
-		    now_real());
+		schedmem_set(d->schedmem, sl->name, now_real());
 		daemon_run_entry(d, sl->entry);
 		/* daemon_run_entry may have finished it already. */
 		sl = sched_slot(d->sched, t->idx);
@@ -633,6 +635,7 @@ daemon_free(struct daemon *d)
 	notify_watchdog_stop();
 	sched_free(d->sched);
 	pipeline_free(d->pipeline);	/* and every config */
+	schedmem_free(d->schedmem);	/* after the ledger's last commit */
 	for (size_t i = 0; i < d->nbusy; i++)
 		free(d->busy[i].name);
 	free(d->busy);
@@ -708,6 +711,16 @@ daemon_main(const struct daemon_opts *o)
 		return 1;
 	}
 	d.cfg = pipeline_config(d.pipeline);
+	/* The schedule's memory: written by the ledger's commits. */
+	if ((d.schedmem = schedmem_open(ledger_db(pipeline_ledger(
+	    d.pipeline)), &cause)) == NULL) {
+		log_crit("cannot start: %s", cause);
+		notify_status("cannot start: %s", cause);
+		free(cause);
+		daemon_free(&d);
+		return 1;
+	}
+	ledger_attach_schedmem(pipeline_ledger(d.pipeline), d.schedmem);
 	log_info("state in %s, report file %s", d.cfg->daemon.state_dir,
 	    d.cfg->daemon.report_file ? d.cfg->daemon.report_file : "none");
 
@@ -718,7 +731,7 @@ daemon_main(const struct daemon_opts *o)
 		struct sched_slot	*sl = sched_slot(d.sched, i);
 		double			 last;
 
-		last = ledger_sched_get(pipeline_ledger(d.pipeline), sl->name);
+		last = schedmem_get(d.schedmem, sl->name);
 		if (last > 0 && sched_resume(d.sched, sl->name, last) == 0)
 			log_debug("%s: last started before the restart, at "
 			    "%.0f", sl->name, last);

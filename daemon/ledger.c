@@ -25,6 +25,7 @@
 #include "ledger_impl.h"
 #include "log.h"
 #include "report.h"
+#include "schedmem.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -39,8 +40,7 @@ struct ledger {
 	size_t		  nruns;
 	uint64_t	  last_seq;
 	unsigned	  corrupt;
-	json_t		 *sched;	/* {"entry": last start} */
-	json_t		 *sched_dirty;	/* {"entry": true} */
+	struct schedmem	 *sched;	/* written by ledger_commit, or NULL */
 	json_t		 *used;		/* {"eventID": true}: proofs given by
 					   rows of the working set */
 	int		  seq_dirty;
@@ -52,10 +52,11 @@ static const char *const ledger_verdicts[] = {
 static const char *const ledger_coverages[] = {
 	"none", "covered", "uncovered", "unknown", "context",
 };
+static const char *const ledger_row_states[] = {
+	"pending", "decided", "judged", "queued", "reported",
+};
 
 static void	 ledger_free_runs(struct ledger *);
-static int	 ledger_sched_store(struct ledger *, const char *, double,
-		    char **);
 
 const char *
 verdict_name(enum verdict v)
@@ -99,6 +100,65 @@ coverage_from_name(const char *s, enum coverage *ret)
 	return -1;
 }
 
+const char *
+ledger_row_state_name(enum ledger_row_state st)
+{
+	if ((size_t)st < nitems(ledger_row_states))
+		return ledger_row_states[st];
+	return "unknown";
+}
+
+/* ---- a row's state -------------------------------------------------------- */
+
+/*
+ * The one writer of a row's state.  Forward only: a move back is refused
+ * (-1), except an undo, which only moves back (ledger_unqueue: the
+ * transaction that queued the row failed).  Every move is logged.
+ */
+static int
+ledger_entry_move(struct ledger_entry *e, enum ledger_row_state to, int undo)
+{
+	enum ledger_row_state	 from = e->state;
+
+	if (to == from)
+		return 0;
+	if ((to < from) != (undo != 0)) {
+		log_debug("state: run %.8s row %u: %s -> %s refused",
+		    e->run->run_id, e->idx, ledger_row_state_name(from),
+		    ledger_row_state_name(to));
+		return -1;
+	}
+	log_debug("state: run %.8s row %u: %s -> %s%s", e->run->run_id,
+	    e->idx, ledger_row_state_name(from), ledger_row_state_name(to),
+	    undo ? " (undone)" : "");
+	e->state = to;
+	return 0;
+}
+
+enum ledger_row_state
+ledger_entry_state(const struct ledger_entry *e)
+{
+	return e->state;
+}
+
+/* The state the columns say (a row of an earlier process). */
+void
+ledger_entry_restore(struct ledger_entry *e)
+{
+	enum ledger_row_state	 to;
+
+	if (e->verdict == VERDICT_PENDING)
+		to = LEDGER_ROW_PENDING;
+	else if (e->seq == 0)
+		to = e->coverage != COVERAGE_NONE ? LEDGER_ROW_JUDGED :
+		    LEDGER_ROW_DECIDED;
+	else if (!e->reported)
+		to = LEDGER_ROW_QUEUED;
+	else
+		to = LEDGER_ROW_REPORTED;
+	(void)ledger_entry_move(e, to, 0);
+}
+
 /* ---- objects ------------------------------------------------------------ */
 
 void
@@ -106,15 +166,7 @@ ledger_entry_free(struct ledger_entry *e)
 {
 	if (e == NULL)
 		return;
-	free(e->account_id);
-	free(e->call_region);
-	free(e->region);
-	free(e->event_source);
-	free(e->event_name);
-	free(e->error_code);
-	free(e->request_id);
-	free(e->access_key_id);
-	free(e->user_agent);
+	expectation_clear(&e->x);
 	free(e->event_id);
 	free(e->match);
 	free(e->reason);
@@ -184,6 +236,8 @@ ledger_entry_append(struct ledger_run *r, struct ledger_entry *e)
 	    sizeof(*r->entries));
 	e->run = r;
 	e->idx = (unsigned)r->nentries;
+	/* The row's run ID is its run's (scenario, account: ledger.h). */
+	memcpy(e->x.run_id, r->run_id, sizeof(e->x.run_id));
 	r->entries[r->nentries++] = e;
 }
 
@@ -263,17 +317,17 @@ ledger_store_row(struct ledger *l, struct ledger_entry *e, char **cause)
 		rules = json_dumps(e->rules, JSON_COMPACT);
 	db_bind_text(st, 1, e->run->run_id);
 	sqlite3_bind_int(st, 2, (int)e->idx);
-	db_bind_text(st, 3, e->account_id);
-	db_bind_text(st, 4, e->call_region);
-	db_bind_text(st, 5, e->region);
-	db_bind_text(st, 6, e->event_source);
-	db_bind_text(st, 7, e->event_name);
-	db_bind_text(st, 8, e->error_code);
-	db_bind_text(st, 9, e->request_id);
-	db_bind_text(st, 10, e->access_key_id);
-	db_bind_text(st, 11, e->user_agent);
-	sqlite3_bind_int(st, 12, e->read_only);
-	sqlite3_bind_double(st, 13, e->fired_at);
+	db_bind_text(st, 3, e->x.account_id);
+	db_bind_text(st, 4, e->x.call_region);
+	db_bind_text(st, 5, e->x.region);
+	db_bind_text(st, 6, e->x.event_source);
+	db_bind_text(st, 7, e->x.event_name);
+	db_bind_text(st, 8, e->x.error_code);
+	db_bind_text(st, 9, e->x.request_id);
+	db_bind_text(st, 10, e->x.access_key_id);
+	db_bind_text(st, 11, e->x.user_agent);
+	sqlite3_bind_int(st, 12, e->x.read_only);
+	sqlite3_bind_double(st, 13, e->x.fired_at);
 	sqlite3_bind_double(st, 14, e->deadline);
 	db_bind_text(st, 15, verdict_name(e->verdict));
 	db_bind_real(st, 16, e->decided_at);
@@ -291,8 +345,8 @@ ledger_store_row(struct ledger *l, struct ledger_entry *e, char **cause)
 	db_bind_text(st, 27, e->alert_gap);
 	sqlite3_bind_int64(st, 28, (sqlite3_int64)e->seq);
 	sqlite3_bind_int(st, 29, e->reported);
-	db_bind_text(st, 30, ledger_role_name(e->role));
-	db_bind_text(st, 31, aws_evidence_name(e->evidence));
+	db_bind_text(st, 30, ledger_role_name(e->x.role));
+	db_bind_text(st, 31, aws_evidence_name(e->x.evidence));
 	sqlite3_bind_int(st, 32, e->not_found);
 	db_bind_text(st, 33, rem);
 	db_bind_text(st, 34, e->remediation_text);
@@ -332,17 +386,17 @@ ledger_row_from(sqlite3_stmt *st, char **why)
 	int			 r;
 
 	e = xcalloc(1, sizeof(*e));
-	e->account_id = db_col_text(st, 2);
-	e->call_region = db_col_text(st, 3);
-	e->region = db_col_text(st, 4);
-	e->event_source = db_col_text(st, 5);
-	e->event_name = db_col_text(st, 6);
-	e->error_code = db_col_text(st, 7);
-	e->request_id = db_col_text(st, 8);
-	e->access_key_id = db_col_text(st, 9);
-	e->user_agent = db_col_text(st, 10);
-	e->read_only = sqlite3_column_int(st, 11);
-	e->fired_at = db_col_real(st, 12);
+	e->x.account_id = db_col_text(st, 2);
+	e->x.call_region = db_col_text(st, 3);
+	e->x.region = db_col_text(st, 4);
+	e->x.event_source = db_col_text(st, 5);
+	e->x.event_name = db_col_text(st, 6);
+	e->x.error_code = db_col_text(st, 7);
+	e->x.request_id = db_col_text(st, 8);
+	e->x.access_key_id = db_col_text(st, 9);
+	e->x.user_agent = db_col_text(st, 10);
+	e->x.read_only = sqlite3_column_int(st, 11);
+	e->x.fired_at = db_col_real(st, 12);
 	e->deadline = db_col_real(st, 13);
 	s = db_col_text(st, 14);
 	if (s == NULL || verdict_from_name(s, &e->verdict) == -1)
@@ -374,15 +428,15 @@ ledger_row_from(sqlite3_stmt *st, char **why)
 	/* Schema 2 (db.c): a role and an evidence level on every row. */
 	if ((s = db_col_text(st, 29)) != NULL &&
 	    (r = aws_role_parse(s)) != -1)
-		e->role = (enum aws_role)r;
+		e->x.role = (enum aws_role)r;
 	else
-		e->role = e->read_only ? AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
+		e->x.role = e->x.read_only ? AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
 	free(s);
 	if ((s = db_col_text(st, 30)) != NULL &&
 	    (r = aws_evidence_parse(s)) != -1)
-		e->evidence = (enum aws_evidence)r;
+		e->x.evidence = (enum aws_evidence)r;
 	else
-		e->evidence = AWS_EVIDENCE_DOCUMENTED;
+		e->x.evidence = AWS_EVIDENCE_DOCUMENTED;
 	free(s);
 	e->not_found = sqlite3_column_int(st, 31) != 0;
 	/* Schema 4: the remediation coverage decided with the verdict. */
@@ -401,15 +455,15 @@ ledger_row_from(sqlite3_stmt *st, char **why)
 		free(e->remediation_text);
 		e->remediation_text = NULL;
 	}
-	if (*why == NULL && (e->region == NULL || e->event_source == NULL ||
-	    e->event_name == NULL))
+	if (*why == NULL && (e->x.region == NULL || e->x.event_source == NULL ||
+	    e->x.event_name == NULL))
 		*why = xstrdup("a row without region or event");
 	/* Never trust times: a deadline of 1e300 would poll forever. */
-	if (*why == NULL && (!ledger_time_ok(e->fired_at) ||
-	    !ledger_time_ok(e->deadline) || e->deadline < e->fired_at ||
-	    e->deadline - e->fired_at > 7 * 86400.0))
+	if (*why == NULL && (!ledger_time_ok(e->x.fired_at) ||
+	    !ledger_time_ok(e->deadline) || e->deadline < e->x.fired_at ||
+	    e->deadline - e->x.fired_at > 7 * 86400.0))
 		*why = xprintf("implausible times (fired %g, deadline %g)",
-		    e->fired_at, e->deadline);
+		    e->x.fired_at, e->deadline);
 	if (*why == NULL && e->verdict != VERDICT_PENDING &&
 	    e->decided_at != 0 && !ledger_time_ok(e->decided_at))
 		*why = xstrdup("an implausible decision time");
@@ -425,10 +479,10 @@ ledger_row_heal(struct ledger_entry *e, const char *why, double now)
 {
 	char	*reason;
 
-	if (!ledger_time_ok(e->fired_at))
-		e->fired_at = now;
-	if (!ledger_time_ok(e->deadline) || e->deadline < e->fired_at)
-		e->deadline = e->fired_at;
+	if (!ledger_time_ok(e->x.fired_at))
+		e->x.fired_at = now;
+	if (!ledger_time_ok(e->deadline) || e->deadline < e->x.fired_at)
+		e->deadline = e->x.fired_at;
 	if (e->verdict == VERDICT_PENDING) {
 		e->verdict = VERDICT_UNVERIFIED;
 		e->decided_at = now;
@@ -438,12 +492,12 @@ ledger_row_heal(struct ledger_entry *e, const char *why, double now)
 		e->reason = reason;
 	} else if (!ledger_time_ok(e->decided_at))
 		e->decided_at = now;
-	if (e->region == NULL)
-		e->region = xstrdup("unknown");
-	if (e->event_source == NULL)
-		e->event_source = xstrdup("");
-	if (e->event_name == NULL)
-		e->event_name = xstrdup("");
+	if (e->x.region == NULL)
+		e->x.region = xstrdup("unknown");
+	if (e->x.event_source == NULL)
+		e->x.event_source = xstrdup("");
+	if (e->x.event_name == NULL)
+		e->x.event_name = xstrdup("");
 }
 
 static const char *const ledger_sql_open_runs =
@@ -529,6 +583,7 @@ ledger_load(struct ledger *l, char **cause)
 				heal++;
 			}
 			ledger_entry_append(r, e);
+			ledger_entry_restore(e);
 			if ((unsigned)sqlite3_column_int(rs, 1) != e->idx)
 				r->dirty = 1;
 		}
@@ -563,17 +618,6 @@ ledger_load(struct ledger *l, char **cause)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ledger_bump_seq(l, (uint64_t)sqlite3_column_int64(st, 0));
 	sqlite3_reset(st);
-	if ((st = db_stmt(l->db, "SELECT entry, last_start FROM schedule",
-	    cause)) == NULL)
-		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		id = db_col_text(st, 0);
-		if (id != NULL && ledger_time_ok(db_col_real(st, 1)))
-			json_object_set_new(l->sched, id,
-			    json_real(db_col_real(st, 1)));
-		free(id);
-	}
-	sqlite3_reset(st);
 	return 0;
 }
 
@@ -598,7 +642,7 @@ ledger_migrate(struct ledger *l, char **cause)
 		rc = ledger_store_run_all(l, lg.runs[i], cause);
 	json_object_foreach(lg.sched, k, t)
 		if (rc == 0)
-			rc = ledger_sched_store(l, k, json_number_value(t),
+			rc = schedmem_store(l->db, k, json_number_value(t),
 			    cause);
 	if (rc == 0 && lg.last_seq > 0)
 		rc = db_meta_set_int(l->db, "last_seq", (int64_t)lg.last_seq,
@@ -673,8 +717,6 @@ ledger_open(const char *dir, char **cause)
 
 	l = xcalloc(1, sizeof(*l));
 	l->dirfd = l->lockfd = -1;
-	l->sched = json_object();
-	l->sched_dirty = json_object();
 	l->used = json_object();
 	if (dir == NULL) {
 		if ((l->db = db_open(NULL, 0, NULL, NULL, cause)) == NULL)
@@ -759,8 +801,6 @@ ledger_free(struct ledger *l)
 	if (l == NULL)
 		return;
 	ledger_free_runs(l);
-	json_decref(l->sched);
-	json_decref(l->sched_dirty);
 	json_decref(l->used);
 	db_close(l->db);
 	if (l->dirfd != -1)
@@ -844,7 +884,7 @@ ledger_run_complete(const struct ledger_run *r)
 	if (r->finished == 0)
 		return 0;
 	for (i = 0; i < r->nentries; i++)
-		if (!r->entries[i]->reported)
+		if (r->entries[i]->state != LEDGER_ROW_REPORTED)
 			return 0;
 	return 1;
 }
@@ -866,7 +906,7 @@ ledger_run_counts(const struct ledger_run *r, struct ledger_counts *c)
 			break;
 		case VERDICT_LOGGED:
 			c->logged++;
-			lat = e->found_at - e->fired_at;
+			lat = e->found_at - e->x.fired_at;
 			if (c->logged == 1 || lat < c->latency_min)
 				c->latency_min = lat;
 			if (c->logged == 1 || lat > c->latency_max)
@@ -882,7 +922,7 @@ ledger_run_counts(const struct ledger_run *r, struct ledger_counts *c)
 				c->unconfirmed++;
 			break;
 		}
-		if (e->role == AWS_ROLE_CONTEXT) {
+		if (e->x.role == AWS_ROLE_CONTEXT) {
 			/* Alert coverage is judged for signal calls only. */
 			c->context++;
 			continue;
@@ -919,29 +959,26 @@ ledger_add(struct ledger *l, const struct expectation *x, double deadline)
 {
 	struct ledger_run	*r;
 	struct ledger_entry	*e;
+	struct expectation	 copy;
 
 	r = ledger_run_begin(l, x->run_id, x->scenario, x->account,
 	    x->fired_at);
+	/* The run holds the scenario and the account: no copy per row. */
+	copy = *x;
+	copy.scenario = copy.account = NULL;
 	e = xcalloc(1, sizeof(*e));
-	e->account_id = xstrdup_or_null(x->account_id);
-	e->call_region = xstrdup_or_null(x->call_region);
-	e->region = xstrdup(x->region != NULL ? x->region :
-	    x->call_region != NULL ? x->call_region : "us-east-1");
-	e->event_source = xstrdup(x->event_source != NULL ?
-	    x->event_source : "");
-	e->event_name = xstrdup(x->event_name != NULL ? x->event_name : "");
-	e->error_code = xstrdup_or_null(x->error_code);
-	e->request_id = xstrdup_or_null(x->request_id);
-	e->access_key_id = xstrdup_or_null(x->access_key_id);
-	e->user_agent = xstrdup_or_null(x->user_agent);
-	e->read_only = x->read_only;
+	expectation_copy(&e->x, &copy);
+	if (e->x.region == NULL)
+		e->x.region = xstrdup(x->call_region != NULL ? x->call_region :
+		    "us-east-1");
+	if (e->x.event_source == NULL)
+		e->x.event_source = xstrdup("");
+	if (e->x.event_name == NULL)
+		e->x.event_name = xstrdup("");
 	/* AWS_ROLE_DEFAULT (an expectation built by hand): as
 	 * aws_role_resolve() would. */
-	e->role = x->role != AWS_ROLE_DEFAULT ? x->role : x->read_only ?
-	    AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
-	e->evidence = x->evidence;
-	e->fired_at = x->fired_at;
-	e->fired_mono = x->fired_mono;
+	if (e->x.role == AWS_ROLE_DEFAULT)
+		e->x.role = x->read_only ? AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
 	e->deadline = deadline;
 	ledger_entry_append(r, e);
 	r->dirty = 1;
@@ -982,8 +1019,9 @@ int
 ledger_decide(struct ledger_entry *e, enum verdict v,
     const struct ledger_found *found, const char *reason, double now)
 {
-	if (e->verdict != VERDICT_PENDING || v == VERDICT_PENDING)
+	if (e->state != LEDGER_ROW_PENDING || v == VERDICT_PENDING)
 		return -1;
+	(void)ledger_entry_move(e, LEDGER_ROW_DECIDED, 0);
 	e->verdict = v;
 	e->decided_at = now;
 	if (v == VERDICT_LOGGED && found != NULL) {
@@ -1023,6 +1061,8 @@ void
 ledger_set_coverage(struct ledger_entry *e, enum coverage c, json_t *rules,
     const char *reason)
 {
+	if (e->state != LEDGER_ROW_PENDING && c != COVERAGE_NONE)
+		(void)ledger_entry_move(e, LEDGER_ROW_JUDGED, 0);
 	e->coverage = c;
 	json_decref(e->rules);
 	e->rules = rules != NULL ? json_incref(rules) : NULL;
@@ -1049,11 +1089,23 @@ ledger_set_remediation(struct ledger_entry *e, json_t *rem, const char *text)
 uint64_t
 ledger_queue(struct ledger_entry *e)
 {
-	if (e->seq == 0 && e->verdict != VERDICT_PENDING) {
+	if (e->state == LEDGER_ROW_DECIDED || e->state == LEDGER_ROW_JUDGED) {
+		(void)ledger_entry_move(e, LEDGER_ROW_QUEUED, 0);
 		e->seq = ledger_next_seq(e->run->ledger);
 		e->run->dirty = 1;
 	}
 	return e->seq;
+}
+
+void
+ledger_unqueue(struct ledger_entry *e)
+{
+	if (e->state != LEDGER_ROW_QUEUED)
+		return;
+	(void)ledger_entry_move(e, e->coverage != COVERAGE_NONE ?
+	    LEDGER_ROW_JUDGED : LEDGER_ROW_DECIDED, 1);
+	e->seq = 0;
+	e->run->dirty = 1;
 }
 
 uint64_t
@@ -1069,8 +1121,9 @@ ledger_queue_summary(struct ledger_run *r)
 void
 ledger_mark_reported(struct ledger_entry *e)
 {
-	if (e->reported || e->seq == 0)
+	if (e->state != LEDGER_ROW_QUEUED)
 		return;
+	(void)ledger_entry_move(e, LEDGER_ROW_REPORTED, 0);
 	e->reported = 1;
 	json_decref(e->record);
 	e->record = NULL;
@@ -1143,34 +1196,23 @@ ledger_pending_count(const struct ledger *l)
 
 	for (i = 0; i < l->nruns; i++)
 		for (j = 0; j < l->runs[i]->nentries; j++)
-			if (l->runs[i]->entries[j]->verdict == VERDICT_PENDING)
+			if (l->runs[i]->entries[j]->state ==
+			    LEDGER_ROW_PENDING)
 				n++;
 	return n;
 }
 
 /* ---- commit / prune ------------------------------------------------------- */
 
-static int
-ledger_sched_store(struct ledger *l, const char *entry, double t,
-    char **cause)
+void
+ledger_attach_schedmem(struct ledger *l, struct schedmem *sm)
 {
-	static const char	*sql = "INSERT INTO schedule (entry, "
-	    "last_start) VALUES (?, ?) ON CONFLICT (entry) DO UPDATE SET "
-	    "last_start = excluded.last_start";
-	sqlite3_stmt		*st;
-
-	if ((st = db_stmt(l->db, sql, cause)) == NULL)
-		return -1;
-	db_bind_text(st, 1, entry);
-	sqlite3_bind_double(st, 2, t);
-	return db_done(l->db, st, cause);
+	l->sched = sm;
 }
 
 int
 ledger_commit(struct ledger *l, char **cause)
 {
-	const char	*k;
-	json_t		*t;
 	size_t		 i;
 
 	if (db_begin(l->db, cause) == -1)
@@ -1179,10 +1221,8 @@ ledger_commit(struct ledger *l, char **cause)
 		if (l->runs[i]->dirty &&
 		    ledger_store_run_all(l, l->runs[i], cause) == -1)
 			goto fail;
-	json_object_foreach(l->sched_dirty, k, t)
-		if (ledger_sched_store(l, k, ledger_sched_get(l, k),
-		    cause) == -1)
-			goto fail;
+	if (l->sched != NULL && schedmem_write(l->sched, cause) == -1)
+		goto fail;
 	if (l->seq_dirty && db_meta_set_int(l->db, "last_seq",
 	    (int64_t)l->last_seq, cause) == -1)
 		goto fail;
@@ -1193,7 +1233,8 @@ ledger_commit(struct ledger *l, char **cause)
 	 * commit makes the caller retry from the in-memory state). */
 	for (i = 0; i < l->nruns; i++)
 		l->runs[i]->dirty = 0;
-	json_object_clear(l->sched_dirty);
+	if (l->sched != NULL)
+		schedmem_written(l->sched);
 	l->seq_dirty = 0;
 	return 0;
 fail:
@@ -1209,21 +1250,6 @@ ledger_mark_all_dirty(struct ledger *l)
 	for (i = 0; i < l->nruns; i++)
 		l->runs[i]->dirty = 1;
 	l->seq_dirty = 1;
-}
-
-void
-ledger_sched_set(struct ledger *l, const char *entry, double last_start)
-{
-	json_object_set_new(l->sched, entry, json_real(last_start));
-	json_object_set_new(l->sched_dirty, entry, json_true());
-}
-
-double
-ledger_sched_get(const struct ledger *l, const char *entry)
-{
-	json_t	*t = json_object_get(l->sched, entry);
-
-	return json_is_number(t) ? json_number_value(t) : 0;
 }
 
 int

@@ -8,16 +8,21 @@
  * The working set - runs whose report is not finished - is kept in memory
  * (struct ledger_run, struct ledger_entry); mutations go through the
  * functions below, which mark the run dirty, and ledger_commit() writes
- * every dirty run, the schedule memory and the report sequence high-water
- * mark in one transaction.  Runs that are over stay in the database (for
+ * every dirty run, the schedule memory (schedmem.h, when attached) and the
+ * report sequence high-water mark in one transaction.  Runs that are over stay in the database (for
  * status, metrics and history) until ledger_expire() deletes them.
  *
- * A row goes through four states:
- *   pending   verdict == VERDICT_PENDING: the verifier is looking for it
- *   decided   verdict set, seq == 0: in the post-verdict pipeline
- *             (coverage), not yet queued for the report
- *   queued    seq > 0, !reported: its report is in the outbox
+ * A row's life is an explicit state (enum ledger_row_state), moved forward
+ * only, by the functions that change what it stands for:
+ *   pending   the verifier is looking for it            (ledger_add)
+ *   decided   verdict set: in the post-verdict pipeline (ledger_decide)
+ *   judged    its alert coverage set (coverage)         (ledger_set_coverage)
+ *   queued    seq > 0: its report is in the outbox      (ledger_queue)
  *   reported  emitted to the report file and the journal/syslog
+ *                                                        (ledger_mark_reported)
+ * A row with no coverage check goes from decided to queued.  The state is
+ * not a column: a load derives it from the verdict, coverage, seq and
+ * reported columns (docs/STATE.md).  Each move is logged at debug.
  * Nothing secret is stored: the access key ID is an identifier, never a
  * secret key or session token.
  *
@@ -62,6 +67,17 @@ enum coverage {
 const char	*coverage_name(enum coverage);
 int		 coverage_from_name(const char *, enum coverage *);
 
+/* A row's life (see above); the order is the order of the moves. */
+enum ledger_row_state {
+	LEDGER_ROW_PENDING = 0,
+	LEDGER_ROW_DECIDED,
+	LEDGER_ROW_JUDGED,
+	LEDGER_ROW_QUEUED,
+	LEDGER_ROW_REPORTED,
+};
+/* "pending", "decided", "judged", "queued", "reported". */
+const char	*ledger_row_state_name(enum ledger_row_state);
+
 struct ledger;
 struct ledger_run;
 
@@ -69,23 +85,19 @@ struct ledger_entry {
 	struct ledger_run *run;
 	unsigned	 idx;		/* position in the run: stable id */
 
-	/* The expectation (struct expectation minus what the run holds). */
-	char		*account_id;
-	char		*call_region;
-	char		*region;	/* where the event lands */
-	char		*event_source;
-	char		*event_name;
-	char		*error_code;	/* expected errorCode or NULL */
-	char		*request_id;
-	char		*access_key_id;
-	char		*user_agent;
-	int		 read_only;
-	enum aws_role	 role;		/* signal or context (#11) */
-	enum aws_evidence evidence;	/* how we know it is logged */
-	double		 fired_at;	/* the answering attempt's send time */
+	/*
+	 * The expectation (scenarios/expectation.h).  Its run_id is the run's;
+	 * its scenario and account are NULL in a row: the run holds them
+	 * (ledger_entry_scenario(), ledger_entry_account()), no copy per row.
+	 * region, event_source and event_name are never NULL; role is never
+	 * AWS_ROLE_DEFAULT (ledger_add); x.fired_mono is 0 after a load (not
+	 * stored).
+	 */
+	struct expectation x;
 	double		 deadline;	/* absolute: fired_at + verify deadline */
-	double		 fired_mono;	/* monotonic send time in this process,
-					   0 = unknown (loaded): not stored */
+
+	/* Where the row is in its life: written by ledger.c only. */
+	enum ledger_row_state state;
 
 	/* The verdict. */
 	enum verdict	 verdict;
@@ -211,19 +223,26 @@ struct ledger_found {
 int		 ledger_decide(struct ledger_entry *, enum verdict,
 		    const struct ledger_found *found, const char *reason,
 		    double now);
+enum ledger_row_state ledger_entry_state(const struct ledger_entry *);
 /* Unverified because it was not found and its recording is only assumed. */
 int		 ledger_entry_unconfirmed(const struct ledger_entry *);
 /* The role and evidence as stored and reported ("signal", "assumed"). */
 const char	*ledger_role_name(enum aws_role);
-/* rules is borrowed (the ledger takes a ref); NULL for none. */
+/* rules is borrowed (the ledger takes a ref); NULL for none.  A decided
+ * row becomes judged (a pending row keeps its state: a verdict comes
+ * first). */
 void		 ledger_set_coverage(struct ledger_entry *, enum coverage,
 		    json_t *rules, const char *reason);
 /* rem is borrowed (the ledger takes a ref); NULL, NULL: none.  A new
  * ledger_set_coverage() drops it. */
 void		 ledger_set_remediation(struct ledger_entry *, json_t *rem,
 		    const char *text);
-/* Assign the next report sequence number (idempotent); returns it. */
+/* Assign the next report sequence number to a decided or judged row
+ * (idempotent); returns it (0: pending). */
 uint64_t	 ledger_queue(struct ledger_entry *);
+/* The transaction that queued the row failed: back to decided or judged,
+ * no sequence number (a no-op unless queued). */
+void		 ledger_unqueue(struct ledger_entry *);
 uint64_t	 ledger_queue_summary(struct ledger_run *);
 /* Reported: also drops the kept CloudTrail record. */
 void		 ledger_mark_reported(struct ledger_entry *);
@@ -250,17 +269,16 @@ void		 ledger_bump_seq(struct ledger *, uint64_t seq);
 size_t		 ledger_pending_count(const struct ledger *);
 
 /*
- * The schedule's memory (the schedule table, written by the next commit): when
- * each schedule entry last started, so a restart resumes the entry's
- * phase instead of firing everything at once.  0 when unknown.
+ * The schedule's memory (schedmem.h, on ledger_db()): its changes are
+ * written by every ledger_commit(), in the same transaction.  The ledger
+ * does not own it: detach (NULL) or free the ledger before freeing it.
  */
-void		 ledger_sched_set(struct ledger *, const char *entry,
-		    double last_start);
-double		 ledger_sched_get(const struct ledger *, const char *entry);
+struct schedmem;
+void		 ledger_attach_schedmem(struct ledger *, struct schedmem *);
 
 /*
- * Write every change (dirty runs and their rows, the schedule memory, the
- * sequence high-water mark) in one transaction (nested in the caller's
+ * Write every change (dirty runs and their rows, the attached schedule
+ * memory's changes, the sequence high-water mark) in one transaction (nested in the caller's
  * when one is open).  -1 + *cause; everything stays dirty.
  */
 int		 ledger_commit(struct ledger *, char **cause);

@@ -14,6 +14,8 @@ void		 ledger_run_free(struct ledger_run *);
 void		 ledger_entry_free(struct ledger_entry *);
 void		 ledger_entry_append(struct ledger_run *, struct ledger_entry *);
 int		 ledger_valid_run_id(const char *);
+/* A loaded row (appended to its run): its state from its columns. */
+void		 ledger_entry_restore(struct ledger_entry *);
 
 /* A state file or database set aside is said by report_state_set_aside()
  * (report.h: MSGID_STATE_CORRUPT). */

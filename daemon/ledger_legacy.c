@@ -172,17 +172,17 @@ ledger_entry_load(struct ledger_load *ld, json_t *o)
 		return NULL;
 	}
 	e = xcalloc(1, sizeof(*e));
-	e->account_id = ledger_get_str(ld, o, "account_id", 0);
-	e->call_region = ledger_get_str(ld, o, "call_region", 0);
-	e->region = ledger_get_str(ld, o, "region", 1);
-	e->event_source = ledger_get_str(ld, o, "event_source", 1);
-	e->event_name = ledger_get_str(ld, o, "event_name", 1);
-	e->error_code = ledger_get_str(ld, o, "error_code", 0);
-	e->request_id = ledger_get_str(ld, o, "request_id", 0);
-	e->access_key_id = ledger_get_str(ld, o, "access_key_id", 0);
-	e->user_agent = ledger_get_str(ld, o, "user_agent", 0);
-	e->read_only = ledger_get_bool(ld, o, "read_only");
-	e->fired_at = ledger_get_num(ld, o, "fired_at", 1);
+	e->x.account_id = ledger_get_str(ld, o, "account_id", 0);
+	e->x.call_region = ledger_get_str(ld, o, "call_region", 0);
+	e->x.region = ledger_get_str(ld, o, "region", 1);
+	e->x.event_source = ledger_get_str(ld, o, "event_source", 1);
+	e->x.event_name = ledger_get_str(ld, o, "event_name", 1);
+	e->x.error_code = ledger_get_str(ld, o, "error_code", 0);
+	e->x.request_id = ledger_get_str(ld, o, "request_id", 0);
+	e->x.access_key_id = ledger_get_str(ld, o, "access_key_id", 0);
+	e->x.user_agent = ledger_get_str(ld, o, "user_agent", 0);
+	e->x.read_only = ledger_get_bool(ld, o, "read_only");
+	e->x.fired_at = ledger_get_num(ld, o, "fired_at", 1);
 	e->deadline = ledger_get_num(ld, o, "deadline", 1);
 	s = ledger_get_str(ld, o, "verdict", 1);
 	if (s != NULL && verdict_from_name(s, &e->verdict) == -1)
@@ -211,12 +211,12 @@ ledger_entry_load(struct ledger_load *ld, json_t *o)
 	 * the read-only flag gives (aws_role_resolve), documented evidence
 	 * (every built-in call of those versions was), and a missing row
 	 * was not found. */
-	e->role = e->read_only ? AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
-	e->evidence = AWS_EVIDENCE_DOCUMENTED;
+	e->x.role = e->x.read_only ? AWS_ROLE_CONTEXT : AWS_ROLE_SIGNAL;
+	e->x.evidence = AWS_EVIDENCE_DOCUMENTED;
 	e->not_found = e->verdict == VERDICT_MISSING;
 	/* A context call's alert coverage is not judged: a row checked but
 	 * not yet reported says so (as schema 3's migration, db.c). */
-	if (e->role == AWS_ROLE_CONTEXT && e->verdict == VERDICT_LOGGED &&
+	if (e->x.role == AWS_ROLE_CONTEXT && e->verdict == VERDICT_LOGGED &&
 	    e->seq == 0 && e->coverage != COVERAGE_NONE) {
 		e->coverage = COVERAGE_CONTEXT;
 		json_decref(e->rules);
@@ -303,6 +303,7 @@ ledger_run_load(struct ledger *l, struct ledger_load *ld, const char *data,
 		if ((e = ledger_entry_load(ld, json_array_get(rows, i))) == NULL)
 			break;
 		ledger_entry_append(r, e);
+		ledger_entry_restore(e);
 	}
 	if (ld->why != NULL) {
 		ledger_run_free(r);

@@ -535,6 +535,17 @@ pipeline_hook_call(struct run *run, const struct run_call *c, void *arg)
 		p->hooks.call(pr, c, p->hooks.arg);
 }
 
+/* The expectation's row in the ledger, handed to the verifier. */
+static void
+pipeline_expect(struct pipeline *p, const struct expectation *x)
+{
+	struct ledger_entry	*e;
+
+	e = ledger_add(p->ledger, x, verifier_deadline(p->v, x));
+	verifier_watch(p->v, e);
+	verifier_commit_soon(p->v);
+}
+
 static void
 pipeline_hook_expect(struct run *run, const struct expectation *x, void *arg)
 {
@@ -548,7 +559,7 @@ pipeline_hook_expect(struct run *run, const struct expectation *x, void *arg)
 		pr->held[pr->nheld++] = expectation_dup(x);
 		return;
 	}
-	verifier_add(pr->p->v, x);
+	pipeline_expect(pr->p, x);
 }
 
 static void
@@ -683,7 +694,7 @@ pipeline_hook_done(struct run *run, int halted, void *arg)
 			vp.initial_delay = vp.deadline;
 		verifier_set_params(p->v, &vp);
 		for (i = 0; i < pr->nheld; i++)
-			verifier_add(p->v, pr->held[i]);
+			pipeline_expect(p, pr->held[i]);
 	}
 	pipeline_release_held(pr);
 	verifier_commit_soon(p->v);

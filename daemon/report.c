@@ -481,15 +481,15 @@ report_queue_row(struct reporter *rp, struct ledger_entry *e, char **cause)
 
 	memset(&hv, 0, sizeof(hv));
 	hv.account = ledger_entry_account(e);
-	hv.region = e->region;
-	hv.event_source = e->event_source;
-	hv.event_name = e->event_name;
+	hv.region = e->x.region;
+	hv.event_source = e->x.event_source;
+	hv.event_name = e->x.event_name;
 	hv.scenario = ledger_entry_scenario(e);
 	hv.run_id = ledger_entry_run_id(e);
 	hv.verdict = verdict_name(e->verdict);
 	hv.coverage = e->coverage != COVERAGE_NONE ?
 	    coverage_name(e->coverage) : NULL;
-	hv.context = e->role == AWS_ROLE_CONTEXT;
+	hv.context = e->x.role == AWS_ROLE_CONTEXT;
 	hv.time = e->decided_at;
 	if (history_note(rp->db, &rp->hist, &hv, &hr, cause) == -1)
 		return -1;
@@ -516,9 +516,9 @@ report_unqueue(struct reporter *rp, struct ledger_entry **v, size_t n,
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		if (v[i]->reported)
+		if (ledger_entry_state(v[i]) == LEDGER_ROW_REPORTED)
 			continue;
-		v[i]->seq = 0;
+		ledger_unqueue(v[i]);
 		ledger_set_gap(v[i], NULL, NULL);
 	}
 	for (i = 0; i < nruns; i++)
@@ -536,6 +536,7 @@ report_queue_rows(struct reporter *rp, struct ledger_entry **v, size_t n,
     char **cause)
 {
 	struct ledger_entry	*e;
+	enum ledger_row_state	 st;
 	size_t			 i;
 	int			 rc = 0;
 
@@ -543,7 +544,8 @@ report_queue_rows(struct reporter *rp, struct ledger_entry **v, size_t n,
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
 		e = v[i];
-		if (e->seq != 0 || e->verdict == VERDICT_PENDING)
+		st = ledger_entry_state(e);
+		if (st != LEDGER_ROW_DECIDED && st != LEDGER_ROW_JUDGED)
 			continue;
 		ledger_queue(e);
 		rc = report_queue_row(rp, e, cause);
@@ -639,7 +641,8 @@ report_requeue_orphans(struct reporter *rp, char **cause)
 		r = runs[i];
 		for (j = 0; j <= r->nentries && rc == 0; j++) {
 			e = j < r->nentries ? r->entries[j] : NULL;
-			if (e != NULL && (e->seq == 0 || e->reported))
+			if (e != NULL &&
+			    ledger_entry_state(e) != LEDGER_ROW_QUEUED)
 				continue;
 			if (e == NULL && (r->summary_seq == 0 ||
 			    r->summary_reported))

@@ -124,33 +124,34 @@ report_verdict_json(const struct ledger_entry *e, double now)
 	json_object_set_new(o, "scenario",
 	    json_string(ledger_entry_scenario(e)));
 	json_object_set_new(o, "account", json_string(ledger_entry_account(e)));
-	json_object_set_new(o, "account_id", report_str(e->account_id));
-	json_object_set_new(o, "region", json_string(e->region));
-	json_object_set_new(o, "event_source", json_string(e->event_source));
-	json_object_set_new(o, "event_name", json_string(e->event_name));
+	json_object_set_new(o, "account_id", report_str(e->x.account_id));
+	json_object_set_new(o, "region", json_string(e->x.region));
+	json_object_set_new(o, "event_source", json_string(e->x.event_source));
+	json_object_set_new(o, "event_name", json_string(e->x.event_name));
 	json_object_set_new(o, "verdict", json_string(verdict_name(e->verdict)));
 	/* #11: what the call is to its technique, how we know CloudTrail
 	 * records it; not_found: a complete lookup after the deadline did
 	 * not find it (missing, or unverified when only assumed). */
-	json_object_set_new(o, "role", json_string(ledger_role_name(e->role)));
+	json_object_set_new(o, "role",
+	    json_string(ledger_role_name(e->x.role)));
 	json_object_set_new(o, "evidence",
-	    json_string(aws_evidence_name(e->evidence)));
+	    json_string(aws_evidence_name(e->x.evidence)));
 	if (e->not_found && e->verdict != VERDICT_LOGGED)
 		json_object_set_new(o, "not_found", json_true());
 	if (e->verdict == VERDICT_LOGGED) {
 		json_object_set_new(o, "event_id", report_str(e->event_id));
 		json_object_set_new(o, "latency_s",
-		    report_secs(e->found_at - e->fired_at));
+		    report_secs(e->found_at - e->x.fired_at));
 		json_object_set_new(o, "event_time_delta_s", e->event_time > 0 ?
-		    report_secs(e->event_time - e->fired_at) : json_null());
+		    report_secs(e->event_time - e->x.fired_at) : json_null());
 	} else {
 		json_object_set_new(o, "event_id", json_null());
 		json_object_set_new(o, "latency_s", json_null());
 		json_object_set_new(o, "event_time_delta_s", json_null());
 	}
-	json_object_set_new(o, "request_id", report_str(e->request_id));
-	json_object_set_new(o, "error_code", report_str(e->error_code));
-	report_time(e->fired_at, t);
+	json_object_set_new(o, "request_id", report_str(e->x.request_id));
+	json_object_set_new(o, "error_code", report_str(e->x.error_code));
+	report_time(e->x.fired_at, t);
 	json_object_set_new(o, "fired_at", json_string(t));
 	json_object_set_new(o, "match", report_str(e->match));
 	json_object_set_new(o, "reason", report_str(e->reason));
@@ -411,33 +412,35 @@ report_verdict_fields(const struct ledger_entry *e,
 	report_field(&f, "CLOUDSAGA_RUN_ID", "%s", ledger_entry_run_id(e));
 	report_field(&f, "CLOUDSAGA_SCENARIO", "%s", ledger_entry_scenario(e));
 	report_field(&f, "CLOUDSAGA_ACCOUNT", "%s", ledger_entry_account(e));
-	if (e->account_id != NULL)
-		report_field(&f, "CLOUDSAGA_ACCOUNT_ID", "%s", e->account_id);
-	report_field(&f, "CLOUDSAGA_REGION", "%s", e->region);
-	if (e->call_region != NULL && strcmp(e->call_region, e->region) != 0)
-		report_field(&f, "CLOUDSAGA_CALL_REGION", "%s", e->call_region);
-	report_field(&f, "CLOUDSAGA_EVENT_SOURCE", "%s", e->event_source);
-	report_field(&f, "CLOUDSAGA_EVENT_NAME", "%s", e->event_name);
+	if (e->x.account_id != NULL)
+		report_field(&f, "CLOUDSAGA_ACCOUNT_ID", "%s", e->x.account_id);
+	report_field(&f, "CLOUDSAGA_REGION", "%s", e->x.region);
+	if (e->x.call_region != NULL &&
+	    strcmp(e->x.call_region, e->x.region) != 0)
+		report_field(&f, "CLOUDSAGA_CALL_REGION", "%s",
+		    e->x.call_region);
+	report_field(&f, "CLOUDSAGA_EVENT_SOURCE", "%s", e->x.event_source);
+	report_field(&f, "CLOUDSAGA_EVENT_NAME", "%s", e->x.event_name);
 	report_field(&f, "CLOUDSAGA_VERDICT", "%s", verdict_name(e->verdict));
-	report_field(&f, "CLOUDSAGA_ROLE", "%s", ledger_role_name(e->role));
+	report_field(&f, "CLOUDSAGA_ROLE", "%s", ledger_role_name(e->x.role));
 	report_field(&f, "CLOUDSAGA_EVIDENCE", "%s",
-	    aws_evidence_name(e->evidence));
+	    aws_evidence_name(e->x.evidence));
 	if (e->verdict == VERDICT_LOGGED) {
 		report_field(&f, "CLOUDSAGA_EVENT_ID", "%s",
 		    e->event_id != NULL ? e->event_id : "");
 		report_field(&f, "CLOUDSAGA_LATENCY_S", "%.3f",
-		    e->found_at - e->fired_at);
+		    e->found_at - e->x.fired_at);
 		if (e->event_time > 0)
 			report_field(&f, "CLOUDSAGA_EVENT_TIME_DELTA_S", "%.0f",
-			    e->event_time - e->fired_at);
+			    e->event_time - e->x.fired_at);
 		if (e->match != NULL)
 			report_field(&f, "CLOUDSAGA_MATCH", "%s", e->match);
 	}
-	if (e->request_id != NULL)
-		report_field(&f, "CLOUDSAGA_REQUEST_ID", "%s", e->request_id);
-	if (e->error_code != NULL)
-		report_field(&f, "CLOUDSAGA_ERROR_CODE", "%s", e->error_code);
-	report_time(e->fired_at, t);
+	if (e->x.request_id != NULL)
+		report_field(&f, "CLOUDSAGA_REQUEST_ID", "%s", e->x.request_id);
+	if (e->x.error_code != NULL)
+		report_field(&f, "CLOUDSAGA_ERROR_CODE", "%s", e->x.error_code);
+	report_time(e->x.fired_at, t);
 	report_field(&f, "CLOUDSAGA_FIRED_AT", "%s", t);
 	if (e->reason != NULL)
 		report_field(&f, "CLOUDSAGA_REASON", "%s", e->reason);
@@ -502,15 +505,16 @@ report_verdict_message(const struct ledger_entry *e,
 {
 	char		*m = report_verdict_text(e), *x;
 	char		 t[21], svc[64];
-	const char	*s = report_service(e->event_source, svc, sizeof(svc));
+	const char	*s = report_service(e->x.event_source, svc,
+	    sizeof(svc));
 
 	if (h == NULL)
 		return m;
 	if (h->gap == HISTORY_REGRESSION) {
 		report_time(h->last_good, t);
 		x = xprintf("logging regression: %s:%s in %s was logged on %s "
-		    "and is now missing; %s", s, e->event_name, e->region, t,
-		    m);
+		    "and is now missing; %s", s, e->x.event_name, e->x.region,
+		    t, m);
 	} else if (h->gap == HISTORY_CHRONIC) {
 		report_time(h->since, t);
 		x = xprintf("%s (chronic: missing since %s, %d runs; in the "
@@ -521,13 +525,13 @@ report_verdict_message(const struct ledger_entry *e,
 	} else if (h->gap == HISTORY_FIXED) {
 		report_time(h->since, t);
 		x = xprintf("gap fixed: %s:%s in %s is logged again after %d "
-		    "missing run%s since %s; %s", s, e->event_name, e->region,
-		    h->runs, h->runs == 1 ? "" : "s", t, m);
+		    "missing run%s since %s; %s", s, e->x.event_name,
+		    e->x.region, h->runs, h->runs == 1 ? "" : "s", t, m);
 	} else if (h->alert == HISTORY_REGRESSION) {
 		report_time(h->last_good, t);
 		x = xprintf("alert regression: a rule alerted on %s:%s in %s "
-		    "on %s and none would now; %s", s, e->event_name,
-		    e->region, t, m);
+		    "on %s and none would now; %s", s, e->x.event_name,
+		    e->x.region, t, m);
 	} else if (h->alert == HISTORY_CHRONIC) {
 		report_time(h->since, t);
 		x = xprintf("%s (chronic alert gap since %s; in the daily "
@@ -545,14 +549,15 @@ static char *
 report_verdict_text(const struct ledger_entry *e)
 {
 	char		 svc[64];
-	const char	*s = report_service(e->event_source, svc, sizeof(svc));
+	const char	*s = report_service(e->x.event_source, svc,
+	    sizeof(svc));
 	char		*m, *cov = NULL, *names = NULL, *targets = NULL;
 
 	switch (e->verdict) {
 	case VERDICT_LOGGED:
 		m = xprintf("logged: %s:%s in %s reached CloudTrail %.0fs after "
 		    "the call (event %s; run %s, %s, account %s)", s,
-		    e->event_name, e->region, e->found_at - e->fired_at,
+		    e->x.event_name, e->x.region, e->found_at - e->x.fired_at,
 		    e->event_id != NULL ? e->event_id : "?",
 		    ledger_entry_run_id(e), ledger_entry_scenario(e),
 		    ledger_entry_account(e));
@@ -560,8 +565,9 @@ report_verdict_text(const struct ledger_entry *e)
 	case VERDICT_MISSING:
 		return xprintf("logging gap: %s:%s in %s is not in CloudTrail "
 		    "%.0fs after the call (request %s; run %s, %s, account %s)",
-		    s, e->event_name, e->region, e->deadline - e->fired_at,
-		    e->request_id != NULL ? e->request_id : "unknown",
+		    s, e->x.event_name, e->x.region,
+		    e->deadline - e->x.fired_at,
+		    e->x.request_id != NULL ? e->x.request_id : "unknown",
 		    ledger_entry_run_id(e), ledger_entry_scenario(e),
 		    ledger_entry_account(e));
 	case VERDICT_UNVERIFIED:
@@ -570,18 +576,20 @@ report_verdict_text(const struct ledger_entry *e)
 			    "CloudTrail %.0fs after the call, but that "
 			    "CloudTrail records it is only assumed: not a "
 			    "logging gap (request %s; run %s, %s, account %s)",
-			    s, e->event_name, e->region,
-			    e->deadline - e->fired_at, e->request_id != NULL ?
-			    e->request_id : "unknown", ledger_entry_run_id(e),
+			    s, e->x.event_name, e->x.region,
+			    e->deadline - e->x.fired_at,
+			    e->x.request_id != NULL ? e->x.request_id :
+			    "unknown", ledger_entry_run_id(e),
 			    ledger_entry_scenario(e), ledger_entry_account(e));
 		return xprintf("unverified: %s:%s in %s could not be checked in "
 		    "CloudTrail: %s (run %s, %s, account %s)", s,
-		    e->event_name, e->region, e->reason != NULL ? e->reason :
-		    "no lookup succeeded", ledger_entry_run_id(e),
+		    e->x.event_name, e->x.region,
+		    e->reason != NULL ? e->reason : "no lookup succeeded",
+		    ledger_entry_run_id(e),
 		    ledger_entry_scenario(e), ledger_entry_account(e));
 	default:
-		return xprintf("pending: %s:%s in %s", s, e->event_name,
-		    e->region);
+		return xprintf("pending: %s:%s in %s", s, e->x.event_name,
+		    e->x.region);
 	}
 	switch (e->coverage) {
 	case COVERAGE_COVERED:
@@ -593,7 +601,7 @@ report_verdict_text(const struct ledger_entry *e)
 		break;
 	case COVERAGE_UNCOVERED:
 		cov = xprintf("alert gap: no rule would alert on %s:%s in %s "
-		    "(%s); %s", s, e->event_name, e->region,
+		    "(%s); %s", s, e->x.event_name, e->x.region,
 		    e->coverage_reason != NULL ? e->coverage_reason :
 		    "no rule matches the event", m);
 		break;

@@ -266,8 +266,9 @@ verify_set_aside(struct vpoll *p, double offset)
 			reason = xstrdup("no record can prove this call: its "
 			    "answer carried no request ID and it was sent "
 			    "without a call marker");
-		else if (verify_too_old(e->fired_at, now, offset, v->p.skew)) {
-			time_iso8601((time_t)e->fired_at, when);
+		else if (verify_too_old(e->x.fired_at, now, offset,
+		    v->p.skew)) {
+			time_iso8601((time_t)e->x.fired_at, when);
 			reason = xprintf("the call (%s) is older than the 90 "
 			    "days LookupEvents can look back", when);
 		}
@@ -300,7 +301,7 @@ verify_poll_start(struct vgroup *g)
 	p->rows = xcalloc(g->nitems, sizeof(*p->rows));
 	p->runs = xcalloc(g->nitems, sizeof(*p->runs));
 	for (i = 0; i < g->nitems; i++) {
-		if (g->items[i].e->verdict != VERDICT_PENDING)
+		if (ledger_entry_state(g->items[i].e) != LEDGER_ROW_PENDING)
 			continue;
 		p->rows[p->nrows++] = g->items[i].e;
 		for (j = 0; j < p->nruns; j++)
@@ -381,8 +382,8 @@ verify_relevant(const struct vpoll *p, const struct ct_event *ev)
 				return 1;
 	if (ev->request_id != NULL)
 		for (i = 0; i < p->nrows; i++)
-			if (p->rows[i]->request_id != NULL &&
-			    strcasecmp(p->rows[i]->request_id,
+			if (p->rows[i]->x.request_id != NULL &&
+			    strcasecmp(p->rows[i]->x.request_id,
 			    ev->request_id) == 0)
 				return 1;
 	return 0;
@@ -536,7 +537,7 @@ verify_poll_finish(struct vpoll *p)
 			v->stats.logged++;
 			log_debug("verify %s/%s: %s %s found by %s: event %s",
 			    g->account, g->region, ledger_entry_run_id(e),
-			    e->event_name, f.match, f.event_id);
+			    e->x.event_name, f.match, f.event_id);
 		}
 	}
 	free(as);
@@ -563,7 +564,7 @@ verify_poll_finish(struct vpoll *p)
 	for (i = 0, j = 0; i < g->nitems; i++) {
 		it = &g->items[i];
 		e = it->e;
-		if (e->verdict == VERDICT_PENDING) {
+		if (ledger_entry_state(e) == LEDGER_ROW_PENDING) {
 			vd = verify_judge(it->deadline, it->covered_at, now,
 			    v->p.grace);
 			/* One-shot: lookups refused for the credentials will
@@ -597,7 +598,7 @@ verify_poll_finish(struct vpoll *p)
 				v->stats.unverified++;
 			}
 		}
-		if (e->verdict != VERDICT_PENDING) {
+		if (ledger_entry_state(e) != LEDGER_ROW_PENDING) {
 			decided = xreallocarray(decided, nd + 1,
 			    sizeof(*decided));
 			decided[nd++] = e;
@@ -689,9 +690,9 @@ verifier_watch(struct verifier *v, struct ledger_entry *e)
 	struct verify_item	*it;
 	double			 mono, wall;
 
-	if (e->verdict != VERDICT_PENDING)
+	if (ledger_entry_state(e) != LEDGER_ROW_PENDING)
 		return;
-	g = verify_group(v, ledger_entry_account(e), e->region);
+	g = verify_group(v, ledger_entry_account(e), e->x.region);
 	if (verify_item_of(g, e) != NULL)
 		return;
 	g->items = xreallocarray(g->items, g->nitems + 1, sizeof(*g->items));
@@ -700,30 +701,25 @@ verifier_watch(struct verifier *v, struct ledger_entry *e)
 	it->e = e;
 	mono = now_mono();
 	wall = now_real();
-	if (e->fired_mono > 0 && e->fired_mono <= mono) {
+	if (e->x.fired_mono > 0 && e->x.fired_mono <= mono) {
 		/* Fired in this process: the deadline counts from the final
 		 * attempt's send time on the monotonic clock. */
-		it->fired = e->fired_mono;
-		it->deadline = e->fired_mono + (e->deadline - e->fired_at);
+		it->fired = e->x.fired_mono;
+		it->deadline = e->x.fired_mono + (e->deadline - e->x.fired_at);
 	} else {
 		/* Loaded from the state directory: the wall clock is all a
 		 * restart has; from here on the monotonic clock counts. */
-		it->fired = mono - fmax(0, wall - e->fired_at);
+		it->fired = mono - fmax(0, wall - e->x.fired_at);
 		it->deadline = mono + (e->deadline - wall);
 	}
 	if (g->poll == NULL)
 		verify_group_schedule(g);
 }
 
-struct ledger_entry *
-verifier_add(struct verifier *v, const struct expectation *x)
+double
+verifier_deadline(const struct verifier *v, const struct expectation *x)
 {
-	struct ledger_entry	*e;
-
-	e = ledger_add(v->ledger, x, x->fired_at + v->p.deadline);
-	verifier_watch(v, e);
-	verifier_commit_soon(v);
-	return e;
+	return x->fired_at + v->p.deadline;
 }
 
 size_t
@@ -731,16 +727,19 @@ verifier_resume(struct verifier *v)
 {
 	struct ledger_run	**runs;
 	struct ledger_entry	**decided = NULL, *e;
+	enum ledger_row_state	 st;
 	size_t			 nr, i, j, nd = 0, watched = 0;
 
 	runs = ledger_runs(v->ledger, &nr);
 	for (i = 0; i < nr; i++)
 		for (j = 0; j < runs[i]->nentries; j++) {
 			e = runs[i]->entries[j];
-			if (e->verdict == VERDICT_PENDING) {
+			st = ledger_entry_state(e);
+			if (st == LEDGER_ROW_PENDING) {
 				verifier_watch(v, e);
 				watched++;
-			} else if (e->seq == 0) {
+			} else if (st == LEDGER_ROW_DECIDED ||
+			    st == LEDGER_ROW_JUDGED) {
 				decided = xreallocarray(decided, nd + 1,
 				    sizeof(*decided));
 				decided[nd++] = e;

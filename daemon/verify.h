@@ -253,11 +253,16 @@ void	 verifier_free(struct verifier *);
  * they were recorded with. */
 void	 verifier_set_params(struct verifier *, const struct verify_params *);
 
-/* Record an expectation in the ledger (deadline from the params, counted
- * from x->fired_mono when known) and verify it.  The ledger is committed
- * at the end of this event-loop turn. */
-struct ledger_entry *verifier_add(struct verifier *, const struct expectation *);
-/* Verify a row already in the ledger (pending). */
+/*
+ * The deadline of a new row (wall clock): x->fired_at + the params'
+ * deadline.  Its owner adds the row to the ledger with it (ledger_add)
+ * and hands the row to verifier_watch(); the verifier counts it from
+ * x->fired_mono when known.
+ */
+double	 verifier_deadline(const struct verifier *,
+	    const struct expectation *);
+/* Verify a row of the ledger (a no-op unless pending).  The owner commits
+ * a new row (verifier_commit_soon). */
 void	 verifier_watch(struct verifier *, struct ledger_entry *);
 /*
  * After a restart: watch every pending row of the ledger and hand the rows

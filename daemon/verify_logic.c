@@ -275,9 +275,9 @@ verify_row_provable(const struct ledger_entry *e)
 {
 	struct aws_marker	 m;
 
-	if (verify_known(e->request_id))
+	if (verify_known(e->x.request_id))
 		return 1;
-	return aws_marker_parse(e->user_agent, &m) == 0 && m.seq >= 0 &&
+	return aws_marker_parse(e->x.user_agent, &m) == 0 && m.seq >= 0 &&
 	    m.attempt >= 0;
 }
 
@@ -286,27 +286,28 @@ verify_match_one(const struct ledger_entry *e, const struct ct_event *ev)
 {
 	struct aws_marker	 rm, em;
 
-	if (ev->event_name == NULL || strcmp(e->event_name, ev->event_name) != 0)
+	if (ev->event_name == NULL ||
+	    strcmp(e->x.event_name, ev->event_name) != 0)
 		return VERIFY_NO_MATCH;
-	if (!verify_same(e->account_id, ev->account_id) ||
-	    !verify_same(e->region, ev->aws_region) ||
-	    !verify_same(e->event_source, ev->event_source))
+	if (!verify_same(e->x.account_id, ev->account_id) ||
+	    !verify_same(e->x.region, ev->aws_region) ||
+	    !verify_same(e->x.event_source, ev->event_source))
 		return VERIFY_NO_MATCH;
 	/* Both request IDs known: they alone decide. */
-	if (verify_known(e->request_id) && verify_known(ev->request_id))
-		return strcasecmp(e->request_id, ev->request_id) == 0 ?
+	if (verify_known(e->x.request_id) && verify_known(ev->request_id))
+		return strcasecmp(e->x.request_id, ev->request_id) == 0 ?
 		    VERIFY_BY_REQUEST_ID : VERIFY_NO_MATCH;
 	/*
 	 * One side has none: the call marker of the very attempt that
 	 * answered (run, call, attempt), and the outcome it had.
 	 */
-	if (aws_marker_parse(e->user_agent, &em) == -1 || em.seq < 0 ||
+	if (aws_marker_parse(e->x.user_agent, &em) == -1 || em.seq < 0 ||
 	    em.attempt < 0)
 		return VERIFY_NO_MATCH;
 	if (aws_marker_parse(ev->user_agent, &rm) == -1 ||
 	    !aws_marker_equal(&em, &rm))
 		return VERIFY_NO_MATCH;
-	if (!verify_error_code_match(e->error_code, ev->error_code))
+	if (!verify_error_code_match(e->x.error_code, ev->error_code))
 		return VERIFY_NO_MATCH;
 	return VERIFY_BY_MARKER;
 }
@@ -406,7 +407,7 @@ verify_distinct(struct ledger_entry *const *rows, size_t n, int key,
 
 	*missing = 0;
 	for (i = 0; i < n; i++) {
-		v = key ? rows[i]->access_key_id : rows[i]->event_name;
+		v = key ? rows[i]->x.access_key_id : rows[i]->x.event_name;
 		if (v == NULL || *v == '\0') {
 			*missing = 1;
 			continue;
@@ -474,13 +475,13 @@ verify_plan(struct ledger_entry *const *rows, size_t n,
 		q[i].start = -1;
 		for (j = 0; j < n; j++) {
 			const char *v = kind == VERIFY_Q_ACCESS_KEY ?
-			    rows[j]->access_key_id : rows[j]->event_name;
+			    rows[j]->x.access_key_id : rows[j]->x.event_name;
 
 			if (kind != VERIFY_Q_SWEEP && strcmp(v, vals[i]) != 0)
 				continue;
 			q[i].members[q[i].nmembers++] = j;
-			if (q[i].start < 0 || rows[j]->fired_at < q[i].start)
-				q[i].start = rows[j]->fired_at;
+			if (q[i].start < 0 || rows[j]->x.fired_at < q[i].start)
+				q[i].start = rows[j]->x.fired_at;
 		}
 		q[i].start = floor(q[i].start + offset - p->skew);
 		if (q[i].start < floor_start)
@@ -534,11 +535,11 @@ verify_absent_verdict(enum aws_evidence ev)
 enum verdict
 verify_decide_absent(struct ledger_entry *e, const char *reason, double now)
 {
-	enum verdict	 v = verify_absent_verdict(e->evidence);
+	enum verdict	 v = verify_absent_verdict(e->x.evidence);
 	char		*r = NULL;
 	int		 rc;
 
-	if (e->verdict != VERDICT_PENDING)
+	if (ledger_entry_state(e) != LEDGER_ROW_PENDING)
 		return VERDICT_PENDING;
 	if (v == VERDICT_UNVERIFIED)
 		r = xprintf("%s; %s", reason != NULL ? reason : "not found",

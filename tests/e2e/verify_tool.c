@@ -362,7 +362,9 @@ tool_call_done(const struct aws_request *req, struct aws_result *res,
 		x.role = aws_role_resolve(req);
 		x.evidence = req->evidence;
 		x.fired_at = res->fired_at > 0 ? res->fired_at : now_real();
-		verifier_add(t->v, &x);
+		verifier_watch(t->v, ledger_add(t->ledger, &x,
+		    verifier_deadline(t->v, &x)));
+		verifier_commit_soon(t->v);
 		free(x.error_code);
 		t->fired++;
 	}

@@ -93,9 +93,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				const struct ledger_entry *e =
 				    lg.runs[i]->entries[j];
 
-				if (!isfinite(e->fired_at) ||
+				if (!isfinite(e->x.fired_at) ||
 				    !isfinite(e->deadline) ||
-				    e->deadline > 4e9 || e->fired_at > 4e9)
+				    e->deadline > 4e9 || e->x.fired_at > 4e9)
 					abort();
 			}
 			ledger_run_free(lg.runs[i]);

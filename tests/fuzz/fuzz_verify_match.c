@@ -99,14 +99,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();	/* one record, one call */
 		e = fuzz_rows[out[i].entry];
 		ev = &evs[out[i].event];
-		if (e->request_id != NULL && ev->request_id != NULL &&
+		if (e->x.request_id != NULL && ev->request_id != NULL &&
 		    *ev->request_id != '\0' &&
-		    strcasecmp(e->request_id, ev->request_id) != 0)
+		    strcasecmp(e->x.request_id, ev->request_id) != 0)
 			abort();	/* another call's request ID */
-		if (out[i].how == VERIFY_BY_MARKER && e->error_code == NULL &&
+		if (out[i].how == VERIFY_BY_MARKER && e->x.error_code == NULL &&
 		    ev->error_code != NULL && *ev->error_code != '\0')
 			abort();	/* a failure proving a success */
-		if (strcmp(e->event_name, ev->event_name) != 0)
+		if (strcmp(e->x.event_name, ev->event_name) != 0)
 			abort();
 		for (j = 0; j < n; j++)
 			if (j != out[i].event && strcmp(evs[j].event_id,

@@ -208,8 +208,8 @@ test_envelope(void **state)
 	cause = NULL;
 	/* No account anywhere. */
 	e = row(l, "CreateVpc", 0, "{\"eventSource\":\"ec2.amazonaws.com\"}");
-	free(e->account_id);
-	e->account_id = NULL;
+	free(e->x.account_id);
+	e->x.account_id = NULL;
 	assert_null(coverage_envelope(e, &cause));
 	assert_non_null(strstr(cause, "account"));
 	free(cause);
@@ -217,8 +217,8 @@ test_envelope(void **state)
 	/* ... but userIdentity.accountId will do. */
 	e = row(l, "CreateVpc", 0, "{\"eventSource\":\"ec2.amazonaws.com\","
 	    "\"userIdentity\":{\"accountId\":\"222222222222\"}}");
-	free(e->account_id);
-	e->account_id = NULL;
+	free(e->x.account_id);
+	e->x.account_id = NULL;
 	ev = coverage_envelope(e, &cause);
 	assert_non_null(ev);
 	assert_string_equal(aws_json_str(ev, "account"), "222222222222");

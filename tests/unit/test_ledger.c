@@ -24,6 +24,7 @@
 #include "db.h"
 #include "ledger.h"
 #include "log.h"
+#include "schedmem.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -239,13 +240,13 @@ test_roundtrip(void **state)
 	assert_int_equal(e0->verdict, VERDICT_LOGGED);
 	assert_string_equal(e0->event_id, "ev-1");
 	assert_true(e0->found_at == 1300.5);
-	assert_true(e0->fired_at == 1001.25);
+	assert_true(e0->x.fired_at == 1001.25);
 	assert_true(e0->event_time == 1001);
 	assert_string_equal(e0->match, "request-id");
-	assert_string_equal(e0->request_id, "req-0");
-	assert_string_equal(e0->error_code, "Client.DryRunOperation");
-	assert_string_equal(e0->access_key_id, "ASIAEXAMPLE000000001");
-	assert_string_equal(e0->user_agent, "cloudsagad/0.1.0 run/" RUN_A);
+	assert_string_equal(e0->x.request_id, "req-0");
+	assert_string_equal(e0->x.error_code, "Client.DryRunOperation");
+	assert_string_equal(e0->x.access_key_id, "ASIAEXAMPLE000000001");
+	assert_string_equal(e0->x.user_agent, "cloudsagad/0.1.0 run/" RUN_A);
 	assert_string_equal(json_string_value(json_object_get(e0->record,
 	    "eventID")), "ev-1");
 	assert_int_equal(e0->coverage, COVERAGE_COVERED);
@@ -254,12 +255,12 @@ test_roundtrip(void **state)
 	assert_int_equal(e0->seq, 0);
 	assert_int_equal(e1->verdict, VERDICT_MISSING);
 	assert_string_equal(e1->reason, "not found");
-	assert_null(e1->error_code);
-	assert_true(e1->read_only);
+	assert_null(e1->x.error_code);
+	assert_true(e1->x.read_only);
 	assert_int_equal(e1->seq, 1);
 	assert_false(e1->reported);
 	assert_int_equal(e2->verdict, VERDICT_PENDING);
-	assert_null(e2->request_id);
+	assert_null(e2->x.request_id);
 	assert_true(e2->deadline == 1903);
 	assert_int_equal(ledger_pending_count(l), 1);
 	assert_int_equal(ledger_last_seq(l), 1);
@@ -447,7 +448,7 @@ test_hostile_rows(void **state)
 		assert_int_equal(e->verdict, VERDICT_UNVERIFIED);
 		assert_non_null(strstr(e->reason, "could not be trusted"));
 		assert_true(e->deadline < 4e9);
-		assert_true(e->fired_at >= 0);
+		assert_true(e->x.fired_at >= 0);
 	}
 	assert_int_equal(ledger_pending_count(l), 0);
 	ledger_free(l);
@@ -462,7 +463,8 @@ test_migration(void **state)
 {
 	struct ledger		*l;
 	struct ledger_run	**runs;
-	char			*dir = tmpdir(), *path;
+	struct schedmem		*sm;
+	char			*dir = tmpdir(), *path, *cause = NULL;
 	size_t			 n;
 
 	path = xprintf("%s/runs", dir);
@@ -509,18 +511,21 @@ test_migration(void **state)
 	assert_string_equal(runs[0]->run_id, RUN_A);
 	assert_int_equal(runs[0]->nentries, 2);
 	assert_int_equal(runs[0]->entries[0]->verdict, VERDICT_PENDING);
-	assert_string_equal(runs[0]->entries[0]->request_id, "req-1");
+	assert_string_equal(runs[0]->entries[0]->x.request_id, "req-1");
 	assert_true(runs[0]->entries[0]->deadline == 1795600901);
 	assert_int_equal(runs[0]->entries[1]->verdict, VERDICT_LOGGED);
 	assert_int_equal(runs[0]->entries[1]->seq, 7);
 	/* The layout had no roles or evidence levels: from read_only, and
 	 * documented. */
-	assert_int_equal(runs[0]->entries[0]->role, AWS_ROLE_SIGNAL);
-	assert_int_equal(runs[0]->entries[0]->evidence,
+	assert_int_equal(runs[0]->entries[0]->x.role, AWS_ROLE_SIGNAL);
+	assert_int_equal(runs[0]->entries[0]->x.evidence,
 	    AWS_EVIDENCE_DOCUMENTED);
 	assert_int_equal(runs[0]->entries[1]->not_found, 0);
 	assert_int_equal(ledger_last_seq(l), 41);
-	assert_true(ledger_sched_get(l, "nightly") == 1795600000.5);
+	sm = schedmem_open(ledger_db(l), &cause);
+	assert_non_null(sm);
+	assert_true(schedmem_get(sm, "nightly") == 1795600000.5);
+	schedmem_free(sm);
 	assert_true(ledger_event_used(l, "ev-9"));
 	ledger_free(l);
 	/* The old layout is renamed, not deleted, and not migrated again. */
@@ -587,17 +592,17 @@ test_role_evidence(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(runs[0]->nentries, 3);
 	e = runs[0]->entries[0];
-	assert_int_equal(e->role, AWS_ROLE_CONTEXT);
-	assert_int_equal(e->evidence, AWS_EVIDENCE_DOCUMENTED);
+	assert_int_equal(e->x.role, AWS_ROLE_CONTEXT);
+	assert_int_equal(e->x.evidence, AWS_EVIDENCE_DOCUMENTED);
 	assert_int_equal(e->not_found, 0);
 	assert_false(ledger_entry_unconfirmed(e));
 	e = runs[0]->entries[1];
-	assert_int_equal(e->role, AWS_ROLE_SIGNAL);
-	assert_int_equal(e->evidence, AWS_EVIDENCE_ASSUMED);
+	assert_int_equal(e->x.role, AWS_ROLE_SIGNAL);
+	assert_int_equal(e->x.evidence, AWS_EVIDENCE_ASSUMED);
 	assert_true(ledger_entry_unconfirmed(e));
 	e = runs[0]->entries[2];
-	assert_int_equal(e->role, AWS_ROLE_SIGNAL);
-	assert_int_equal(e->evidence, AWS_EVIDENCE_OBSERVED);
+	assert_int_equal(e->x.role, AWS_ROLE_SIGNAL);
+	assert_int_equal(e->x.evidence, AWS_EVIDENCE_OBSERVED);
 	assert_int_equal(e->not_found, 1);
 	assert_false(ledger_entry_unconfirmed(e));	/* missing: a gap */
 	{
@@ -643,11 +648,11 @@ test_role_evidence(void **state)
 	assert_int_equal(runs[0]->nentries, 3);
 	/* read_only 1: context (the explicit signal role is not known to
 	 * schema 1); evidence documented; missing rows not found. */
-	assert_int_equal(runs[0]->entries[0]->role, AWS_ROLE_CONTEXT);
-	assert_int_equal(runs[0]->entries[1]->role, AWS_ROLE_CONTEXT);
-	assert_int_equal(runs[0]->entries[2]->role, AWS_ROLE_SIGNAL);
+	assert_int_equal(runs[0]->entries[0]->x.role, AWS_ROLE_CONTEXT);
+	assert_int_equal(runs[0]->entries[1]->x.role, AWS_ROLE_CONTEXT);
+	assert_int_equal(runs[0]->entries[2]->x.role, AWS_ROLE_SIGNAL);
 	for (n = 0; n < 3; n++)
-		assert_int_equal(runs[0]->entries[n]->evidence,
+		assert_int_equal(runs[0]->entries[n]->x.evidence,
 		    AWS_EVIDENCE_DOCUMENTED);
 	assert_int_equal(runs[0]->entries[1]->not_found, 0);
 	assert_false(ledger_entry_unconfirmed(runs[0]->entries[1]));
@@ -780,30 +785,53 @@ test_lock(void **state)
 	free(dir);
 }
 
-/* The schedule's memory survives a restart (the schedule table). */
+/* The ledger with the schedule's memory attached, as the daemon has it. */
+static struct ledger *
+open_sched(const char *dir, struct schedmem **sm)
+{
+	struct ledger	*l = open_ok(dir);
+	char		*cause = NULL;
+
+	*sm = schedmem_open(ledger_db(l), &cause);
+	assert_non_null(*sm);
+	ledger_attach_schedmem(l, *sm);
+	return l;
+}
+
+/* The schedule's memory survives a restart (the schedule table), written
+ * by the ledger's commit. */
 static void
 test_sched_memory(void **state)
 {
 	struct ledger	*l;
+	struct schedmem	*sm, *other;
 	char		*dir = tmpdir(), *cause = NULL;
 
-	l = open_ok(dir);
-	assert_true(ledger_sched_get(l, "nightly") == 0);
-	ledger_sched_set(l, "nightly", 1795600000.5);
-	ledger_sched_set(l, "hourly", 1795603600.25);
+	l = open_sched(dir, &sm);
+	assert_true(schedmem_get(sm, "nightly") == 0);
+	schedmem_set(sm, "nightly", 1795600000.5);
+	schedmem_set(sm, "hourly", 1795603600.25);
+	/* Not in the database before the ledger's commit. */
+	other = schedmem_open(ledger_db(l), &cause);
+	assert_non_null(other);
+	assert_true(schedmem_get(other, "nightly") == 0);
+	schedmem_free(other);
 	assert_int_equal(ledger_commit(l, &cause), 0);
 	ledger_free(l);
-	l = open_ok(dir);
-	assert_true(ledger_sched_get(l, "nightly") == 1795600000.5);
-	assert_true(ledger_sched_get(l, "hourly") == 1795603600.25);
-	assert_true(ledger_sched_get(l, "other") == 0);
+	schedmem_free(sm);
+	l = open_sched(dir, &sm);
+	assert_true(schedmem_get(sm, "nightly") == 1795600000.5);
+	assert_true(schedmem_get(sm, "hourly") == 1795603600.25);
+	assert_true(schedmem_get(sm, "other") == 0);
 	/* A later start replaces the earlier one. */
-	ledger_sched_set(l, "nightly", 1795686400.0);
+	schedmem_set(sm, "nightly", 1795686400.0);
 	assert_int_equal(ledger_commit(l, &cause), 0);
 	ledger_free(l);
-	l = open_ok(dir);
-	assert_true(ledger_sched_get(l, "nightly") == 1795686400.0);
+	schedmem_free(sm);
+	l = open_sched(dir, &sm);
+	assert_true(schedmem_get(sm, "nightly") == 1795686400.0);
 	ledger_free(l);
+	schedmem_free(sm);
 	rmtree(dir);
 	free(dir);
 }
@@ -958,6 +986,154 @@ test_names(void **state)
 	assert_string_equal(ledger_role_name(AWS_ROLE_SIGNAL), "signal");
 }
 
+/* The debug lines logged while fn runs (stderr backend). */
+static char *
+debug_lines(const char *dir, void (*fn)(void *), void *arg)
+{
+	char	*path = xprintf("%s/stderr.log", dir), *text;
+	int	 fd, save, level = log_getlevel();
+
+	fflush(stderr);
+	save = dup(2);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(save != -1 && fd != -1);
+	assert_int_equal(dup2(fd, 2), 2);
+	close(fd);
+	log_setlevel(LOG_DEBUG);
+	fn(arg);
+	log_setlevel(level);
+	fflush(stderr);
+	assert_int_equal(dup2(save, 2), 2);
+	close(save);
+	text = slurp(path);
+	free(path);
+	return text;
+}
+
+static void
+row_state_moves(void *arg)
+{
+	struct ledger_entry	**e = arg;
+	struct ledger_found	  f;
+
+	memset(&f, 0, sizeof(f));
+	f.event_id = "ev-4";
+	f.found_at = 1100;
+	f.match = "request-id";
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_PENDING);
+	assert_int_equal(ledger_decide(e[4], VERDICT_LOGGED, &f, NULL, 1100),
+	    0);
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_DECIDED);
+	ledger_set_coverage(e[4], COVERAGE_UNCOVERED, NULL, "no rule");
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_JUDGED);
+	assert_int_equal(ledger_queue(e[4]), 1);
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_QUEUED);
+	ledger_mark_reported(e[4]);
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_REPORTED);
+	assert_true(e[4]->reported);
+	/* Backwards: refused, the state stays. */
+	ledger_set_coverage(e[4], COVERAGE_COVERED, NULL, NULL);
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_REPORTED);
+	assert_int_equal(ledger_decide(e[4], VERDICT_MISSING, NULL, "x",
+	    1200), -1);
+	assert_int_equal(ledger_queue(e[4]), 1);
+	ledger_unqueue(e[4]);		/* reported: not undone */
+	assert_int_equal(ledger_entry_state(e[4]), LEDGER_ROW_REPORTED);
+	assert_int_equal(e[4]->seq, 1);
+}
+
+/* A row's life: the moves in order, logged; none backwards; each state
+ * restored on load. */
+static void
+test_row_state(void **state)
+{
+	static const enum ledger_row_state want[] = {
+		LEDGER_ROW_PENDING, LEDGER_ROW_DECIDED, LEDGER_ROW_JUDGED,
+		LEDGER_ROW_QUEUED, LEDGER_ROW_REPORTED,
+	};
+	static const char *const names[] = {
+		"pending", "decided", "judged", "queued", "reported",
+	};
+	struct expectation	 x;
+	struct ledger		*l;
+	struct ledger_run	*r, **runs;
+	struct ledger_entry	*e[5];
+	char			*dir = tmpdir(), *log, *p;
+	size_t			 i, n;
+
+	l = open_ok(dir);
+	r = ledger_run_begin(l, RUN_A, "network-changes", "prod", 1000);
+	for (i = 0; i < 5; i++) {
+		fill(&x, RUN_A, "CreateVpc", "req", 1001);
+		e[i] = ledger_add(l, &x, 1901);
+		assert_int_equal(ledger_entry_state(e[i]), LEDGER_ROW_PENDING);
+		/* The row's run ID is its run's; scenario, account: the run's. */
+		assert_string_equal(e[i]->x.run_id, RUN_A);
+		assert_null(e[i]->x.scenario);
+		assert_null(e[i]->x.account);
+		assert_string_equal(ledger_entry_scenario(e[i]),
+		    "network-changes");
+	}
+	log = debug_lines(dir, row_state_moves, e);
+	/* Every move, in order, with run ID prefix and row. */
+	p = strstr(log, "state: run 01234567 row 4: pending -> decided\n");
+	assert_non_null(p);
+	p = strstr(p, "state: run 01234567 row 4: decided -> judged\n");
+	assert_non_null(p);
+	p = strstr(p, "state: run 01234567 row 4: judged -> queued\n");
+	assert_non_null(p);
+	p = strstr(p, "state: run 01234567 row 4: queued -> reported\n");
+	assert_non_null(p);
+	assert_non_null(strstr(p, "state: run 01234567 row 4: reported -> "
+	    "judged refused\n"));
+	free(log);
+
+	/* A failed queueing undone: back to decided, queued again. */
+	assert_int_equal(ledger_decide(e[3], VERDICT_MISSING, NULL, "gone",
+	    1950), 0);
+	assert_int_equal(ledger_queue(e[3]), 2);
+	ledger_unqueue(e[3]);
+	assert_int_equal(ledger_entry_state(e[3]), LEDGER_ROW_DECIDED);
+	assert_int_equal(e[3]->seq, 0);
+	assert_int_equal(ledger_queue(e[3]), 3);
+	assert_int_equal(ledger_entry_state(e[3]), LEDGER_ROW_QUEUED);
+	/* A pending row keeps its state when given coverage by hand. */
+	ledger_set_coverage(e[0], COVERAGE_UNKNOWN, NULL, "by hand");
+	assert_int_equal(ledger_entry_state(e[0]), LEDGER_ROW_PENDING);
+	ledger_set_coverage(e[0], COVERAGE_NONE, NULL, NULL);
+	assert_int_equal(ledger_decide(e[1], VERDICT_UNVERIFIED, NULL,
+	    "denied", 1950), 0);
+	assert_int_equal(ledger_decide(e[2], VERDICT_LOGGED, NULL, NULL,
+	    1100), 0);
+	ledger_set_coverage(e[2], COVERAGE_COVERED, NULL, NULL);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(ledger_entry_state(e[i]), want[i]);
+	assert_false(ledger_run_complete(r));
+	assert_int_equal(ledger_pending_count(l), 1);
+	commit_ok(l);
+	ledger_free(l);
+
+	/* Restored from the columns on load. */
+	l = open_ok(dir);
+	runs = ledger_runs(l, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(runs[0]->nentries, 5);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(ledger_entry_state(runs[0]->entries[i]),
+		    want[i]);
+		assert_string_equal(runs[0]->entries[i]->x.run_id, RUN_A);
+		assert_string_equal(ledger_row_state_name(want[i]),
+		    names[i]);
+	}
+	assert_int_equal(runs[0]->entries[3]->seq, 3);
+	assert_int_equal(ledger_pending_count(l), 1);
+	assert_string_equal(ledger_row_state_name((enum ledger_row_state)9),
+	    "unknown");
+	ledger_free(l);
+	rmtree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -975,6 +1151,7 @@ main(void)
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_reason_capped),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_row_state),
 	};
 
 	log_init(LOG_TO_STDERR, "test_ledger", LOG_WARNING);

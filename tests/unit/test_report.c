@@ -117,8 +117,8 @@ logged(struct ledger_entry *e, const char *event_id, double latency)
 
 	memset(&f, 0, sizeof(f));
 	f.event_id = event_id;
-	f.found_at = e->fired_at + latency;
-	f.event_time = e->fired_at + 1;
+	f.found_at = e->x.fired_at + latency;
+	f.event_time = e->x.fired_at + 1;
 	f.match = "request-id";
 	assert_int_equal(ledger_decide(e, VERDICT_LOGGED, &f, NULL,
 	    f.found_at), 0);
@@ -357,8 +357,8 @@ test_fields_and_priorities(void **state)
 	free(m);
 
 	e = add(l, RUN_A, "DescribeInstances", "req-10", 1000);
-	free(e->call_region);
-	e->call_region = xstrdup("eu-west-1");
+	free(e->x.call_region);
+	e->x.call_region = xstrdup("eu-west-1");
 	logged(e, "ev-10", 61.5);
 	assert_int_equal(report_verdict_priority(e), LOG_INFO);
 	assert_string_equal(report_verdict_msgid(e), MSGID_LOGGED);
@@ -458,7 +458,7 @@ test_roles_and_evidence(void **state)
 
 	/* Assumed, not found: unverified, notice, its own MESSAGE_ID. */
 	e = add(l, RUN_A, "PutBucketPolicy", "req-2", 1000);
-	e->evidence = AWS_EVIDENCE_ASSUMED;
+	e->x.evidence = AWS_EVIDENCE_ASSUMED;
 	assert_int_equal(verify_decide_absent(e, "not found by a complete "
 	    "lookup", 1900), VERDICT_UNVERIFIED);
 	assert_int_equal(report_verdict_priority(e), LOG_NOTICE);
@@ -491,7 +491,7 @@ test_roles_and_evidence(void **state)
 	assert_int_equal(hr.gap, HISTORY_NONE);
 	/* Unverified because lookups failed: the warning it always was. */
 	e = add(l, RUN_A, "GetBucketAcl", "req-3", 1000);
-	e->evidence = AWS_EVIDENCE_ASSUMED;
+	e->x.evidence = AWS_EVIDENCE_ASSUMED;
 	ledger_decide(e, VERDICT_UNVERIFIED, NULL, "no lookup completed",
 	    2100);
 	assert_int_equal(report_verdict_priority(e), LOG_WARNING);
@@ -499,8 +499,8 @@ test_roles_and_evidence(void **state)
 
 	/* A context call, logged: coverage "context", never an alert gap. */
 	ctx = add(l, RUN_A, "DescribeVpcs", "req-4", 1000);
-	assert_int_equal(ctx->role, AWS_ROLE_SIGNAL);	/* read_only 0 */
-	ctx->role = AWS_ROLE_CONTEXT;
+	assert_int_equal(ctx->x.role, AWS_ROLE_SIGNAL);	/* read_only 0 */
+	ctx->x.role = AWS_ROLE_CONTEXT;
 	assert_int_equal(coverage_mark_context(ctx), 0);	/* not logged */
 	logged(ctx, "ev-4", 30);
 	assert_int_equal(coverage_mark_context(ctx), 1);

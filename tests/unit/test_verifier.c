@@ -298,7 +298,9 @@ env_expect_ev(struct env *e, int seq, const char *name,
 	x.fired_at = fired_at > 0 ? fired_at : now_real();
 	x.fired_mono = fired_at > 0 ? 0 : now_mono();
 	x.evidence = evidence;
-	row = verifier_add(e->v, &x);
+	row = ledger_add(e->ledger, &x, verifier_deadline(e->v, &x));
+	verifier_watch(e->v, row);
+	verifier_commit_soon(e->v);
 	e->want++;
 	return row;
 }

@@ -72,8 +72,8 @@ row(const char *run_id, const char *name, const char *request_id,
 
 	e = rowx(run_id, seq++, 1, name, request_id, "Client.DryRunOperation",
 	    fired);
-	free(e->access_key_id);
-	e->access_key_id = xstrdup_or_null(key);
+	free(e->x.access_key_id);
+	e->x.access_key_id = xstrdup_or_null(key);
 	return e;
 }
 
@@ -422,7 +422,7 @@ test_match_request_ids(void **state)
 	for (i = 0; i < n; i++) {
 		assert_int_equal(out[i].how, VERIFY_BY_REQUEST_ID);
 		assert_string_equal(ev[out[i].event].request_id,
-		    rows[out[i].entry]->request_id);
+		    rows[out[i].entry]->x.request_id);
 	}
 	/* The duplicate's two copies went to one row only. */
 	for (i = 0; i < n; i++)
@@ -502,8 +502,8 @@ test_provable(void **state)
 	/* A per-run marker only (a row from an older version). */
 	e = rowx(RUN_A, -1, 1, "CreateVpc", NULL, NULL, 1000);
 	assert_false(verify_row_provable(e));
-	free(e->user_agent);
-	e->user_agent = NULL;
+	free(e->x.user_agent);
+	e->x.user_agent = NULL;
 	assert_false(verify_row_provable(e));
 }
 
@@ -759,7 +759,7 @@ test_absent_evidence(void **state)
 	    VERDICT_UNVERIFIED);
 
 	e = row(RUN_A, "PutBucketPolicy", "req-1", NULL, 1000);
-	e->evidence = AWS_EVIDENCE_ASSUMED;
+	e->x.evidence = AWS_EVIDENCE_ASSUMED;
 	assert_int_equal(verify_decide_absent(e, "not found by a complete "
 	    "lookup", 1950), VERDICT_UNVERIFIED);
 	assert_int_equal(e->verdict, VERDICT_UNVERIFIED);
@@ -773,7 +773,7 @@ test_absent_evidence(void **state)
 	assert_int_equal(e->verdict, VERDICT_UNVERIFIED);
 
 	e = row(RUN_A, "CreateVpc", "req-2", NULL, 1000);
-	e->evidence = AWS_EVIDENCE_OBSERVED;
+	e->x.evidence = AWS_EVIDENCE_OBSERVED;
 	assert_int_equal(verify_decide_absent(e, "not found", 1950),
 	    VERDICT_MISSING);
 	assert_int_equal(e->verdict, VERDICT_MISSING);
@@ -783,7 +783,7 @@ test_absent_evidence(void **state)
 
 	/* Unverified for another reason (lookups failed) is not it. */
 	e = row(RUN_A, "GetBucketAcl", "req-3", NULL, 1000);
-	e->evidence = AWS_EVIDENCE_ASSUMED;
+	e->x.evidence = AWS_EVIDENCE_ASSUMED;
 	assert_int_equal(ledger_decide(e, VERDICT_UNVERIFIED, NULL,
 	    "no lookup completed", 1950), 0);
 	assert_false(ledger_entry_unconfirmed(e));
@@ -817,7 +817,8 @@ test_schedule(void **state)
 	it[0].deadline = 1900;
 	it[1].fired = 1003;
 	it[1].deadline = 1903;
-	it[0].e->fired_at = it[1].e->fired_at = 5e9;	/* a clock step */
+	/* a clock step */
+	it[0].e->x.fired_at = it[1].e->x.fired_at = 5e9;
 
 	assert_true(next_poll(it, 0, 0, &p) < 0);
 	/* First poll: the initial delay after the first call. */
