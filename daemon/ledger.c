@@ -108,7 +108,7 @@ ledger_row_state_name(enum ledger_row_state st)
 	return "unknown";
 }
 
-/* ---- a row's state -------------------------------------------------------- */
+/* ---- a row's state ------------------------------------------------- */
 
 /*
  * The one writer of a row's state.  Forward only: a move back is refused

@@ -9,8 +9,9 @@
  * (struct ledger_run, struct ledger_entry); mutations go through the
  * functions below, which mark the run dirty, and ledger_commit() writes
  * every dirty run, the schedule memory (schedmem.h, when attached) and the
- * report sequence high-water mark in one transaction.  Runs that are over stay in the database (for
- * status, metrics and history) until ledger_expire() deletes them.
+ * report sequence high-water mark in one transaction.  Runs that are over
+ * stay in the database (for status, metrics and history) until
+ * ledger_expire() deletes them.
  *
  * A row's life is an explicit state (enum ledger_row_state), moved forward
  * only, by the functions that change what it stands for:
@@ -278,8 +279,9 @@ void		 ledger_attach_schedmem(struct ledger *, struct schedmem *);
 
 /*
  * Write every change (dirty runs and their rows, the attached schedule
- * memory's changes, the sequence high-water mark) in one transaction (nested in the caller's
- * when one is open).  -1 + *cause; everything stays dirty.
+ * memory's changes, the sequence high-water mark) in one transaction
+ * (nested in the caller's when one is open).  -1 + *cause; everything
+ * stays dirty.
  */
 int		 ledger_commit(struct ledger *, char **cause);
 /*

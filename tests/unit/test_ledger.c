@@ -1067,7 +1067,7 @@ test_row_state(void **state)
 		fill(&x, RUN_A, "CreateVpc", "req", 1001);
 		e[i] = ledger_add(l, &x, 1901);
 		assert_int_equal(ledger_entry_state(e[i]), LEDGER_ROW_PENDING);
-		/* The row's run ID is its run's; scenario, account: the run's. */
+		/* The run ID is the run's; scenario, account: in the run. */
 		assert_string_equal(e[i]->x.run_id, RUN_A);
 		assert_null(e[i]->x.scenario);
 		assert_null(e[i]->x.account);
