@@ -712,14 +712,7 @@ daemon_main(const struct daemon_opts *o)
 	}
 	d.cfg = pipeline_config(d.pipeline);
 	/* The schedule's memory: written by the ledger's commits. */
-	if ((d.schedmem = schedmem_open(ledger_db(pipeline_ledger(
-	    d.pipeline)), &cause)) == NULL) {
-		log_crit("cannot start: %s", cause);
-		notify_status("cannot start: %s", cause);
-		free(cause);
-		daemon_free(&d);
-		return 1;
-	}
+	d.schedmem = schedmem_open(ledger_db(pipeline_ledger(d.pipeline)));
 	ledger_attach_schedmem(pipeline_ledger(d.pipeline), d.schedmem);
 	log_info("state in %s, report file %s", d.cfg->daemon.state_dir,
 	    d.cfg->daemon.report_file ? d.cfg->daemon.report_file : "none");

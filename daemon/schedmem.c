@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "log.h"
 #include "schedmem.h"
 #include "xmalloc.h"
 
@@ -17,20 +18,24 @@ struct schedmem {
 };
 
 struct schedmem *
-schedmem_open(struct db *db, char **cause)
+schedmem_open(struct db *db)
 {
 	struct schedmem	*sm;
 	sqlite3_stmt	*st;
-	char		*entry;
+	char		*entry, *cause = NULL;
 	double		 t;
 
-	if ((st = db_stmt(db, "SELECT entry, last_start FROM schedule",
-	    cause)) == NULL)
-		return NULL;
 	sm = xcalloc(1, sizeof(*sm));
 	sm->db = db;
 	sm->last = json_object();
 	sm->dirty = json_object();
+	if ((st = db_stmt(db, "SELECT entry, last_start FROM schedule",
+	    &cause)) == NULL) {
+		log_warnx("state: the schedule's memory cannot be read (%s): "
+		    "every entry starts its phase afresh", cause);
+		free(cause);
+		return sm;
+	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		entry = db_col_text(st, 0);
 		t = db_col_real(st, 1);

@@ -15,9 +15,10 @@
 struct db;
 struct schedmem;
 
-/* Load the schedule table of db (implausible times are ignored).  NULL +
- * *cause when it cannot be read. */
-struct schedmem	*schedmem_open(struct db *, char **cause);
+/* Load the schedule table of db (implausible times are ignored).  Never
+ * NULL: a table that cannot be read is logged and the memory starts empty
+ * (every entry starts its phase afresh; the daemon can always start). */
+struct schedmem	*schedmem_open(struct db *);
 void		 schedmem_free(struct schedmem *);
 /* When entry last started (wall clock), 0 when unknown. */
 double		 schedmem_get(const struct schedmem *, const char *entry);

@@ -464,7 +464,7 @@ test_migration(void **state)
 	struct ledger		*l;
 	struct ledger_run	**runs;
 	struct schedmem		*sm;
-	char			*dir = tmpdir(), *path, *cause = NULL;
+	char			*dir = tmpdir(), *path;
 	size_t			 n;
 
 	path = xprintf("%s/runs", dir);
@@ -522,7 +522,7 @@ test_migration(void **state)
 	    AWS_EVIDENCE_DOCUMENTED);
 	assert_int_equal(runs[0]->entries[1]->not_found, 0);
 	assert_int_equal(ledger_last_seq(l), 41);
-	sm = schedmem_open(ledger_db(l), &cause);
+	sm = schedmem_open(ledger_db(l));
 	assert_non_null(sm);
 	assert_true(schedmem_get(sm, "nightly") == 1795600000.5);
 	schedmem_free(sm);
@@ -790,9 +790,8 @@ static struct ledger *
 open_sched(const char *dir, struct schedmem **sm)
 {
 	struct ledger	*l = open_ok(dir);
-	char		*cause = NULL;
 
-	*sm = schedmem_open(ledger_db(l), &cause);
+	*sm = schedmem_open(ledger_db(l));
 	assert_non_null(*sm);
 	ledger_attach_schedmem(l, *sm);
 	return l;
@@ -812,7 +811,7 @@ test_sched_memory(void **state)
 	schedmem_set(sm, "nightly", 1795600000.5);
 	schedmem_set(sm, "hourly", 1795603600.25);
 	/* Not in the database before the ledger's commit. */
-	other = schedmem_open(ledger_db(l), &cause);
+	other = schedmem_open(ledger_db(l));
 	assert_non_null(other);
 	assert_true(schedmem_get(other, "nightly") == 0);
 	schedmem_free(other);
@@ -830,8 +829,16 @@ test_sched_memory(void **state)
 	schedmem_free(sm);
 	l = open_sched(dir, &sm);
 	assert_true(schedmem_get(sm, "nightly") == 1795686400.0);
-	ledger_free(l);
 	schedmem_free(sm);
+	/* A table that cannot be read: an empty memory, never a daemon that
+	 * cannot start (every entry starts its phase afresh). */
+	assert_int_equal(sqlite3_exec(db_handle(ledger_db(l)), "DROP TABLE "
+	    "schedule", NULL, NULL, NULL), SQLITE_OK);
+	sm = schedmem_open(ledger_db(l));
+	assert_non_null(sm);
+	assert_true(schedmem_get(sm, "nightly") == 0);
+	schedmem_free(sm);
+	ledger_free(l);
 	rmtree(dir);
 	free(dir);
 }
