@@ -701,6 +701,19 @@ pipeline_hook_done(struct run *run, int halted, void *arg)
 	metrics_touch(p->metrics);
 	if (p->hooks.ran != NULL)
 		p->hooks.ran(pr, halted, p->hooks.arg);
+	/*
+	 * The daemon keeps nothing of the scenario run once its calls are
+	 * answered: the ledger's rows prove the verdicts and its run holds
+	 * the counts, while the run's call records and expectation copies
+	 * were about 1 KB per row for as long as the run verified
+	 * (bench/scale).  The one-shot CLI keeps it for its final table.
+	 * (run.c: the done hook is the run's last act; the owner may free
+	 * it.)
+	 */
+	if (p->persistent) {
+		run_free(pr->run);
+		pr->run = NULL;
+	}
 	/* A run without expectations (or all reported) is complete now. */
 	if (report_flush(p->rp, &cause) == -1) {
 		log_warnx("report: %s", cause);

@@ -170,7 +170,9 @@ void		 pipeline_abort(struct pipeline_run *, const char *why);
 
 const char	*pipeline_run_id(const struct pipeline_run *);
 const char	*pipeline_run_entry(const struct pipeline_run *);
-/* The scenario run (valid until the run is verified); NULL after. */
+/* The scenario run: valid until the ran hook returns with a state
+ * directory (the daemon), until the run is verified without one (the
+ * one-shot CLI); NULL after. */
 struct run	*pipeline_run_run(struct pipeline_run *);
 void		*pipeline_run_userdata(struct pipeline_run *);
 void		 pipeline_run_set_userdata(struct pipeline_run *, void *);
