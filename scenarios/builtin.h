@@ -54,6 +54,16 @@ void	 scan_region_done(struct region_scan *);
  */
 void	 scan_instances(struct region_scan *, scan_instance_cb per_instance,
 	    run_group_cb done);
+/*
+ * Every region's instances at once, the start of the scenarios that begin
+ * with a listing: *rsp = scan_regions_new(), rs[i].data = the i-th
+ * elem-sized item of data (run_nregions() + 1 of them, the caller's), then
+ * scan_instances(&rs[i], per_instance, done) in every region, and the
+ * run's group closed.  *rsp is set before the first call.
+ */
+void	 scan_instances_everywhere(struct run *, struct region_scan **rsp,
+	    void *data, size_t elem, scan_instance_cb per_instance,
+	    run_group_cb done);
 
 /*
  * A failed answer as "InternalError (HTTP 500)", "connect after 3

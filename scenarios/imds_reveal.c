@@ -88,9 +88,7 @@ static void
 imds_start(struct run *run)
 {
 	struct imds_state	*st = run_state(run);
-	struct run_group	*all;
 	json_t			*targets;
-	size_t			 i;
 
 	targets = scen_setting(run, "probe_targets");
 	if (targets == NULL || (json_is_array(targets) &&
@@ -102,14 +100,10 @@ imds_start(struct run *run)
 		    "IMDSv1 probing is not implemented in this version: no "
 		    "traffic was sent to any target");
 
-	st->rs = scan_regions_new(run, &all);
 	st->n = run_nregions(run);
 	st->ir = xcalloc(st->n + 1, sizeof(*st->ir));
-	for (i = 0; i < st->n; i++) {
-		st->rs[i].data = &st->ir[i];
-		scan_instances(&st->rs[i], imds_instance, imds_listed);
-	}
-	run_group_close(all);
+	scan_instances_everywhere(run, &st->rs, st->ir, sizeof(*st->ir), imds_instance,
+	    imds_listed);
 }
 
 static void

@@ -138,17 +138,11 @@ static void
 mb_start(struct run *run)
 {
 	struct mb_state		*st = run_state(run);
-	struct run_group	*all;
-	size_t			 i;
 
-	st->rs = scan_regions_new(run, &all);
 	st->n = run_nregions(run);
 	st->ami = xcalloc(st->n + 1, sizeof(*st->ami));
-	for (i = 0; i < st->n; i++) {
-		st->rs[i].data = &st->ami[i];
-		scan_instances(&st->rs[i], NULL, mb_listed);
-	}
-	run_group_close(all);
+	scan_instances_everywhere(run, &st->rs, st->ami, sizeof(*st->ami), NULL,
+	    mb_listed);
 }
 
 static void

@@ -259,17 +259,11 @@ static void
 nc_start(struct run *run)
 {
 	struct nc_state		*st = run_state(run);
-	struct run_group	*all;
-	size_t			 i;
 
-	st->rs = scan_regions_new(run, &all);
 	st->n = run_nregions(run);
 	st->nr = xcalloc(st->n + 1, sizeof(*st->nr));
-	for (i = 0; i < st->n; i++) {
-		st->rs[i].data = &st->nr[i];
-		scan_instances(&st->rs[i], NULL, nc_listed);
-	}
-	run_group_close(all);
+	scan_instances_everywhere(run, &st->rs, st->nr, sizeof(*st->nr), NULL,
+	    nc_listed);
 }
 
 static void

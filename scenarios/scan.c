@@ -37,6 +37,22 @@ scan_regions_new(struct run *run, struct run_group **all)
 }
 
 void
+scan_instances_everywhere(struct run *run, struct region_scan **rsp,
+    void *data, size_t elem, scan_instance_cb per_instance,
+    run_group_cb done)
+{
+	struct run_group	*all;
+	size_t			 i, n = run_nregions(run);
+
+	*rsp = scan_regions_new(run, &all);
+	for (i = 0; i < n; i++) {
+		(*rsp)[i].data = (char *)data + i * elem;
+		scan_instances(&(*rsp)[i], per_instance, done);
+	}
+	run_group_close(all);
+}
+
+void
 scan_region_done(struct region_scan *rs)
 {
 	run_progress(rs->run, rs->region, rs->failed ? "failed" : "done");
