@@ -215,7 +215,7 @@ static const char *const db_migrations[] = {
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-static char *
+char *
 db_errmsg(struct db *d, const char *what)
 {
 	return xprintf("%s%s%s: %s", d->path ? d->path : "state database",

@@ -48,6 +48,9 @@ int		 db_exec(struct db *, const char *sql, char **cause);
  * A prepared statement for sql (cached by the pointer: pass a string
  * constant), reset and with its bindings cleared.  NULL + *cause.
  */
+/* The last error of the connection: "PATH[: what]: message" (allocated),
+ * the one form of a state database error. */
+char		*db_errmsg(struct db *, const char *what);
 sqlite3_stmt	*db_stmt(struct db *, const char *sql, char **cause);
 /* Step a statement to SQLITE_DONE; -1 + *cause on anything else. */
 int		 db_done(struct db *, sqlite3_stmt *, char **cause);

@@ -160,8 +160,7 @@ history_get(struct db *d, const struct history_verdict *v,
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW && r != SQLITE_DONE) {
-		*cause = xprintf("event_state: %s",
-		    sqlite3_errmsg(db_handle(d)));
+		*cause = db_errmsg(d, "event_state");
 		return -1;
 	}
 	return 0;
@@ -390,8 +389,7 @@ history_chronic(struct db *d, const struct history_params *p, double now,
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW && r != SQLITE_DONE) {
 		history_gaps_free(g, n);
-		*cause = xprintf("event_state: %s",
-		    sqlite3_errmsg(db_handle(d)));
+		*cause = db_errmsg(d, "event_state");
 		return -1;
 	}
 	*gaps = g;

@@ -560,8 +560,7 @@ ledger_load(struct ledger *l, char **cause)
 		l->runs[l->nruns++] = r;
 	}
 	if (rc != SQLITE_DONE) {
-		*cause = xprintf("%s: %s", db_path(l->db),
-		    sqlite3_errmsg(db_handle(l->db)));
+		*cause = db_errmsg(l->db, NULL);
 		sqlite3_reset(st);
 		return -1;
 	}
@@ -589,8 +588,7 @@ ledger_load(struct ledger *l, char **cause)
 		}
 		sqlite3_reset(rs);
 		if (rc != SQLITE_DONE) {
-			*cause = xprintf("%s: %s", db_path(l->db),
-			    sqlite3_errmsg(db_handle(l->db)));
+			*cause = db_errmsg(l->db, NULL);
 			return -1;
 		}
 		/* A run the previous process did not see end: it never will. */

@@ -262,9 +262,7 @@ metrics_count_verdicts(struct metrics *m, int64_t mark, int64_t *top,
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE) {
-		*cause = xprintf("%s: counting verdicts: %s", db_path(m->db) ?
-		    db_path(m->db) : "state database",
-		    sqlite3_errmsg(db_handle(m->db)));
+		*cause = db_errmsg(m->db, "counting verdicts");
 		rc = -1;
 	}
 	for (i = 0; i < n && rc == 0; i++) {
@@ -363,9 +361,7 @@ metrics_count_runs(struct metrics *m, int64_t mark, int64_t *top,
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE) {
-		*cause = xprintf("%s: counting runs: %s", db_path(m->db) ?
-		    db_path(m->db) : "state database",
-		    sqlite3_errmsg(db_handle(m->db)));
+		*cause = db_errmsg(m->db, "counting runs");
 		rc = -1;
 	}
 	for (i = 0; i < n && rc == 0; i++) {
@@ -492,8 +488,7 @@ metrics_render_rows(struct metrics *m, struct buf *b, const char *name,
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE) {
-		*cause = xprintf("state database: %s",
-		    sqlite3_errmsg(db_handle(m->db)));
+		*cause = db_errmsg(m->db, NULL);
 		return -1;
 	}
 	return 0;

@@ -121,7 +121,7 @@ outbox_owed(struct db *d, size_t max, struct outbox_item **ret, size_t *np,
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE) {
 		outbox_items_free(v, n);
-		*cause = xprintf("outbox: %s", sqlite3_errmsg(db_handle(d)));
+		*cause = db_errmsg(d, "outbox");
 		return -1;
 	}
 	*ret = v;
